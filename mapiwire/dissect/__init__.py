@@ -1,0 +1,1 @@
+"""Everything that turns captured bytes into decoded records (sans-IO)."""

@@ -1,0 +1,5 @@
+"""MS-OXCPERM: Permission ROPs (MS-OXCROPS 2.2.10)."""
+
+from .base import RopDef
+
+ROPS: list[RopDef] = []

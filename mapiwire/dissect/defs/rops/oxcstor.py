@@ -1,0 +1,5 @@
+"""MS-OXCSTOR: Logon ROPs (MS-OXCROPS 2.2.3)."""
+
+from .base import RopDef
+
+ROPS: list[RopDef] = []

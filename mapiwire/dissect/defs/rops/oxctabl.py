@@ -1,0 +1,5 @@
+"""MS-OXCTABL: Table ROPs (MS-OXCROPS 2.2.5)."""
+
+from .base import RopDef
+
+ROPS: list[RopDef] = []

@@ -1,0 +1,146 @@
+"""Extended buffers: RPC_HEADER_EXT chains with XOR obfuscation and LZ77 compression.
+
+MS-OXCRPC 2.2.2.1 RPC_HEADER_EXT; 3.1.4.1.1.1 extended buffer handling (sender compresses
+then obfuscates, receiver reverts XOR then decompresses); 3.1.4.2.1.2 packed buffers.
+"""
+
+from __future__ import annotations
+
+import io
+
+import construct as c
+from construct import Int16ul, Subconstruct
+
+from .. import lz77
+from ...errors import MalformedError
+from .core import Flags, remaining, report, struct
+
+RPC_HEADER_EXT_FLAGS = {"Compressed": 0x0001, "XorMagic": 0x0002, "Last": 0x0004}
+
+RPC_HEADER_EXT = struct(
+    "MS-OXCRPC 2.2.2.1 RPC_HEADER_EXT",
+    "Version" / Int16ul,
+    "Flags" / Flags(Int16ul, RPC_HEADER_EXT_FLAGS),
+    "Size" / Int16ul,
+    "SizeActual" / Int16ul,
+)
+HEADER_SIZE = 8
+MAX_PAYLOADS = 96  # MS-OXCRPC 3.1.4.2.1.2.2: at most 96 packed payloads in one buffer
+
+
+class ExtendedBuffer(Subconstruct):
+    """One or more `RPC_HEADER_EXT` + payload pairs, the last one flagged `Last`
+    (MS-OXCRPC 3.1.4.1.1.1). Each payload is reverted/decompressed, then parsed with `subcon`.
+
+    Value: `{"RPC_HEADER_EXT": [header, ...], <payload fields>}` for one payload, or
+    `{"RPC_HEADER_EXT": [...], "Payloads": [payload, ...]}` for packed buffers.
+    A payload that does not decode keeps its plain bytes as `{"Undecoded": bytes}`.
+    With `optional=True` (auxiliary buffers, MS-OXCMAPIHTTP Appendix A <2>) a buffer whose
+    first 8 bytes are not a valid header is parsed as a bare payload (no RPC_HEADER_EXT key).
+    Build recompresses and re-obfuscates as the header flags say; a payload that did not
+    change is written with its captured wire bytes, so parse -> build gives the same bytes.
+    """
+
+    def __init__(self, subcon, optional: bool = False):
+        super().__init__(subcon)
+        self.optional = optional
+
+    def _looks_like_header(self, stream) -> bool:
+        here = stream.tell()
+        head = stream.read(HEADER_SIZE)
+        stream.seek(here)
+        if len(head) < HEADER_SIZE:
+            return False
+        version, flags, size, actual = (int.from_bytes(head[i:i + 2], "little") for i in range(0, 8, 2))
+        return version == 0 and not flags & ~0x7 and size <= remaining(stream) - HEADER_SIZE
+
+    def _payload(self, data: bytes, context, path, offset: int):
+        sub = io.BytesIO(data)
+        try:
+            value = self.subcon._parsereport(sub, context, path)
+            if sub.tell() != len(data):
+                report(context, path, f"{len(data) - sub.tell()} bytes left over after the payload", offset + sub.tell())
+            return value
+        except c.ConstructError as exc:
+            report(context, path, str(exc).split("\n")[-1], offset + sub.tell())
+            return c.Container(Undecoded=data)
+
+    def _parse(self, stream, context, path):
+        if self.optional and not self._looks_like_header(stream):
+            return self._payload(stream.read(), context, path, 0)
+        headers = c.ListContainer()
+        payloads = []
+        while True:
+            start = stream.tell()
+            if remaining(stream) < HEADER_SIZE:
+                raise c.StreamError(f"RPC_HEADER_EXT needs 8 bytes, {remaining(stream)} left", path=path)
+            header = RPC_HEADER_EXT._parsereport(stream, context, path)
+            if header.Size > remaining(stream):
+                raise c.StreamError(f"RPC_HEADER_EXT.Size {header.Size} is more than the {remaining(stream)} bytes left", path=path)
+            wire = stream.read(header.Size)
+            header["_wire"] = wire
+            data = lz77.xor(wire) if header.Flags & 0x2 else wire
+            if header.Flags & 0x1:
+                try:
+                    data = lz77.decompress(data, header.SizeActual)
+                except MalformedError as exc:
+                    report(context, path, f"payload {len(headers)}: {exc.what}", start + HEADER_SIZE + (exc.offset or 0))
+                    data = None
+            elif header.Size != header.SizeActual:
+                report(context, path, f"uncompressed payload with Size {header.Size} != SizeActual {header.SizeActual}", start)
+            headers.append(header)
+            if data is None:
+                payloads.append(c.Container(Undecoded=wire))
+            else:
+                header["_plain"] = data
+                payloads.append(self._payload(data, context, path, 0))
+            if header.Flags & 0x4:
+                break
+            if len(headers) >= MAX_PAYLOADS:
+                report(context, path, f"no Last flag after {MAX_PAYLOADS} payloads", stream.tell())
+                break
+            if remaining(stream) == 0:
+                report(context, path, "buffer ended before a header with the Last flag", stream.tell())
+                break
+        if len(payloads) == 1:
+            return c.Container(RPC_HEADER_EXT=headers, **payloads[0])
+        return c.Container(RPC_HEADER_EXT=headers, Payloads=c.ListContainer(payloads))
+
+    def _build_payload(self, payload, context, path) -> bytes:
+        if "Undecoded" in payload and len([k for k in payload if not k.startswith("_")]) == 1:
+            data = payload["Undecoded"]
+            return bytes.fromhex(data) if isinstance(data, str) else bytes(data)
+        sub = io.BytesIO()
+        self.subcon._build(payload, sub, context, path)
+        return sub.getvalue()
+
+    def _build(self, obj, stream, context, path):
+        headers = obj.get("RPC_HEADER_EXT")
+        if headers is None:
+            stream.write(self._build_payload(obj, context, path))
+            return obj
+        payloads = obj["Payloads"] if "Payloads" in obj else [obj]
+        if len(headers) != len(payloads):
+            raise c.ConstructError(f"{len(headers)} headers for {len(payloads)} payloads", path=path)
+        for i, (header, payload) in enumerate(zip(headers, payloads)):
+            flags = int(header.get("Flags", 0)) & 0x3
+            if i == len(payloads) - 1:
+                flags |= 0x4
+            plain = self._build_payload(payload, context, path)
+            if plain == header.get("_plain") and header.get("_wire") is not None and (int(header.get("Flags", 0)) & 0x3) == flags:
+                wire = header["_wire"]
+            else:
+                wire = lz77.compress(plain) if flags & 0x1 else plain
+                if flags & 0x1 and len(wire) >= len(plain):  # 3.1.4.1.1.1.2: Size MUST be < SizeActual
+                    wire, flags = plain, flags & ~0x1
+                if flags & 0x2:
+                    wire = lz77.xor(wire)
+            if len(plain) > 0xFFFF or len(wire) > 0xFFFF:
+                raise c.ConstructError(f"payload of {len(plain)} bytes does not fit a 16-bit Size", path=path)
+            RPC_HEADER_EXT._build(dict(Version=header.get("Version", 0), Flags=flags, Size=len(wire),
+                                       SizeActual=len(plain)), stream, context, path)
+            stream.write(wire)
+        return obj
+
+    def _sizeof(self, context, path):
+        raise c.SizeofError("variable size", path=path)

@@ -1,0 +1,1 @@
+"""Capture readers: files in, `Exchange` objects out (the only I/O of dissect)."""
