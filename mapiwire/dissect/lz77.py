@@ -112,7 +112,7 @@ def decompress(data: bytes, size_actual: int, cap: int = DEFAULT_CAP) -> bytes:
                     half = ip
                     ip += 1
                 else:
-                    length = data[half] & 15
+                    length = data[half] >> 4
                     half = -1
                 if length == 15:
                     if ip >= end:
@@ -137,7 +137,7 @@ def decompress(data: bytes, size_actual: int, cap: int = DEFAULT_CAP) -> bytes:
             else:
                 length += 3
             if dist > pos:
-                raise _bad(f"match distance {dist} reaches before the output start ({pos} bytes)", at)
+                raise _bad(f"match distance {dist} reaches before the output start ({pos} out)", at)
             if pos + length > size_actual:
                 raise _bad(f"match of {length} bytes overruns SizeActual {size_actual}", at)
             start = pos - dist

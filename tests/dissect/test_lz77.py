@@ -119,7 +119,9 @@ MSXCA_ALPHABET = (
 MSXCA_ABC300 = (b"abc" * 100, H("ffffff1f 616263 1700 0f ff 2601"))
 
 
-@pytest.mark.parametrize("plain, stream", [MSXCA_ALPHABET, MSXCA_ABC300], ids=["alphabet", "abc300"])
+@pytest.mark.parametrize(
+    "plain, stream", [MSXCA_ALPHABET, MSXCA_ABC300], ids=["alphabet", "abc300"]
+)
 def test_msxca_examples(plain, stream):
     assert decompress(stream, len(plain)) == plain
     assert reference_decompress(stream, len(plain)) == plain
