@@ -107,7 +107,7 @@ class ExtendedBuffer(Subconstruct):
         return c.Container(RPC_HEADER_EXT=headers, Payloads=c.ListContainer(payloads))
 
     def _build_payload(self, payload, context, path) -> bytes:
-        if "Undecoded" in payload and len([k for k in payload if not k.startswith("_")]) == 1:
+        if "Undecoded" in payload and not set(payload) - {"Undecoded", "RPC_HEADER_EXT"}:
             data = payload["Undecoded"]
             return bytes.fromhex(data) if isinstance(data, str) else bytes(data)
         sub = io.BytesIO()
@@ -127,6 +127,11 @@ class ExtendedBuffer(Subconstruct):
             if i == len(payloads) - 1:
                 flags |= 0x4
             plain = self._build_payload(payload, context, path)
+            if header.get("_plain") is None and plain == header.get("_wire"):
+                # a payload that never decoded (bad LZ77): written back exactly as captured
+                RPC_HEADER_EXT._build(header, stream, context, path)
+                stream.write(plain)
+                continue
             if plain == header.get("_plain") and header.get("_wire") is not None and (int(header.get("Flags", 0)) & 0x3) == flags:
                 wire = header["_wire"]
             else:

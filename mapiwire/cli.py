@@ -1,0 +1,163 @@
+"""The `mapiwire` command line: dissect, decode, sessions, stats."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from .errors import MapiwireError
+
+
+@click.group()
+@click.version_option(package_name="mapiwire")
+def main():
+    """Dissect MAPI over HTTP (MS-OXCMAPIHTTP) captures."""
+
+
+def _records(path, keylog, tls, decode_bodies=True, strict=False):
+    from .dissect.decode import Decoder
+    from .dissect.sources import open_capture
+
+    decoder = Decoder(strict=strict, decode_bodies=decode_bodies)
+    exchanges = open_capture(path, keylog=keylog, tls=tls)
+    if sys.stderr.isatty() and not os.environ.get("MAPIWIRE_NO_PROGRESS"):
+        exchanges = _progress(exchanges, path)
+    for exchange in exchanges:
+        record = decoder.decode(exchange)
+        if record is not None:
+            yield record
+
+
+def _progress(exchanges, path):
+    size = max(1, os.path.getsize(path))
+    with click.progressbar(length=size, label="reading", file=sys.stderr) as bar:
+        done = 0
+        for exchange in exchanges:
+            moved = sum(len(m.body) for m in (exchange.request, exchange.response) if m is not None)
+            done = min(size, done + moved)
+            bar.update(moved)
+            yield exchange
+        bar.update(size - done)
+
+
+def _run(fn):
+    """Run a command body: a capture that cannot be read at all is a one-line error, exit 2."""
+    try:
+        fn()
+    except MapiwireError as exc:
+        click.echo(f"mapiwire: {exc}", err=True)
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.stderr.close()
+
+
+capture = click.argument("file", type=click.Path(dir_okay=False))
+keylog_option = click.option("--keylog", type=click.Path(exists=True, dir_okay=False),
+                             help="TLS key log (SSLKEYLOGFILE format) to decrypt a TLS capture through tshark.")
+tls_option = click.option("--tls", is_flag=True, help="Decrypt TLS with the secrets embedded in a pcapng (through tshark).")
+
+
+@main.command()
+@capture
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "ndjson"]), default="text", show_default=True)
+@keylog_option
+@tls_option
+@click.option("--request-type", "request_types", multiple=True, help="Only these X-RequestType values (repeatable).")
+@click.option("--session", "sessions", multiple=True, help="Only these sessions (context cookie, repeatable).")
+@click.option("--strict", is_flag=True, help="Raise on the first malformed structure (for developers).")
+def dissect(file, fmt, keylog, tls, request_types, sessions, strict):
+    """Print every MAPI/HTTP exchange of FILE (pcap, pcapng, HAR, SAZ)."""
+    from .dissect.render import dumps, render_text
+
+    wanted_types = {t.lower() for t in request_types}
+
+    def body():
+        first = True
+        if fmt == "json":
+            click.echo("[", nl=False)
+        for record in _records(file, keylog, tls, strict=strict):
+            if wanted_types and (record.get("request_type") or "").lower() not in wanted_types:
+                continue
+            if sessions and record.get("session") not in sessions:
+                continue
+            if fmt == "text":
+                click.echo(render_text(record))
+            elif fmt == "ndjson":
+                click.echo(dumps(record))
+            else:
+                click.echo(("\n" if first else ",\n") + dumps(record), nl=False)
+            first = False
+        if fmt == "json":
+            click.echo("\n]" if not first else "]")
+
+    _run(body)
+
+
+@main.command()
+@capture
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@keylog_option
+@tls_option
+def sessions(file, fmt, keylog, tls):
+    """One line per MAPI session: cookie, client addresses, endpoints, requests, idle gaps."""
+    from .dissect.summary import Sessions
+
+    def body():
+        table = Sessions()
+        for record in _records(file, keylog, tls):
+            table.add(record)
+        click.echo(json.dumps(table.result(), indent=2) if fmt == "json" else table.text())
+
+    _run(body)
+
+
+@main.command()
+@capture
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@keylog_option
+@tls_option
+def stats(file, fmt, keylog, tls):
+    """Counts per request type and X-ResponseCode, latency percentiles, PENDING counts."""
+    from .dissect.summary import Stats
+
+    def body():
+        table = Stats()
+        for record in _records(file, keylog, tls, decode_bodies=False):
+            table.add(record)
+        click.echo(json.dumps(table.result(), indent=2) if fmt == "json" else table.text())
+
+    _run(body)
+
+
+@main.command()
+@click.option("--as", "structure", required=True, metavar="STRUCTURE",
+              help="What the bytes are: rop-request, rop-response, rop-buffer, rpc-ext, aux, "
+                   "<type>-request, <type>-response (type: connect, execute, bind, getmatches, ...).")
+@click.argument("hex_parts", nargs=-1, required=True, metavar="HEX...")
+@click.option("--request", "request_hex", help="The request ROPs (hex) a rop-response or rop-buffer answers.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="json", show_default=True)
+def decode(structure, hex_parts, request_hex, fmt):
+    """Decode one buffer given as hex (spaces allowed) or @FILE with raw bytes."""
+    from .dissect.decodeas import STRUCTURES, decode_as, read_hex
+    from .dissect.render import dumps, render_tree
+
+    def body():
+        if structure not in STRUCTURES:
+            raise click.BadParameter(f"unknown structure {structure!r}; one of: {', '.join(sorted(STRUCTURES))}",
+                                     param_hint="--as")
+        data = read_hex(hex_parts)
+        request = read_hex([request_hex]) if request_hex else None
+        result = decode_as(structure, data, request)
+        if fmt == "json":
+            click.echo(dumps(result, indent=2))
+        else:
+            click.echo(render_tree(result))
+
+    _run(body)
+
+
+if __name__ == "__main__":
+    main()

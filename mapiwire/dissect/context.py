@@ -1,0 +1,111 @@
+"""Per-session decoding state (DESIGN.md principle 3), one forward pass.
+
+A `DecodingContext` lives as long as a MAPI session (keyed by its context cookie). Before an
+Execute response is parsed, `annotate()` gives each request ROP the state its response needs
+(`_columns`, `_logon_flags`: the contract in defs/ropbuffer.py); after it, `learn()` records
+what later exchanges need: the columns set on each table (by server object handle), the
+LogonFlags of each LogonId, named-property ids, and forgets released handles.
+"""
+
+from __future__ import annotations
+
+import construct as c
+
+NO_HANDLE = 0xFFFFFFFF  # placeholder in a request's ServerObjectHandleTable (MS-OXCROPS 2.2.1)
+
+ROP_RELEASE = 0x01
+ROP_GET_PROPERTIES_SPECIFIC = 0x07
+ROP_SET_COLUMNS = 0x12
+ROP_QUERY_ROWS = 0x15
+ROP_FIND_ROW = 0x4F
+ROP_EXPAND_ROW = 0x59
+ROP_GET_PROPERTY_IDS_FROM_NAMES = 0x56
+ROP_GET_NAMES_FROM_PROPERTY_IDS = 0x55
+ROP_LOGON = 0xFE
+TABLE_ROW_ROPS = (ROP_QUERY_ROWS, ROP_FIND_ROW, ROP_EXPAND_ROW)
+
+
+class DecodingContext:
+    """What one session has said so far that later decodes depend on."""
+
+    def __init__(self, key: str):
+        self.key = key
+        self.columns: dict[int, list] = {}  # server object handle of a table -> its columns
+        self.logon_flags: dict[int, int] = {}  # LogonId -> LogonFlags
+        self.named: dict[int, object] = {}  # property id >= 0x8000 -> PropertyName
+        self.missing: set[str] = set()  # kinds of state asked for and not known
+
+    # before the response -----------------------------------------------------------------
+
+    def annotate(self, rops: list, handles: list[int]) -> None:
+        """Give each request ROP the `_columns` / `_logon_flags` its response will need."""
+        by_index: dict[int, list] = {}  # columns set earlier in this same request, by handle index
+        for rop in rops:
+            if "Undecoded" in rop:
+                continue
+            rop_id = rop.get("RopId")
+            logon_id = rop.get("LogonId")
+            if rop_id == ROP_LOGON:
+                self.logon_flags[logon_id] = int(rop.get("LogonFlags", 0))
+            rop["_logon_flags"] = self.logon_flags.get(logon_id)
+            rop["_columns"] = None
+            index = rop.get("InputHandleIndex")
+            if rop_id == ROP_SET_COLUMNS:
+                by_index[index] = rop.get("PropertyTags")
+            elif rop_id in TABLE_ROW_ROPS:
+                columns = by_index.get(index)
+                if columns is None:
+                    columns = self.columns.get(_handle(handles, index))
+                rop["_columns"] = columns
+                if columns is None:
+                    self.missing.add("columns")
+            elif rop_id == ROP_GET_PROPERTIES_SPECIFIC:
+                rop["_columns"] = rop.get("PropertyTags")
+
+    def notify_state(self, stream, start: int) -> c.Container:
+        """State for an unsolicited RopNotify at `start`: the columns of its table, found by
+        the NotificationHandle (the 4 bytes after the RopId, MS-OXCROPS 2.2.14.2)."""
+        here = stream.tell()
+        stream.seek(start + 1)
+        raw = stream.read(4)
+        stream.seek(here)
+        handle = int.from_bytes(raw, "little") if len(raw) == 4 else None
+        return c.Container(_columns=self.columns.get(handle), _logon_flags=None)
+
+    # after the response ------------------------------------------------------------------
+
+    def learn(self, rops: list, response_rops: list, request_handles: list[int],
+              response_handles: list[int]) -> None:
+        """Remember what this Execute established: table columns by the server handles the
+        response returned, named properties, released handles."""
+        for rop in rops:
+            if "Undecoded" in rop:
+                continue
+            rop_id = rop.get("RopId")
+            index = rop.get("InputHandleIndex")
+            if rop_id == ROP_SET_COLUMNS:
+                handle = _handle(response_handles, index) or _handle(request_handles, index)
+                if handle is not None:
+                    self.columns[handle] = rop.get("PropertyTags")
+            elif rop_id == ROP_RELEASE:
+                self.columns.pop(_handle(request_handles, index), None)
+        for request, response in _pairs(rops, response_rops, ROP_GET_PROPERTY_IDS_FROM_NAMES):
+            for name, prop_id in zip(request.get("PropertyNames") or [], response.get("PropertyIds") or []):
+                if prop_id:
+                    self.named[int(prop_id)] = name
+        for request, response in _pairs(rops, response_rops, ROP_GET_NAMES_FROM_PROPERTY_IDS):
+            for prop_id, name in zip(request.get("PropertyIds") or [], response.get("PropertyNames") or []):
+                self.named[int(prop_id)] = name
+
+
+def _handle(handles: list[int], index) -> int | None:
+    if index is None or not 0 <= index < len(handles):
+        return None
+    value = handles[index]
+    return None if value == NO_HANDLE else value
+
+
+def _pairs(rops, response_rops, rop_id):
+    requests = [r for r in rops if r.get("RopId") == rop_id]
+    responses = [r for r in response_rops if r.get("RopId") == rop_id and not r.get("ReturnValue")]
+    return zip(requests, responses)

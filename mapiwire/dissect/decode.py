@@ -1,0 +1,227 @@
+"""Exchanges in, records out (DESIGN.md: the JSON contract). Pure: no files, no sockets.
+
+`Decoder.decode(exchange)` never raises for bad bytes: every problem becomes an `errors` entry
+(where, what, offset) and the undecoded rest is kept as hex. One `DecodingContext` per MAPI
+session carries the state stateful ROP decoding needs, in one forward pass.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import itertools
+
+import construct as c
+
+from .context import DecodingContext
+from .defs.core import where
+from .defs.mapihttp import BODIES, BODIES_LOWER, BodyDef
+from .exchange import Exchange, HttpMessage
+from .render import to_json
+from .transport import (RESPONSE_CODES, context_cookie, endpoint_of, is_mapi, parse_cookies, parse_inner,
+                        parse_set_cookies, split_request_id)
+
+MAX_SESSIONS = 10_000  # contexts kept; the least recently used goes first
+
+
+def iso_time(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    dt = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+
+
+def parse_body(definition: c.Construct, data: bytes, errors: list, prefix: str, strict: bool = False, **params):
+    """Parse one body; a failure becomes an `errors` entry and the body's hex."""
+    stream = io.BytesIO(data)
+    sink: list = [] if not strict else None
+    try:
+        value = definition.parse_stream(stream, errors=sink, **params)
+    except Exception as exc:  # errors are data (STYLE.md 3.4)
+        if strict:
+            raise
+        errors.extend(_prefixed(sink, prefix))
+        path = where(getattr(exc, "path", "") or "")
+        message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, RecursionError):
+            message = "structure nested too deeply"
+        errors.append({"where": ".".join(p for p in (prefix, path) if p), "error": message,
+                       "offset": stream.tell()})
+        return None
+    errors.extend(_prefixed(sink, prefix))
+    if stream.tell() != len(data):
+        errors.append({"where": prefix, "error": f"{len(data) - stream.tell()} bytes after the end of the body",
+                       "offset": stream.tell()})
+    return value
+
+
+def _prefixed(entries, prefix):
+    for entry in entries or ():
+        entry = dict(entry)
+        entry["where"] = ".".join(p for p in (prefix, entry.get("where")) if p)
+        yield entry
+
+
+def rops_of(buffer) -> tuple[list, list]:
+    """(RopsList items, ServerObjectHandleTable) of a parsed RopBuffer, over all payloads."""
+    if not isinstance(buffer, dict):
+        return [], []
+    payloads = buffer.get("Payloads", [buffer])
+    rops = [rop for p in payloads for rop in (p.get("RopsList") or [])]
+    handles = [h for p in payloads for h in (p.get("ServerObjectHandleTable") or [])]
+    return rops, handles
+
+
+class Decoder:
+    """Decodes exchanges in capture order, keeping one DecodingContext per session."""
+
+    def __init__(self, strict: bool = False, decode_bodies: bool = True):
+        self.strict = strict
+        self.decode_bodies = decode_bodies  # False: transport only (what `stats` needs)
+        self.sessions: dict[str, DecodingContext] = {}
+        self.counter = itertools.count()
+
+    def context(self, key: str) -> DecodingContext:
+        ctx = self.sessions.pop(key, None) or DecodingContext(key)
+        self.sessions[key] = ctx  # most recently used last
+        if len(self.sessions) > MAX_SESSIONS:
+            self.sessions.pop(next(iter(self.sessions)))
+        return ctx
+
+    def decode(self, exchange: Exchange) -> dict | None:
+        """The record of one exchange, or None when it is not MAPI/HTTP."""
+        request, response = exchange.request, exchange.response
+        if request is None or not is_mapi(request.headers, response.headers if response else ()):
+            return None
+        errors = list(exchange.errors)
+        request_type = request.header("X-RequestType")
+        body_def = BODIES.get(request_type) or BODIES_LOWER.get((request_type or "").lower())
+        endpoint = endpoint_of(request.target) or (body_def.endpoint if body_def and body_def.endpoint != "both" else None)
+        request_id = request.header("X-RequestId")
+        record = {
+            "index": next(self.counter),
+            "time": iso_time(request.time),
+            "connection": exchange.connection,
+            "client": exchange.client,
+            "server": exchange.server,
+            "endpoint": endpoint,
+            "request_type": request_type,
+            "request_id": request_id,
+            "client_info": request.header("X-ClientInfo"),
+            "session": None,
+            "status": response.status if response else None,
+            "response_code": None,
+            "response_code_name": None,
+            "elapsed_ms": None,
+            "http": _http(request, response),
+            "request": None,
+            "response": None,
+            "errors": errors,
+        }
+        if request_type is None:
+            errors.append({"where": "request.headers", "error": "no X-RequestType header"})
+        elif body_def is None:
+            errors.append({"where": "request.headers", "error": f"unknown X-RequestType {request_type!r}"})
+        record["session"] = self._session_key(request, response, body_def, request_id)
+        ctx = self.context(record["session"])
+
+        raw_request = None
+        if body_def is not None and not self.decode_bodies:
+            body_def = BodyDef(body_def.request_type, body_def.endpoint, body_def.ref, None, None, None)
+            record["request"] = {}
+        elif body_def is not None:
+            if body_def.request is None:
+                if request.body:
+                    errors.append({"where": "request", "error": f"{request_type} has no request body, got {len(request.body)} bytes"})
+                record["request"] = {}
+            else:
+                raw_request = parse_body(body_def.request, request.body, errors, "request", self.strict)
+                if raw_request is None:
+                    record["request"] = {"Undecoded": request.body.hex()}
+        if response is not None:
+            record["response"] = self._response(response, body_def, raw_request, ctx, record, errors)
+        if raw_request is not None:
+            record["request"] = to_json(raw_request)
+        if response is not None and request.time is not None and response.end_time is not None:
+            record["elapsed_ms"] = round((response.end_time - request.time) * 1000, 3)
+        return record
+
+    def _session_key(self, request: HttpMessage, response: HttpMessage | None, body_def: BodyDef | None,
+                     request_id: str | None) -> str:
+        """The context cookie of the session (Connect/Bind: the one the response sets);
+        without cookies, the X-RequestId GUID, which is constant for a context's life."""
+        if response is not None and body_def is not None and body_def.request_type in ("Connect", "Bind"):
+            cookie = context_cookie(parse_set_cookies(response.header_all("Set-Cookie")))
+            if cookie:
+                return cookie
+        cookie = context_cookie(parse_cookies(request.header_all("Cookie")))
+        if cookie:
+            return cookie
+        ids = split_request_id(request_id)
+        return f"requestid:{ids[0]}" if ids else "unknown"
+
+    def _response(self, response: HttpMessage, body_def: BodyDef | None, raw_request, ctx: DecodingContext,
+                  record: dict, errors: list) -> dict:
+        inner = parse_inner(response.body)
+        errors.extend(inner.errors)
+        out: dict = {"meta": inner.meta}
+        if inner.headers:
+            out["additional_headers"] = dict(inner.headers)
+        code = inner_code = None
+        for source, value in (("headers", response.header("X-ResponseCode")),
+                              ("additional_headers", dict(inner.headers).get("X-ResponseCode"))):
+            if value is None:
+                continue
+            try:
+                code = int(value.strip())
+            except ValueError:
+                errors.append({"where": f"response.{source}", "error": f"X-ResponseCode {value!r} is not a number"})
+            if source == "additional_headers":
+                inner_code = code
+        record["response_code"] = code
+        record["response_code_name"] = RESPONSE_CODES.get(code) if code is not None else None
+        body = inner.body
+        if response.status != 200 or (code not in (0, None)) or body_def is None:
+            if body:
+                out["text" if _is_text(response) else "Undecoded"] = (
+                    body.decode("utf-8", "replace") if _is_text(response) else body.hex())
+            return out
+        if body_def.success is None:
+            if body and self.decode_bodies:
+                errors.append({"where": "response", "error": f"{body_def.request_type} has no response body, got {len(body)} bytes"})
+            return out
+        if len(body) < 4:
+            if body or inner_code is None:
+                errors.append({"where": "response", "error": f"body of {len(body)} bytes has no StatusCode", "offset": 0})
+            return out
+        status_code = int.from_bytes(body[:4], "little")
+        definition = body_def.success if status_code == 0 else body_def.failure
+        params = {}
+        rops, handles = [], []
+        if body_def.request_type == "Execute" and raw_request is not None:
+            rops, handles = rops_of(raw_request.get("RopBuffer"))
+            ctx.annotate(rops, handles)
+            params = {"request_rops": rops, "notify_state": ctx.notify_state}
+        raw = parse_body(definition, body, errors, "response", self.strict, **params)
+        if raw is None:
+            out["Undecoded"] = body.hex()
+            return out
+        if body_def.request_type == "Execute" and status_code == 0:
+            response_rops, response_handles = rops_of(raw.get("RopBuffer"))
+            ctx.learn(rops, response_rops, handles, response_handles)
+        out.update(to_json(raw))
+        return out
+
+
+def _is_text(message: HttpMessage) -> bool:
+    ctype = (message.header("Content-Type") or "").lower()
+    return ctype.startswith("text/")
+
+
+def _http(request: HttpMessage, response: HttpMessage | None) -> dict:
+    http = {"method": request.method, "path": request.target,
+            "request_headers": [[k, v] for k, v in request.headers]}
+    if response is not None:
+        http["reason"] = response.reason
+        http["response_headers"] = [[k, v] for k, v in response.headers]
+    return http

@@ -1,0 +1,188 @@
+"""MAPI/HTTP over HTTP: X- headers, cookies and the PROCESSING / PENDING / DONE inner stream.
+
+MS-OXCMAPIHTTP 2.2.2 (common request/response format), 2.2.3 (headers), 2.2.7 (response
+meta-tags), 3.2.5.2 (additional headers after DONE). Pure functions over `HttpMessage`s; the
+inner stream parser is incremental (h11 style) so it can be fed one byte at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# MS-OXCMAPIHTTP 2.2.3.3.3 X-ResponseCode
+RESPONSE_CODES = {
+    0: "Success", 1: "Unknown Failure", 2: "Invalid Verb", 3: "Invalid Path", 4: "Invalid Header",
+    5: "Invalid Request Type", 6: "Invalid Context Cookie", 7: "Missing Header", 8: "Anonymous Not Allowed",
+    9: "Too Large", 10: "Context Not Found", 11: "No Privilege", 12: "Invalid Request Body",
+    13: "Missing Cookie", 14: "Reserved", 15: "Invalid Sequence", 16: "Endpoint Disabled",
+    17: "Invalid Response", 18: "Endpoint Shutting Down",
+}
+
+META_TAGS = (b"PROCESSING", b"PENDING", b"DONE")  # MS-OXCMAPIHTTP 2.2.7
+MAX_LINE = 8192
+MAX_HEADERS = 100
+
+MAPI_CONTENT_TYPE = "application/mapi-http"
+
+
+def endpoint_of(path: str) -> str | None:
+    """"emsmdb" or "nspi" from the request path (/mapi/emsmdb/?MailboxId=..., /mapi/nspi/...)."""
+    lowered = path.lower()
+    if "/emsmdb" in lowered:
+        return "emsmdb"
+    if "/nspi" in lowered:
+        return "nspi"
+    return None
+
+
+def is_mapi(request_headers, response_headers=()) -> bool:
+    """An exchange is MAPI/HTTP when either side says `Content-Type: application/mapi-http`
+    or the request carries an X-RequestType header."""
+    for name, value in list(request_headers) + list(response_headers):
+        lname = name.lower()
+        if lname == "x-requesttype":
+            return True
+        if lname == "content-type" and value.split(";")[0].strip().lower() == MAPI_CONTENT_TYPE:
+            return True
+    return False
+
+
+def parse_cookies(header_values: list[str]) -> dict[str, str]:
+    """`Cookie: a=1; b=2` (MS-OXCMAPIHTTP 2.2.3.2.4) -> {"a": "1", "b": "2"}."""
+    cookies: dict[str, str] = {}
+    for value in header_values:
+        for part in value.split(";"):
+            name, sep, val = part.strip().partition("=")
+            if sep and name:
+                cookies[name] = val
+    return cookies
+
+
+def parse_set_cookies(header_values: list[str]) -> dict[str, str]:
+    """`Set-Cookie: name=value; path=/; ...` headers (2.2.3.2.3) -> {name: value}."""
+    cookies: dict[str, str] = {}
+    for value in header_values:
+        name, sep, val = value.split(";", 1)[0].strip().partition("=")
+        if sep and name:
+            cookies[name] = val
+    return cookies
+
+
+def context_cookie(cookies: dict[str, str]) -> str | None:
+    """The session context cookie among a context's cookies. Names are implementation-specific
+    (3.2.5.1); Exchange uses MapiContext / MapiSequence. A name with "context" wins; else the
+    first cookie that is not a sequence cookie."""
+    for name, value in cookies.items():
+        if "context" in name.lower():
+            return value
+    for name, value in cookies.items():
+        if "sequence" not in name.lower() and value:
+            return value
+    return None
+
+
+_ID = re.compile(r"^\s*(\{?[0-9A-Fa-f-]{36}\}?):(\d+)\s*$")
+
+
+def split_request_id(value: str | None) -> tuple[str, int] | None:
+    """`{GUID}:counter` (X-RequestId 2.2.3.3.2, X-ClientInfo 2.2.3.3.4) -> (GUID, counter)."""
+    if not value:
+        return None
+    match = _ID.match(value)
+    return (match.group(1).strip("{}").upper(), int(match.group(2))) if match else None
+
+
+@dataclass
+class InnerStream:
+    """The de-chunked response body: meta-tags, additional headers, then the response body
+    (MS-OXCMAPIHTTP 2.2.7):  PROCESSING CRLF *(PENDING CRLF) DONE CRLF *(header CRLF) CRLF body.
+
+    Feed bytes with `feed()`, then `close()`. A body that does not start with a meta-tag is all
+    body (`meta` stays empty), as sent with failures (text/html) or by non-chunking servers.
+    """
+
+    meta: list[str] = field(default_factory=list)
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    state: str = "meta"  # meta -> headers -> body
+    _buffer: bytearray = field(default_factory=bytearray)
+    _body: bytearray = field(default_factory=bytearray)
+    _offset: int = 0  # offset of _buffer[0] in the inner stream
+
+    @property
+    def body(self) -> bytes:
+        return bytes(self._body)
+
+    def feed(self, data: bytes) -> None:
+        if self.state == "body":
+            self._body += data
+            return
+        self._buffer += data
+        while self.state != "body":
+            end = self._buffer.find(b"\r\n")
+            if end < 0:
+                if self.state == "meta" and not any(t.startswith(bytes(self._buffer[:len(t)])) for t in META_TAGS):
+                    if self.meta:
+                        self._error(f"{bytes(self._buffer[:40])!r} where a meta-tag was expected")
+                    self._to_body()
+                elif len(self._buffer) > MAX_LINE:
+                    self._error(f"line longer than {MAX_LINE} bytes")
+                    self._to_body()
+                return
+            line = bytes(self._buffer[:end])
+            if self.state == "meta":
+                if line in META_TAGS:
+                    self.meta.append(line.decode())
+                    if line == b"DONE":
+                        self.state = "headers"
+                elif not self.meta:
+                    self._to_body()
+                    return
+                else:
+                    self._error(f"{line[:40]!r} where a meta-tag was expected")
+                    self._to_body()
+                    return
+            elif not line:
+                self.state = "body"
+                self._consume(end + 2)
+                self._body += self._buffer
+                self._buffer.clear()
+                return
+            else:
+                name, sep, value = line.decode("latin-1").partition(":")
+                if not sep or not name.strip() or len(self.headers) >= MAX_HEADERS:
+                    self._error(f"{line[:40]!r} is not a header line after DONE")
+                    self._to_body()
+                    return
+                self.headers.append((name.strip(), value.strip()))
+            self._consume(end + 2)
+
+    def close(self) -> None:
+        if self.state == "meta" and self.meta:
+            self._error("response ended before DONE")
+        elif self.state == "headers":
+            self._error("response ended inside the additional headers after DONE")
+        if self._buffer:
+            self._body += self._buffer
+            self._buffer.clear()
+
+    def _consume(self, n: int) -> None:
+        del self._buffer[:n]
+        self._offset += n
+
+    def _to_body(self) -> None:
+        self.state = "body"
+        self._body += self._buffer
+        self._buffer.clear()
+
+    def _error(self, what: str) -> None:
+        self.errors.append({"where": "response.meta", "error": what, "offset": self._offset})
+
+
+def parse_inner(body: bytes) -> InnerStream:
+    """The inner stream of a whole response body."""
+    inner = InnerStream()
+    inner.feed(body)
+    inner.close()
+    return inner
