@@ -62,14 +62,9 @@ class DecodingContext:
             elif rop_id == ROP_GET_PROPERTIES_SPECIFIC:
                 rop["_columns"] = rop.get("PropertyTags")
 
-    def notify_state(self, stream, start: int) -> c.Container:
-        """State for an unsolicited RopNotify at `start`: the columns of its table, found by
-        the NotificationHandle (the 4 bytes after the RopId, MS-OXCROPS 2.2.14.2)."""
-        here = stream.tell()
-        stream.seek(start + 1)
-        raw = stream.read(4)
-        stream.seek(here)
-        handle = int.from_bytes(raw, "little") if len(raw) == 4 else None
+    def notify_state(self, handle: int) -> c.Container:
+        """State for an unsolicited RopNotify: the columns of the table its NotificationHandle
+        (a server object handle, MS-OXCROPS 2.2.14.2) names."""
         return c.Container(_columns=self.columns.get(handle), _logon_flags=None)
 
     # after the response ------------------------------------------------------------------

@@ -135,7 +135,8 @@ class Decoder:
                     errors.append({"where": "request", "error": f"{request_type} has no request body, got {len(request.body)} bytes"})
                 record["request"] = {}
             else:
-                raw_request = parse_body(body_def.request, request.body, errors, "request", self.strict)
+                raw_request = parse_body(body_def.request, request.body, errors, "request", self.strict,
+                                         logons=ctx.logon_flags)
                 if raw_request is None:
                     record["request"] = {"Undecoded": request.body.hex()}
         if response is not None:

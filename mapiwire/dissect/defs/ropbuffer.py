@@ -10,7 +10,9 @@ plus keys the decoding context adds before the response is parsed:
                  its request's tags; RopQueryRows/FindRow/ExpandRow/RopNotify: the table's
                  columns from an earlier RopSetColumns), None when unknown;
   `_logon_flags` LogonFlags of the logon the ROP works under, None when unknown.
-Unsolicited responses (RopNotify ...) get what `notify_state` hands them for their handle.
+Unsolicited responses (RopNotify ...) get what the `notify_state(handle)` param returns for
+their NotificationHandle. A request ROP whose layout depends on its logon being private
+(RopWritePerUserInformation, RopSetMessageReadFlag) reads `this._params.private_logon`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import construct as c
 from construct import Construct, Int16ul
 
 from .core import U32List, remaining, report, sized_field, struct
+
+ROP_LOGON = 0xFE
 
 # Response-only ROPs that answer no request of their own (MS-OXCROPS 2.2.2).
 UNSOLICITED = {0x2A: "RopNotify", 0x6E: "RopPending", 0xF9: "RopBackoff", 0xFF: "RopBufferTooSmall"}
@@ -41,28 +45,25 @@ class RopList(Construct):
         from .rops import ROP_BY_ID
 
         params = context._params
-        request_rops = params.get("request_rops") if self.direction == "response" else None
-        cursor = 0
+        state = _State(params, self.direction)
         items = c.ListContainer()
         while remaining(stream):
             start = stream.tell()
-            rop_id = stream.read(1)[0]
+            head = stream.read(6)
             stream.seek(start)
+            rop_id = head[0]
             rop = ROP_BY_ID.get(rop_id)
             item_path = f"{path} -> RopsList[{len(items)}]"
             definition = None
             if rop is not None:
                 if self.direction == "request":
+                    state.before_request(head)
                     definition = rop.request
                 else:
-                    request_rop, cursor = pair(request_rops, rop_id, cursor)
-                    if request_rop is None and rop_id in UNSOLICITED and params.get("notify_state"):
-                        request_rop = params["notify_state"](stream, start)
-                    params["request_rop"] = request_rop if request_rop is not None else UNKNOWN_REQUEST
-                    if remaining(stream) >= 6 and rop.has_return_value:
-                        header = stream.read(6)
-                        stream.seek(start)
-                        definition = rop.response_shape(int.from_bytes(header[2:6], "little"))
+                    handle = int.from_bytes(head[1:5], "little") if len(head) >= 5 else None
+                    state.before_response(rop_id, handle)
+                    if len(head) == 6 and rop.has_return_value:
+                        definition = rop.response_shape(int.from_bytes(head[2:6], "little"))
                     else:
                         definition = rop.response
             name = rop.name if rop is not None else None
@@ -78,26 +79,68 @@ class RopList(Construct):
                 stream.seek(start)
                 items.append(c.Container(RopId=rop_id, RopName=name, Undecoded=stream.read()))
                 break
+            state.after(value)
             items.append(c.Container(RopId=value["RopId"], RopName=name,
                                      **{k: v for k, v in value.items() if k != "RopId"}))
-        params["request_rop"] = None
+        state.done()
         return items
 
     def _build(self, obj, stream, context, path):
         from .rops import ROP_BY_ID
 
+        state = _State(context._params, self.direction)
         for i, item in enumerate(obj):
             if "Undecoded" in item:
                 data = item["Undecoded"]
                 stream.write(bytes.fromhex(data) if isinstance(data, str) else bytes(data))
                 continue
-            rop = ROP_BY_ID[int(item["RopId"])]
+            rop_id = int(item["RopId"])
+            rop = ROP_BY_ID[rop_id]
             if self.direction == "request":
+                state.before_request(bytes((rop_id, int(item.get("LogonId", 0)))))
                 definition = rop.request
             else:
+                state.before_response(rop_id, item.get("NotificationHandle"))
                 definition = rop.response_shape(int(item.get("ReturnValue", 0)))
             definition._build(item, stream, context, f"{path} -> RopsList[{i}]")
+            state.after(item)
+        state.done()
         return obj
+
+
+class _State:
+    """What one walk of a RopsList hands each ROP through the parse/build params.
+
+    Requests: `private_logon` (True/False/None) for the ROP's LogonId, from the
+    `logons` param (LogonId -> LogonFlags, kept by the decoding context) and any RopLogon earlier in
+    same list. Responses: `request_rop`, the paired request ROP (`UNKNOWN_REQUEST` when the
+    request is not known); unsolicited ROPs get `notify_state(handle)` instead.
+    """
+
+    def __init__(self, params, direction: str):
+        self.params = params
+        self.direction = direction
+        self.cursor = 0
+        self.request_rops = params.get("request_rops") if direction == "response" else None
+        self.logon_flags = dict(params.get("logons") or {})
+
+    def before_request(self, head: bytes) -> None:
+        flags = self.logon_flags.get(head[1]) if len(head) > 1 else None
+        self.params["private_logon"] = None if flags is None else bool(flags & 0x01)
+
+    def before_response(self, rop_id: int, handle) -> None:
+        request_rop, self.cursor = pair(self.request_rops, rop_id, self.cursor)
+        if request_rop is None and rop_id in UNSOLICITED and self.params.get("notify_state") and handle is not None:
+            request_rop = self.params["notify_state"](handle)
+        self.params["request_rop"] = request_rop if request_rop is not None else UNKNOWN_REQUEST
+
+    def after(self, value) -> None:
+        if self.direction == "request" and value.get("RopId") == ROP_LOGON:
+            self.logon_flags[value.get("LogonId")] = int(value.get("LogonFlags", 0))
+
+    def done(self) -> None:
+        self.params["request_rop"] = None
+        self.params["private_logon"] = None
 
 
 def pair(request_rops, rop_id: int, cursor: int):
