@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 from dataclasses import dataclass, field
 
+from .dissect.context import DecodingContext
 from .dissect.defs.core import build
 from .dissect.defs.mapihttp import BODIES
 from .dissect.exchange import Exchange, HttpMessage
@@ -56,7 +57,7 @@ class Session:
     def add(self, request_type: str, request_body: dict | None, response_body: dict | None, *,
             pending: int = 0, elapsed_ms: int = 12, set_cookies: dict | None = None,
             response_code: int = 0, raw_response: bytes | None = None, raw_request: bytes | None = None,
-            chunked: bool = True) -> Exchange:
+            chunked: bool = True, request_params: dict | None = None, response_params: dict | None = None) -> Exchange:
         """One request/response pair, bodies given as definition values (built here)."""
         body_def = BODIES[request_type]
         self.counter += 1
@@ -67,7 +68,7 @@ class Session:
         if self.cookies:
             headers.append(("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items())))
         body = raw_request if raw_request is not None else (
-            build(body_def.request, request_body) if request_body is not None else b"")
+            build(body_def.request, request_body, **(request_params or {})) if request_body is not None else b"")
         request = HttpMessage(headers=headers + [("Content-Length", str(len(body)))], body=body, method="POST",
                               target=f"/mapi/{self.endpoint}/?MailboxId={self.mailbox}", time=self.clock)
         if raw_response is not None:
@@ -76,7 +77,8 @@ class Session:
             payload = b""
             if response_body is not None:
                 status = response_body.get("StatusCode", 0)
-                payload = build(body_def.success if status == 0 else body_def.failure, response_body)
+                payload = build(body_def.success if status == 0 else body_def.failure, response_body,
+                                **(response_params or {}))
             start = email.utils.formatdate(self.clock, usegmt=True)
             inner = (b"PROCESSING\r\n" + b"PENDING\r\n" * pending + b"DONE\r\n"
                      + f"X-ResponseCode: {response_code}\r\nX-ElapsedTime: {elapsed_ms}\r\n"
@@ -138,7 +140,8 @@ def rop_request(rops: list, handles: list, header: dict = Last) -> dict:
 
 def mailbox_session(rop_flow: list | None = None, *, pending: int = 1) -> list[Exchange]:
     """Connect, Execute (the given ROP flow: a list of (request ROPs, request handles, response
-    ROPs, response handles, header)), NotificationWait, PING, a network change, Disconnect."""
+    ROPs, response handles, header); a step with only response ROPs is preceded by a
+    NotificationWait with EventPending), NotificationWait, PING, a network change, Disconnect."""
     s = Session("emsmdb")
     s.add("Connect",
           {"UserDn": "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=bob",
@@ -147,15 +150,23 @@ def mailbox_session(rop_flow: list | None = None, *, pending: int = 1) -> list[E
            "DnPrefix": "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)", "DisplayName": "Bob Smith",
            "AuxiliaryBuffer": SERVER_AUX},
           set_cookies={"MapiContext": "ctx-7f3a9c", "MapiSequence": "seq-1"})
+    state = DecodingContext("samples")  # the same state the decoder keeps, for building responses
     for i, (req_rops, req_handles, resp_rops, resp_handles, header) in enumerate(rop_flow or []):
+        if not req_rops and resp_rops:  # events pending: NotificationWait says so, an Execute fetches them
+            s.add("NotificationWait", {"Flags": 0, "AuxiliaryBuffer": aux()},
+                  {"StatusCode": 0, "ErrorCode": 0, "EventPending": 1, "AuxiliaryBuffer": aux()}, pending=2)
+        state.annotate(req_rops, req_handles)
         s.add("Execute",
               {"Flags": 0, "RopBuffer": rop_request(req_rops, req_handles, header), "MaxRopOut": 0x40000,
                "AuxiliaryBuffer": aux((1, 0x01, "AUX_PERF_REQUESTID", {"SessionID": 1, "RequestID": i + 2}))},
               {"StatusCode": 0, "ErrorCode": 0, "Flags": 0,
                "RopBuffer": rop_request(resp_rops, resp_handles, header), "AuxiliaryBuffer": aux()},
-              pending=pending if i == 1 else 0, set_cookies={"MapiSequence": f"seq-{i + 2}"})
+              pending=pending if i == 1 else 0, set_cookies={"MapiSequence": f"seq-{i + 2}"},
+              request_params={"logons": state.logon_flags},
+              response_params={"request_rops": req_rops, "notify_state": state.notify_state})
+        state.learn(req_rops, resp_rops, req_handles, resp_handles)
     s.add("NotificationWait", {"Flags": 0, "AuxiliaryBuffer": aux()},
-          {"StatusCode": 0, "ErrorCode": 0, "EventPending": 1, "AuxiliaryBuffer": aux()}, pending=2)
+          {"StatusCode": 0, "ErrorCode": 0, "EventPending": 0, "AuxiliaryBuffer": aux()}, pending=2)
     s.add("PING", None, None)
     s.move("192.168.1.23:60112", "c2")  # Wi-Fi to cellular: same context, new address
     s.add("PING", None, None)
@@ -181,3 +192,108 @@ def failures() -> list[Exchange]:
                       "LcidString": 1033, "AuxiliaryBuffer": aux()},
           {"StatusCode": 0x000003EB, "AuxiliaryBuffer": aux()})
     return s.exchanges
+
+
+# An Outlook-like ROP flow -------------------------------------------------------------------
+
+def fid(counter: int) -> dict:
+    """A Folder ID / Message ID (MS-OXCDATA 2.2.1.1): ReplicaId 1 and a 6-byte GlobalCounter."""
+    return {"ReplicaId": 1, "GlobalCounter": counter.to_bytes(6, "big")}
+
+
+def mid(counter: int) -> int:
+    """The same id as a PtypInteger64 property value (PidTagMid): the 8 bytes read as one integer."""
+    return int.from_bytes((1).to_bytes(2, "little") + counter.to_bytes(6, "big"), "little")
+
+
+def tags(*values: int) -> list[dict]:
+    return [{"PropertyType": v & 0xFFFF, "PropertyId": v >> 16} for v in values]
+
+
+def row(*values, flag: int = 0) -> dict:
+    """A PropertyRow value (MS-OXCDATA 2.8.1): the values in column order."""
+    return {"Flag": flag, "ValueArray": [{"PropertyValue": v} for v in values]}
+
+
+PS_PUBLIC_STRINGS = "{00020329-0000-0000-C000-000000000046}"
+PSETID_COMMON = "{00062008-0000-0000-C000-000000000046}"
+INBOX = fid(0x1D)
+CONTENTS_COLUMNS = tags(0x674A0014, 0x0037001F, 0x0E060040, 0x0E080003, 0x0E1B000B, 0x0C1A001F)
+NO_HANDLE = 0xFFFFFFFF
+LOGON, FOLDER, TABLE, NOTIFY = 0x00000101, 0x00000202, 0x00000303, 0x00000404
+
+
+def outlook_flow(messages: int = 20) -> list[tuple]:
+    """Execute steps as (request ROPs, request handles, response ROPs, response handles, header):
+    logon, open the Inbox, its contents table with RopSetColumns, RopQueryRows in a LATER
+    Execute (the columns come from the session state), properties and named properties, a
+    notification subscription and the RopNotify that follows, then RopRelease."""
+    logon_request = {"RopId": 0xFE, "LogonId": 0, "OutputHandleIndex": 0, "LogonFlags": 0x01,
+                     "OpenFlags": 0x0100040C, "StoreState": 0,
+                     "Essdn": "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=bob"}
+    logon_response = {"RopId": 0xFE, "OutputHandleIndex": 0, "ReturnValue": 0, "LogonFlags": 0x01,
+                      "FolderIds": [fid(i) for i in range(1, 14)], "ResponseFlags": 0x07,
+                      "MailboxGuid": "{C2B1E9D4-6A2B-4F3C-9E8D-7A6B5C4D3E2F}", "ReplId": 1,
+                      "ReplGuid": "{A1B2C3D4-E5F6-4789-ABCD-EF0123456789}",
+                      "LogonTime": {"Seconds": 0, "Minutes": 0, "Hour": 16, "DayOfWeek": 1, "Day": 24, "Month": 11,
+                                    "Year": 2025},
+                      "GwartTime": 133_000_000_000_000_000, "StoreState": 0}
+    receive_request = {"RopId": 0x27, "LogonId": 0, "InputHandleIndex": 0, "MessageClass": "IPM.Note"}
+    receive_response = {"RopId": 0x27, "InputHandleIndex": 0, "ReturnValue": 0, "FolderId": INBOX,
+                        "ExplicitMessageClass": "IPM"}
+    step1 = ([logon_request, receive_request], [NO_HANDLE], [logon_response, receive_response], [LOGON], XorLast)
+
+    open_folder = {"RopId": 0x02, "LogonId": 0, "InputHandleIndex": 0, "OutputHandleIndex": 1, "FolderId": INBOX,
+                   "OpenModeFlags": 0}
+    open_folder_response = {"RopId": 0x02, "OutputHandleIndex": 1, "ReturnValue": 0, "HasRules": 0, "IsGhosted": 0,
+                            "CheapServerCount": None, "Servers": None}
+    contents = {"RopId": 0x05, "LogonId": 0, "InputHandleIndex": 1, "OutputHandleIndex": 2, "TableFlags": 0}
+    contents_response = {"RopId": 0x05, "OutputHandleIndex": 2, "ReturnValue": 0, "RowCount": messages}
+    set_columns = {"RopId": 0x12, "LogonId": 0, "InputHandleIndex": 2, "SetColumnsFlags": 0,
+                   "PropertyTags": CONTENTS_COLUMNS}
+    set_columns_response = {"RopId": 0x12, "InputHandleIndex": 2, "ReturnValue": 0, "TableStatus": 0}
+    step2 = ([open_folder, contents, set_columns], [LOGON, NO_HANDLE, NO_HANDLE],
+             [open_folder_response, contents_response, set_columns_response], [LOGON, FOLDER, TABLE],
+             CompressedXorLast)
+
+    rows = [row(mid(0x1000 + i), f"Quarterly report {i}: please review the attached figures",
+                133_000_000_000_000_000 + i * 36_000_000_000, 2048 + 17 * i, i % 3 == 0, "Alice Jones")
+            for i in range(messages)]
+    query = {"RopId": 0x15, "LogonId": 0, "InputHandleIndex": 0, "QueryRowsFlags": 0, "ForwardRead": 1,
+             "RowCount": 50}
+    query_response = {"RopId": 0x15, "InputHandleIndex": 0, "ReturnValue": 0, "Origin": 2, "RowData": rows}
+    step3 = ([query], [TABLE], [query_response], [TABLE], CompressedXorLast)
+
+    names = [{"Kind": 0x00, "GUID": PSETID_COMMON, "LID": 0x8580, "NameSize": None, "Name": None},
+             {"Kind": 0x01, "GUID": PS_PUBLIC_STRINGS, "LID": None, "Name": "Keywords"}]
+    ids_from_names = {"RopId": 0x56, "LogonId": 0, "InputHandleIndex": 0, "Flags": 0x02, "PropertyNames": names}
+    ids_response = {"RopId": 0x56, "InputHandleIndex": 0, "ReturnValue": 0, "PropertyIds": [0x8001, 0x8002]}
+    get_props = {"RopId": 0x07, "LogonId": 0, "InputHandleIndex": 1, "PropertySizeLimit": 0, "WantUnicode": 1,
+                 "PropertyTags": tags(0x3001001F, 0x36020003, 0x36030003, 0x3613001F, 0x8001000B, 0x8002101F)}
+    get_props_response = {"RopId": 0x07, "InputHandleIndex": 1, "ReturnValue": 0,
+                          "RowData": {"Flag": 1, "ValueArray": [
+                              {"Flag": 0, "PropertyValue": "Inbox"}, {"Flag": 0, "PropertyValue": messages},
+                              {"Flag": 0, "PropertyValue": 3}, {"Flag": 0, "PropertyValue": "IPF.Note"},
+                              {"Flag": 0x0A, "PropertyValue": 0x8004010F}, {"Flag": 0, "PropertyValue": ["red", "q4"]}]}}
+    register = {"RopId": 0x29, "LogonId": 0, "InputHandleIndex": 0, "OutputHandleIndex": 1,
+                "NotificationTypes": 0x0002 | 0x0004, "WantWholeStore": 1}
+    register_response = {"RopId": 0x29, "OutputHandleIndex": 1, "ReturnValue": 0}
+    step4 = ([ids_from_names, get_props, register], [LOGON, FOLDER],
+             [ids_response, get_props_response, register_response], [LOGON, NOTIFY], Last)
+
+    new_row = row(mid(0x2000), "New: team lunch on Friday", 133_000_500_000_000_000, 1024, False, "Carol White")
+    notify_table = {"RopId": 0x2A, "NotificationHandle": TABLE, "LogonId": 0,
+                    "NotificationData": {"NotificationFlags": 0x0100 | 0x8000, "TableEventType": 0x0003,
+                                         "TableRowFolderID": INBOX, "TableRowMessageID": fid(0x2000),
+                                         "TableRowInstance": 0, "InsertAfterTableRowFolderID": INBOX,
+                                         "InsertAfterTableRowID": fid(0x1000), "InsertAfterTableRowInstance": 0,
+                                         "TableRowData": new_row}}
+    notify_mail = {"RopId": 0x2A, "NotificationHandle": NOTIFY, "LogonId": 0,
+                   "NotificationData": {"NotificationFlags": 0x0002 | 0x8000, "FolderId": INBOX,
+                                        "MessageId": fid(0x2000), "MessageFlags": 0, "UnicodeFlag": 0,
+                                        "MessageClass": "IPM.Note"}}
+    step5 = ([], [], [notify_table, notify_mail], [], XorLast)
+
+    release = [{"RopId": 0x01, "LogonId": 0, "InputHandleIndex": i} for i in range(3)]
+    step6 = (release, [TABLE, FOLDER, NOTIFY], [], [TABLE, FOLDER, NOTIFY], Last)
+    return [step1, step2, step3, step4, step5, step6]

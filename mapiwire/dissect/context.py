@@ -22,7 +22,14 @@ ROP_EXPAND_ROW = 0x59
 ROP_GET_PROPERTY_IDS_FROM_NAMES = 0x56
 ROP_GET_NAMES_FROM_PROPERTY_IDS = 0x55
 ROP_LOGON = 0xFE
+ROP_OPEN_MESSAGE = 0x03
+ROP_READ_RECIPIENTS = 0x0F
+ROP_RELOAD_CACHED_INFORMATION = 0x10
+ROP_OPEN_EMBEDDED_MESSAGE = 0x46
 TABLE_ROW_ROPS = (ROP_QUERY_ROWS, ROP_FIND_ROW, ROP_EXPAND_ROW)
+# ROPs whose response states a message's RecipientColumns, and the index of the message's handle
+RECIPIENT_COLUMN_ROPS = {ROP_OPEN_MESSAGE: "OutputHandleIndex", ROP_OPEN_EMBEDDED_MESSAGE: "OutputHandleIndex",
+                         ROP_RELOAD_CACHED_INFORMATION: "InputHandleIndex"}
 
 
 class DecodingContext:
@@ -31,6 +38,7 @@ class DecodingContext:
     def __init__(self, key: str):
         self.key = key
         self.columns: dict[int, list] = {}  # server object handle of a table -> its columns
+        self.recipient_columns: dict[int, list] = {}  # server object handle of a message -> its RecipientColumns
         self.logon_flags: dict[int, int] = {}  # LogonId -> LogonFlags
         self.named: dict[int, object] = {}  # property id >= 0x8000 -> PropertyName
         self.missing: set[str] = set()  # kinds of state asked for and not known
@@ -61,6 +69,10 @@ class DecodingContext:
                     self.missing.add("columns")
             elif rop_id == ROP_GET_PROPERTIES_SPECIFIC:
                 rop["_columns"] = rop.get("PropertyTags")
+            elif rop_id == ROP_READ_RECIPIENTS:
+                rop["_columns"] = self.recipient_columns.get(_handle(handles, index))
+                if rop["_columns"] is None:
+                    self.missing.add("recipient columns")
 
     def notify_state(self, handle: int) -> c.Container:
         """State for an unsolicited RopNotify: the columns of the table its NotificationHandle
@@ -83,7 +95,13 @@ class DecodingContext:
                 if handle is not None:
                     self.columns[handle] = rop.get("PropertyTags")
             elif rop_id == ROP_RELEASE:
-                self.columns.pop(_handle(request_handles, index), None)
+                handle = _handle(request_handles, index)
+                self.columns.pop(handle, None)
+                self.recipient_columns.pop(handle, None)
+        for request, response in _pairs_any(rops, response_rops, RECIPIENT_COLUMN_ROPS):
+            handle = _handle(response_handles, request.get(RECIPIENT_COLUMN_ROPS[request["RopId"]]))
+            if handle is not None and response.get("RecipientColumns") is not None:
+                self.recipient_columns[handle] = response["RecipientColumns"]
         for request, response in _pairs(rops, response_rops, ROP_GET_PROPERTY_IDS_FROM_NAMES):
             for name, prop_id in zip(request.get("PropertyNames") or [], response.get("PropertyIds") or []):
                 if prop_id:
@@ -98,6 +116,12 @@ def _handle(handles: list[int], index) -> int | None:
         return None
     value = handles[index]
     return None if value == NO_HANDLE else value
+
+
+def _pairs_any(rops, response_rops, rop_ids):
+    """(request, successful response) of the ROPs with these ids, in order."""
+    for rop_id in rop_ids:
+        yield from _pairs(rops, response_rops, rop_id)
 
 
 def _pairs(rops, response_rops, rop_id):

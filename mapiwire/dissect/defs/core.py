@@ -373,7 +373,12 @@ def report(context, path: str, what: str, offset: int | None = None) -> None:
 
 
 def struct(ref: str, *fields) -> Construct:
-    """A Struct with its spec reference as docs: `struct("MS-OXCRPC 2.2.2.1 RPC_HEADER_EXT", ...)`."""
+    """A Struct with its spec reference as docs: `struct("MS-OXCRPC 2.2.2.1 RPC_HEADER_EXT", ...)`.
+    A conditional field (`If`/`IfThenElse`) may be left out of the value given to build: it is
+    built from None, which is right when its condition is false and an error when it is true."""
+    for sc in fields:
+        if isinstance(sc, c.Renamed) and isinstance(sc.subcon, c.IfThenElse):
+            sc.flagbuildnone = True
     return c.Struct(*fields) * ref
 
 
