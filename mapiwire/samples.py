@@ -297,3 +297,100 @@ def outlook_flow(messages: int = 20) -> list[tuple]:
     release = [{"RopId": 0x01, "LogonId": 0, "InputHandleIndex": i} for i in range(3)]
     step6 = (release, [TABLE, FOLDER, NOTIFY], [], [TABLE, FOLDER, NOTIFY], Last)
     return [step1, step2, step3, step4, step5, step6]
+
+
+# The address book endpoint ------------------------------------------------------------------
+
+def stat(**fields) -> dict:
+    """A STAT (MS-OXNSPI 2.2.8) with Outlook's usual values."""
+    value = {"SortType": 0, "ContainerID": 0, "CurrentRec": 0, "Delta": 0, "NumPos": 0, "TotalRecs": 0,
+             "CodePage": 0x4E4, "TemplateLocale": 0x409, "SortLocale": 0x409}
+    value.update(fields)
+    return value
+
+
+def lpta(*values: int) -> dict:
+    """A LargePropertyTagArray (MS-OXCMAPIHTTP 2.2.1.8)."""
+    return {"PropertyTags": tags(*values)}
+
+
+def ab_value(value) -> dict:
+    """An AddressBookPropertyValue (2.2.1.1); HasValue present for strings, binary, multi-valued."""
+    return {"HasValue": 0xFF, "PropertyValue": value} if isinstance(value, (str, bytes)) else {"PropertyValue": value}
+
+
+def ab_values(*pairs) -> dict:
+    """An AddressBookPropertyValueList (2.2.1.3) of (tag, value)."""
+    return {"PropertyValues": [{"PropertyType": t & 0xFFFF, "PropertyId": t >> 16, "PropertyValue": ab_value(v)}
+                               for t, v in pairs]}
+
+
+PR_DISPLAY_NAME, PR_SMTP_ADDRESS, PR_DISPLAY_TYPE, PR_ENTRYID = 0x3001001F, 0x39FE001F, 0x39000003, 0x0FFF0102
+
+
+def address_book_session() -> list[Exchange]:
+    """Bind, every address book request type once, Unbind (MS-OXCMAPIHTTP 2.2.5)."""
+    s = Session("nspi", client="10.0.0.5:51240", connection="c3", guid="{7D2C1B6A-3E4F-4A5B-8C9D-0E1F2A3B4C5D}",
+                client_info="{2EF33C39-49C8-421C-B876-CDF7F2AC3AA0}:2")
+    ok = {"StatusCode": 0, "ErrorCode": 0, "AuxiliaryBuffer": aux()}
+    none = {"AuxiliaryBuffer": aux()}
+    rows = [{"Flags": 0, "ValueArray": [ab_value(name), ab_value(smtp), ab_value(0)]}
+            for name, smtp in (("Alice Jones", "alice@contoso.com"), ("Bob Smith", "bob@contoso.com"))]
+    columns = lpta(PR_DISPLAY_NAME, PR_SMTP_ADDRESS, PR_DISPLAY_TYPE)
+    s.add("Bind", {"Flags": 0, "HasState": 1, "State": stat(), **none},
+          {**ok, "ServerGuid": "{DCA740C8-C042-101A-B4B9-08002B2FE182}"},
+          set_cookies={"NspiContext": "nspi-4b1d", "sid": "a1b2"})
+    s.add("GetAddressBookUrl", {"Flags": 0, "UserDn": "/o=Contoso/cn=Recipients/cn=bob", **none},
+          {**ok, "ServerUrl": "https://mail.contoso.com/mapi/nspi/?MailboxId=bob@contoso.com"})
+    s.add("GetMailboxUrl", {"Flags": 0, "ServerDn": "/o=Contoso/cn=Configuration/cn=Servers/cn=EXCH01", **none},
+          {**ok, "ServerUrl": "https://mail.contoso.com/mapi/emsmdb/?MailboxId=bob@contoso.com"})
+    s.add("GetSpecialTable", {"Flags": 0x4, "HasState": 1, "State": stat(), "HasVersion": 1, "Version": 0, **none},
+          {**ok, "CodePage": 0x4B0, "HasVersion": 1, "Version": 8, "HasRows": 1,
+           "Rows": [ab_values((PR_DISPLAY_NAME, "All Users"), (PR_DISPLAY_TYPE, 0x100))]})
+    s.add("QueryColumns", {"Reserved": 0, "MapiFlags": 0x80000000, **none},
+          {**ok, "HasColumns": 1, "Columns": columns})
+    s.add("DNToMId", {"Reserved": 0, "HasNames": 1, "Names": {"Strings": ["/o=Contoso/cn=Recipients/cn=bob"]}, **none},
+          {**ok, "HasMinimalIds": 1, "MinimalIds": [0x1A2B]})
+    s.add("GetPropList", {"Flags": 0, "MinimalId": 0x1A2B, "CodePage": 0x4E4, **none},
+          {**ok, "HasPropertyTags": 1, "PropertyTags": columns})
+    s.add("GetProps", {"Flags": 0, "HasState": 1, "State": stat(CurrentRec=0x1A2B), "HasPropertyTags": 1,
+                       "PropertyTags": lpta(PR_DISPLAY_NAME, PR_SMTP_ADDRESS), **none},
+          {**ok, "CodePage": 0x4B0, "HasPropertyValues": 1,
+           "PropertyValues": ab_values((PR_DISPLAY_NAME, "Bob Smith"), (PR_SMTP_ADDRESS, "bob@contoso.com"))})
+    s.add("GetTemplateInfo", {"Flags": 0x1, "DisplayType": 0, "HasTemplateDn": 0, "CodePage": 0x4E4,
+                              "LocaleId": 0x409, **none},
+          {**ok, "CodePage": 0x4E4, "HasRow": 1, "Row": ab_values((0x00040102, bytes.fromhex("0102030405")))})
+    s.add("ResolveNames", {"Reserved": 0, "HasState": 1, "State": stat(), "HasPropertyTags": 1, "PropertyTags": columns,
+                           "HasNames": 1, "NameValues": ["alice"], **none},
+          {**ok, "CodePage": 0x4B0, "HasMinimalIds": 1, "MinimalIds": [2], "HasRowsAndCols": 1,
+           "PropertyTags": columns, "RowData": rows[:1]})
+    s.add("GetMatches", {"Reserved": 0, "HasState": 1, "State": stat(), "HasMinimalIds": 0, "InterfaceOptionFlags": 0,
+                         "HasFilter": 1, "Filter": {"RestrictType": 0x03, "FuzzyLevelLow": 0x0002, "FuzzyLevelHigh": 0x0001,
+                                                    "PropertyTag": tags(PR_DISPLAY_NAME)[0],
+                                                    "TaggedValue": {"PropertyTag": tags(PR_DISPLAY_NAME)[0],
+                                                                    "PropertyValue": "Ali"}},
+                         "HasPropertyName": 0, "RowCount": 50, "HasColumns": 1, "Columns": columns, **none},
+          {**ok, "HasState": 1, "State": stat(TotalRecs=2), "HasMinimalIds": 1, "MinimalIds": [0x10, 0x11],
+           "HasColumnsAndRows": 1, "Columns": columns, "RowData": rows})
+    s.add("QueryRows", {"Flags": 0, "HasState": 1, "State": stat(), "ExplicitTable": [], "RowCount": 2,
+                        "HasColumns": 1, "Columns": columns, **none},
+          {**ok, "HasState": 1, "State": stat(CurrentRec=2), "HasColumnsAndRows": 1, "Columns": columns,
+           "RowData": rows})
+    s.add("SeekEntries", {"Reserved": 0, "HasState": 1, "State": stat(), "HasTarget": 1,
+                          "Target": {"PropertyType": 0x1F, "PropertyId": 0x3001, "PropertyValue": ab_value("B")},
+                          "HasExplicitTable": 0, "HasColumns": 1, "Columns": columns, **none},
+          {**ok, "HasState": 1, "State": stat(NumPos=1), "HasColumnsAndRows": 1, "Columns": columns,
+           "RowData": rows[1:]})
+    s.add("ResortRestriction", {"Reserved": 0, "HasState": 1, "State": stat(), "HasMinimalIds": 1,
+                                "MinimalIds": [0x11, 0x10], **none},
+          {**ok, "HasState": 1, "State": stat(), "HasMinimalIds": 1, "MinimalIds": [0x10, 0x11]})
+    s.add("CompareMIds", {"Reserved": 0, "HasState": 1, "State": stat(), "MinimalId1": 0x10, "MinimalId2": 0x11,
+                          **none}, {**ok, "Result": -1})
+    s.add("UpdateStat", {"Reserved": 0, "HasState": 1, "State": stat(), "DeltaRequested": 1, **none},
+          {**ok, "HasState": 1, "State": stat(CurrentRec=0x11), "HasDelta": 1, "Delta": 1})
+    s.add("ModProps", {"Reserved": 0, "HasState": 1, "State": stat(CurrentRec=0x1A2B), "HasPropertyTags": 0,
+                       "HasPropertyValues": 1, "PropertyValues": ab_values((0x3A08001F, "+1 555 0100")), **none}, ok)
+    s.add("ModLinkAtt", {"Flags": 0, "PropertyTag": tags(0x8009000D)[0], "MinimalId": 0x20, "HasEntryIds": 0, **none}, ok)
+    s.add("PING", None, None)
+    s.add("Unbind", {"Reserved": 0, **none}, ok)
+    return s.exchanges

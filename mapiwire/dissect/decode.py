@@ -91,7 +91,9 @@ class Decoder:
     def decode(self, exchange: Exchange) -> dict | None:
         """The record of one exchange, or None when it is not MAPI/HTTP."""
         request, response = exchange.request, exchange.response
-        if request is None or not is_mapi(request.headers, response.headers if response else ()):
+        if request is None:
+            return self._orphan(exchange)
+        if not is_mapi(request.headers, response.headers if response else ()):
             return None
         errors = list(exchange.errors)
         request_type = request.header("X-RequestType")
@@ -146,6 +148,25 @@ class Decoder:
         if response is not None and request.time is not None and response.end_time is not None:
             record["elapsed_ms"] = round((response.end_time - request.time) * 1000, 3)
         return record
+
+    def _orphan(self, exchange: Exchange) -> dict | None:
+        """What the reader found outside any request (a broken record at the end of a file, a
+        response whose request was not captured) is a record of its own, so it is not lost."""
+        response = exchange.response
+        errors = list(exchange.errors)
+        if response is not None:
+            if not is_mapi((), response.headers):
+                return None
+            errors.append({"where": "request", "error": "response without its request in the capture"})
+        if not errors:
+            return None
+        return {"index": next(self.counter), "time": iso_time(response.time if response else None),
+                "connection": exchange.connection, "client": exchange.client, "server": exchange.server,
+                "endpoint": None, "request_type": response.header("X-RequestType") if response else None,
+                "request_id": response.header("X-RequestId") if response else None, "client_info": None,
+                "session": None, "status": response.status if response else None, "response_code": None,
+                "response_code_name": None, "elapsed_ms": None, "http": None, "request": None,
+                "response": None, "errors": errors}
 
     def _session_key(self, request: HttpMessage, response: HttpMessage | None, body_def: BodyDef | None,
                      request_id: str | None) -> str:

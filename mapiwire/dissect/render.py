@@ -12,6 +12,7 @@ import json
 import uuid
 
 from .defs.core import EnumValue, FileTimeValue, FlagsValue, GuidValue
+from .defs.errorcodes import ERROR_CODES
 
 HEX_FIELDS_WIDE = 64  # text rendering shortens longer hex values
 
@@ -110,6 +111,8 @@ def summary(record: dict) -> str:
     if record.get("response_code") is not None:
         outcome.append(f"X-ResponseCode {record['response_code']} ({record.get('response_code_name')})")
     response = record.get("response") or {}
+    if response.get("StatusCode"):  # a failure body (MS-OXCMAPIHTTP 2.2.4.x.3, 2.2.5.x.3)
+        outcome.append(f"StatusCode {response['StatusCode']:#x} {ERROR_CODES.get(response['StatusCode'], '')}".strip())
     if "ErrorCode" in response:
         outcome.append(f"{response['ErrorCode']:#x} {response.get('ErrorCodeName') or ''}".strip())
     if record.get("elapsed_ms") is not None:

@@ -356,7 +356,11 @@ class U32List(Construct):
 def where(path: str) -> str:
     """construct's error path ("(parsing) -> a -> b") as a dotted field path ("a.b")."""
     path = path.replace("(parsing)", "").replace("(building)", "")
-    return ".".join(p.strip() for p in path.split("->") if p.strip())
+    parts = [p.strip() for p in path.split("->")]
+    parts = [p for p in parts if p and p != "None"]  # unnamed wrappers add "None"
+    # a list field and its items: "RopsList -> RopsList[3]" reads "RopsList[3]"
+    parts = [p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1].startswith(p + "["))]
+    return ".".join(parts)
 
 
 def report(context, path: str, what: str, offset: int | None = None) -> None:
