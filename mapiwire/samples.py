@@ -394,3 +394,37 @@ def address_book_session() -> list[Exchange]:
     s.add("PING", None, None)
     s.add("Unbind", {"Reserved": 0, **none}, ok)
     return s.exchanges
+
+
+def sessions_for_bench(target_bytes: int) -> list[Exchange]:
+    """Copies of the mailbox and address book sessions, each with its own cookies, client
+    address, connections and times, until their HTTP messages add up to about `target_bytes`
+    on the wire (for bench/; TCP/IP framing adds roughly a tenth)."""
+    from .dissect.sources.writers import serialize
+
+    base = mailbox_session(outlook_flow(messages=40)) + address_book_session()
+    out: list[Exchange] = []
+    total, copy_number = 0, 0
+    while total < target_bytes:
+        copy_number += 1
+        shift = copy_number * 60.0
+        for exchange in base:
+            request, response = (_rename(m, copy_number, shift) for m in (exchange.request, exchange.response))
+            out.append(Exchange(request=request, response=response, connection=f"{exchange.connection}-{copy_number}",
+                                client=f"10.{copy_number // 250 % 250}.{copy_number % 250}.5:{40000 + copy_number % 20000}",
+                                server=exchange.server))
+            total += len(serialize(request)) + len(serialize(response))
+    out.sort(key=lambda e: e.request.time)
+    return out
+
+
+def _rename(message: HttpMessage, number: int, shift: float) -> HttpMessage:
+    """The message with the session's cookies made unique to copy `number`, `shift` s later."""
+    headers = [(k, v.replace("ctx-7f3a9c", f"ctx-{number}").replace("nspi-4b1d", f"nspi-{number}"))
+               for k, v in message.headers]
+    copied = HttpMessage(headers=headers, body=message.body, method=message.method, target=message.target,
+                         status=message.status, reason=message.reason, time=(message.time or 0) + shift,
+                         end_time=(message.end_time or 0) + shift)
+    if getattr(message, "chunks", None):
+        copied.chunks = message.chunks
+    return copied
