@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -67,33 +68,45 @@ tls_option = click.option("--tls", is_flag=True, help="Decrypt TLS with the secr
 @tls_option
 @click.option("--request-type", "request_types", multiple=True, help="Only these X-RequestType values (repeatable).")
 @click.option("--session", "sessions", multiple=True, help="Only these sessions (context cookie, repeatable).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (sessions are decoded in parallel); default: one per core.")
 @click.option("--strict", is_flag=True, help="Raise on the first malformed structure (for developers).")
-def dissect(file, fmt, keylog, tls, request_types, sessions, strict):
+def dissect(file, fmt, keylog, tls, request_types, sessions, jobs, strict):
     """Print every MAPI/HTTP exchange of FILE (pcap, pcapng, HAR, SAZ)."""
-    from .dissect.render import dumps, render_text
+    from .dissect.parallel import decode_rendered
+    from .dissect.sources import open_capture
 
-    wanted_types = {t.lower() for t in request_types}
+    workers = 1 if strict else (jobs or min(os.cpu_count() or 1, 4))
+    render = functools.partial(render_record, fmt, frozenset(t.lower() for t in request_types), frozenset(sessions))
 
     def body():
+        exchanges = open_capture(file, keylog=keylog, tls=tls)
+        if sys.stderr.isatty() and not os.environ.get("MAPIWIRE_NO_PROGRESS"):
+            exchanges = _progress(exchanges, file)
         first = True
         if fmt == "json":
             click.echo("[", nl=False)
-        for record in _records(file, keylog, tls, strict=strict):
-            if wanted_types and (record.get("request_type") or "").lower() not in wanted_types:
-                continue
-            if sessions and record.get("session") not in sessions:
-                continue
-            if fmt == "text":
-                click.echo(render_text(record))
-            elif fmt == "ndjson":
-                click.echo(dumps(record))
+        for text in decode_rendered(exchanges, render, workers, strict=strict):
+            if fmt == "json":
+                click.echo(("\n" if first else ",\n") + text, nl=False)
             else:
-                click.echo(("\n" if first else ",\n") + dumps(record), nl=False)
+                click.echo(text)
             first = False
         if fmt == "json":
             click.echo("\n]" if not first else "]")
 
     _run(body)
+
+
+def render_record(fmt: str, request_types: frozenset, sessions: frozenset, record: dict) -> str | None:
+    """One record as `dissect` prints it, or None when the filters leave it out."""
+    from .dissect.render import dumps, render_text
+
+    if request_types and (record.get("request_type") or "").lower() not in request_types:
+        return None
+    if sessions and record.get("session") not in sessions:
+        return None
+    return render_text(record) if fmt == "text" else dumps(record)
 
 
 @main.command()

@@ -62,6 +62,25 @@ def _prefixed(entries, prefix):
         yield entry
 
 
+def session_key(exchange: Exchange) -> str:
+    """The session an exchange belongs to: its context cookie (for Connect and Bind, the one the
+    response sets; MS-OXCMAPIHTTP 3.2.5.1), else the X-RequestId GUID, which is constant for a
+    context's life (2.2.3.3.2)."""
+    request, response = exchange.request, exchange.response
+    if request is None:
+        return "unknown"
+    request_type = (request.header("X-RequestType") or "").lower()
+    if response is not None and request_type in ("connect", "bind"):
+        cookie = context_cookie(parse_set_cookies(response.header_all("Set-Cookie")))
+        if cookie:
+            return cookie
+    cookie = context_cookie(parse_cookies(request.header_all("Cookie")))
+    if cookie:
+        return cookie
+    ids = split_request_id(request.header("X-RequestId"))
+    return f"requestid:{ids[0]}" if ids else "unknown"
+
+
 def rops_of(buffer) -> tuple[list, list]:
     """(RopsList items, ServerObjectHandleTable) of a parsed RopBuffer, over all payloads."""
     if not isinstance(buffer, dict):
@@ -88,8 +107,11 @@ class Decoder:
             self.sessions.pop(next(iter(self.sessions)))
         return ctx
 
-    def decode(self, exchange: Exchange) -> dict | None:
-        """The record of one exchange, or None when it is not MAPI/HTTP."""
+    def decode(self, exchange: Exchange, index: int | None = None) -> dict | None:
+        """The record of one exchange, or None when it is not MAPI/HTTP. `index` numbers the
+        record (by default, records are numbered in the order they are decoded)."""
+        if index is not None:
+            self.counter = itertools.count(index)
         request, response = exchange.request, exchange.response
         if request is None:
             return self._orphan(exchange)
@@ -124,7 +146,7 @@ class Decoder:
             errors.append({"where": "request.headers", "error": "no X-RequestType header"})
         elif body_def is None:
             errors.append({"where": "request.headers", "error": f"unknown X-RequestType {request_type!r}"})
-        record["session"] = self._session_key(request, response, body_def, request_id)
+        record["session"] = session_key(exchange)
         ctx = self.context(record["session"])
 
         raw_request = None
@@ -167,20 +189,6 @@ class Decoder:
                 "session": None, "status": response.status if response else None, "response_code": None,
                 "response_code_name": None, "elapsed_ms": None, "http": None, "request": None,
                 "response": None, "errors": errors}
-
-    def _session_key(self, request: HttpMessage, response: HttpMessage | None, body_def: BodyDef | None,
-                     request_id: str | None) -> str:
-        """The context cookie of the session (Connect/Bind: the one the response sets);
-        without cookies, the X-RequestId GUID, which is constant for a context's life."""
-        if response is not None and body_def is not None and body_def.request_type in ("Connect", "Bind"):
-            cookie = context_cookie(parse_set_cookies(response.header_all("Set-Cookie")))
-            if cookie:
-                return cookie
-        cookie = context_cookie(parse_cookies(request.header_all("Cookie")))
-        if cookie:
-            return cookie
-        ids = split_request_id(request_id)
-        return f"requestid:{ids[0]}" if ids else "unknown"
 
     def _response(self, response: HttpMessage, body_def: BodyDef | None, raw_request, ctx: DecodingContext,
                   record: dict, errors: list) -> dict:
