@@ -72,7 +72,7 @@ def decode_as(structure: str, data: bytes, request: bytes | None = None) -> dict
         if side == "response":
             status = int.from_bytes(data[:4], "little") if len(data) >= 4 else 0
             definition = body.success if status == 0 else body.failure
-    value = parse_body(definition, data, errors, structure)
+    value = parse_body(definition, data, errors, structure, **params)
     if value is None:
         out = {"Undecoded": data.hex()}
     elif isinstance(value, list):
