@@ -22,7 +22,7 @@ sys.path.insert(0, ROOT)
 
 from mapiwire.dissect import lz77  # noqa: E402
 from mapiwire.dissect.decode import Decoder  # noqa: E402
-from mapiwire.dissect.exchange import Exchange, HttpMessage  # noqa: E402
+from mapiwire.dissect.exchange import Exchange  # noqa: E402
 from mapiwire.dissect.sources import open_capture  # noqa: E402
 from mapiwire.dissect.sources.archives import write_har, write_saz  # noqa: E402
 from mapiwire.dissect.sources.writers import write_capture  # noqa: E402

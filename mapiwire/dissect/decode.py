@@ -15,7 +15,8 @@ import construct as c
 
 from .context import DecodingContext
 from .defs.core import where
-from .defs.mapihttp import BODIES, BODIES_LOWER, BodyDef
+from .defs.body import BodyDef
+from .defs.mapihttp import BODIES, BODIES_LOWER
 from .exchange import Exchange, HttpMessage
 from .render import to_json
 from .transport import (RESPONSE_CODES, context_cookie, endpoint_of, is_mapi, parse_cookies, parse_inner,

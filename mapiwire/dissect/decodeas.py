@@ -9,7 +9,6 @@ with `--request` an output buffer answering it).
 
 from __future__ import annotations
 
-import construct as c
 
 from ..errors import UsageError
 from .context import DecodingContext

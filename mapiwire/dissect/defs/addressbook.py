@@ -16,23 +16,13 @@ import construct as c
 from construct import Check, Const, Construct, If, Int8ul, Int16ul, Int32sl, Int32ul, Pass, Rebuild, Select, Switch
 from construct import len_, this
 
-from .aux import AuxiliaryBuffer
+from .body import BodyDef, aux, failure
 from .core import AsciiZ, BoundedArray, Enum, Flags, Guid, UnicodeZ, remaining, report, sized_field, struct
 from .errorcodes import ErrorCode
 from .oxcdata import CODECS, FLAGGED_VALUE_FLAGS, PropertyTag, Restriction
 from .proptypes import MULTI_VALUE_FLAG, PROPERTY_TYPE_CODES, PropertyType
 
 MAX_COUNT = 100_000  # PropertyTagCount, ExplicitTableCount, StringsArray_r Count: "limited to 100,000"
-
-
-def aux() -> tuple:
-    """AuxiliaryBufferSize (4) + AuxiliaryBuffer: the tail of every body."""
-    return sized_field("AuxiliaryBufferSize", Int32ul, "AuxiliaryBuffer", AuxiliaryBuffer)
-
-
-def failure(ref: str) -> Construct:
-    """The failure response body of every request type: StatusCode (non-zero) + aux."""
-    return struct(ref, "StatusCode" / Int32ul, *aux())
 
 
 def optional(has_name: str, name: str, subcon: Construct) -> tuple:
@@ -792,14 +782,5 @@ BODIES = [
 ]
 
 
-def __getattr__(name: str):
-    """`ADDRESS_BOOK`, the `BodyDef` list, is made on first use: BodyDef lives in mapihttp.py, which
-    imports this module while it is itself being imported (PEP 562 module attribute)."""
-    if name != "ADDRESS_BOOK":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from .mapihttp import BodyDef
-
-    table = [BodyDef(request_type, "nspi", f"MS-OXCMAPIHTTP {section}", request, success, fail)
-             for request_type, section, request, success, fail in BODIES]
-    globals()["ADDRESS_BOOK"] = table
-    return table
+ADDRESS_BOOK = [BodyDef(request_type, "nspi", f"MS-OXCMAPIHTTP {section}", request, success, fail)
+                for request_type, section, request, success, fail in BODIES]

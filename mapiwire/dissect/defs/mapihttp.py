@@ -8,25 +8,14 @@ with StatusCode: 0 selects the success layout, anything else the failure layout
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from construct import Int32ul
 
-from construct import Construct, Int32ul
-
-from .aux import AuxiliaryBuffer
+from .addressbook import ADDRESS_BOOK
+from .body import BodyDef, aux, failure
 from .core import AsciiZ, Flags, UnicodeZ, sized_field, struct
 from .ropbuffer import RopInputBuffer, RopOutputBuffer
 from .rpcext import ExtendedBuffer
 from .errorcodes import ErrorCode
-
-
-def aux() -> tuple:
-    """AuxiliaryBufferSize (4) + AuxiliaryBuffer: the tail of every body."""
-    return sized_field("AuxiliaryBufferSize", Int32ul, "AuxiliaryBuffer", AuxiliaryBuffer)
-
-
-def failure(ref: str) -> Construct:
-    """The failure body shared by every request type: StatusCode (non-zero) + aux."""
-    return struct(ref, "StatusCode" / Int32ul, *aux())
 
 
 CONNECT_FLAGS = {"Admin": 0x00000001, "NoPublicFolders": 0x00008000}
@@ -118,19 +107,6 @@ NotificationWaitFailure = failure("MS-OXCMAPIHTTP 2.2.4.4.3 NotificationWait Req
 # Registry ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BodyDef:
-    """One X-RequestType: its endpoint, section, and request / success / failure bodies.
-    A None body means the type has none (PING)."""
-
-    request_type: str
-    endpoint: str  # "emsmdb", "nspi" or "both"
-    ref: str
-    request: Construct | None
-    success: Construct | None
-    failure: Construct | None
-
-
 MAILBOX = [
     BodyDef("Connect", "emsmdb", "MS-OXCMAPIHTTP 2.2.4.1", ConnectRequest, ConnectSuccess, ConnectFailure),
     BodyDef("Execute", "emsmdb", "MS-OXCMAPIHTTP 2.2.4.2", ExecuteRequest, ExecuteSuccess, ExecuteFailure),
@@ -141,11 +117,5 @@ MAILBOX = [
 ]
 
 
-def _registry() -> dict[str, BodyDef]:
-    from .addressbook import ADDRESS_BOOK
-
-    return {b.request_type: b for b in MAILBOX + ADDRESS_BOOK}
-
-
-BODIES: dict[str, BodyDef] = _registry()
+BODIES: dict[str, BodyDef] = {b.request_type: b for b in MAILBOX + ADDRESS_BOOK}
 BODIES_LOWER = {name.lower(): body for name, body in BODIES.items()}
