@@ -14,6 +14,7 @@ from hypothesis import given, settings, strategies as st
 from mapiwire.dissect.defs.core import build, parse
 from mapiwire.dissect.defs.ropbuffer import RopList
 from mapiwire.dissect.defs.rops import oxcfxics as f
+from .helpers import field
 
 STATE = c.Container(_columns=None, _logon_flags=None)
 REPL_GUID = "f1e2d3c4" "b5a6" "9788" "796a5b4c3d2e1f00"  # GUID bytes_le of {c4d3e2f1-a6b5-8897-796a-5b4c3d2e1f00}
@@ -24,12 +25,6 @@ LONG_TERM_ID_MAX = REPL_GUID + "0000000000ff" + "0000"
 
 def h(text: str) -> bytes:
     return bytes.fromhex(text.replace(" ", ""))
-
-
-def field(value, path: str):
-    for key in path.split("."):
-        value = value[int(key)] if key.isdigit() else value[key]
-    return value
 
 
 VECTORS = [

@@ -14,6 +14,7 @@ from mapiwire.dissect.defs import core
 from mapiwire.dissect.defs.oxcdata import PropertyTag
 from mapiwire.dissect.defs.ropbuffer import RopList
 from mapiwire.dissect.defs.rops import oxcmsg
+from .helpers import field
 
 FID = "0100" "00000000a2b3"  # FolderID: ReplicaId 1, GlobalCounter 00000000a2b3
 MID = "0100" "0000000c4d5e"  # MessageID: ReplicaId 1, GlobalCounter 0000000c4d5e
@@ -134,14 +135,6 @@ VECTORS = [
 def vector(name):
     """The hex of the vector called `name`."""
     return next(v[2] for v in VECTORS if v[0] == name)
-
-
-def field(value, path):
-    """The value at a dotted path; a trailing `.names` / `.name` reads the Flags / Enum names."""
-    for part in path.split("."):
-        value = value[int(part)] if part.isdigit() else getattr(value, part) if part in ("names", "name") \
-            else value[part]
-    return value
 
 
 @pytest.mark.parametrize("name, definition, data, params, expected", VECTORS, ids=[v[0] for v in VECTORS])

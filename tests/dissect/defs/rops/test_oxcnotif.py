@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 from mapiwire.dissect.defs.core import build, parse
 from mapiwire.dissect.defs.ropbuffer import UNKNOWN_REQUEST, RopList
 from mapiwire.dissect.defs.rops import oxcnotif as n
+from .helpers import field
 
 FID = "0100 000000000021"  # ReplicaId 1, GlobalCounter 0x21
 MID = "0100 000000000042"
@@ -112,16 +113,6 @@ VECTORS = [
 ]
 
 VECTOR = {v[0]: v for v in VECTORS}
-
-
-def field(value, path: str):
-    """`value` at a dotted path with [i] indexes; a last `.name`/`.names` reads an enum or flags name."""
-    for part in path.split("."):
-        name, _, index = part.partition("[")
-        value = getattr(value, name) if name in ("name", "names") else value[name] if name else value
-        if index:
-            value = value[int(index[:-1])]
-    return value
 
 
 @pytest.mark.parametrize("definition, data, params, expected", [v[1:] for v in VECTORS], ids=[v[0] for v in VECTORS])

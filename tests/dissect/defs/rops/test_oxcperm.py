@@ -14,6 +14,7 @@ from hypothesis import given, settings, strategies as st
 from mapiwire.dissect.defs import core
 from mapiwire.dissect.defs.ropbuffer import RopList
 from mapiwire.dissect.defs.rops import oxcperm
+from .helpers import field
 
 OK = "00000000"
 ACCESS_DENIED = "05000780"  # ecAccessDenied 0x80070005
@@ -39,14 +40,6 @@ VECTORS = [
     ("GetPermissionsTable response", oxcperm.RopGetPermissionsTableResponse, "3e02" + OK,
      {"OutputHandleIndex": 2, "ReturnValue": 0}),
 ]
-
-
-def field(value, path):
-    """The value at a dotted path; a trailing `.names` / `.name` reads the Flags / Enum names."""
-    for part in path.split("."):
-        value = value[int(part)] if part.isdigit() else getattr(value, part) if part in ("names", "name") \
-            else value[part]
-    return value
 
 
 @pytest.mark.parametrize("name, definition, data, expected", VECTORS, ids=[v[0] for v in VECTORS])

@@ -14,6 +14,7 @@ from mapiwire.dissect.defs.core import build, parse
 from mapiwire.dissect.defs.oxcdata import tag_container
 from mapiwire.dissect.defs.ropbuffer import RopList
 from mapiwire.dissect.defs.rops import oxcprpt as p
+from .helpers import field
 
 PS_MAPI = "28030200" "00000000" "c0000000" "00000046"  # {00020328-0000-0000-C000-000000000046}
 PSETID_COMMON = "08200600" "00000000" "c0000000" "00000046"  # {00062008-0000-0000-C000-000000000046}
@@ -27,12 +28,6 @@ STATE = c.Container(_columns=SPECIFIC_COLUMNS, _logon_flags=None)
 
 def h(text: str) -> bytes:
     return bytes.fromhex(text.replace(" ", ""))
-
-
-def field(value, path: str):
-    for key in path.split("."):
-        value = value[int(key)] if key.isdigit() else value[key]
-    return value
 
 
 VECTORS = [
@@ -228,7 +223,6 @@ def test_sizes_and_counts_are_computed_on_build():
     assert build(p.RopSetPropertiesRequest, value) == h("0a 00 00 0c00 0100 1f003700 48006900 0000")
     value = dict(RopId=0x2D, LogonId=0, InputHandleIndex=1, Data=b"abcd")
     assert build(p.RopWriteStreamRequest, value) == h("2d 00 01 0400 61626364")
-
 
 
 def first_vector(definition) -> str:

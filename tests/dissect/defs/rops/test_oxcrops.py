@@ -13,6 +13,7 @@ from mapiwire.dissect.defs.core import build, parse
 from mapiwire.dissect.defs.ropbuffer import RopInputBuffer, RopList, RopOutputBuffer
 from mapiwire.dissect.defs.rops import oxcrops
 from mapiwire.dissect.defs.rops.ropids import REQUEST_ONLY, RESPONSE_ONLY, ROP_IDS
+from .helpers import field
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -40,16 +41,6 @@ VECTORS = [
     ("4.4-release", oxcrops.RopReleaseRequest, "01 00 00", {"RopId": 1, "LogonId": 0, "InputHandleIndex": 0}),
     ("4.4-release-second", oxcrops.RopReleaseRequest, "01 00 01", {"InputHandleIndex": 1}),
 ]
-
-
-def field(value, path: str):
-    """`value` at a dotted path with [i] indexes, e.g. "BackoffRopData[0].RopIdBackoff.name"."""
-    for part in path.split("."):
-        name, _, index = part.partition("[")
-        value = value.name if name == "name" else value[name] if name else value
-        if index:
-            value = value[int(index[:-1])]
-    return value
 
 
 @pytest.mark.parametrize("definition, data, expected", [v[1:] for v in VECTORS], ids=[v[0] for v in VECTORS])

@@ -12,6 +12,7 @@ from hypothesis import given, settings, strategies as st
 from mapiwire.dissect.defs.core import build, parse
 from mapiwire.dissect.defs.ropbuffer import RopList
 from mapiwire.dissect.defs.rops import ROP_BY_ID, oxcstor as s
+from .helpers import field
 
 PRIVATE = {"request_rop": c.Container(LogonFlags=0x01, _columns=None, _logon_flags=None)}
 PUBLIC = {"request_rop": c.Container(LogonFlags=0x00, _columns=None, _logon_flags=None)}
@@ -133,16 +134,6 @@ VECTORS = [
 
 
 VECTOR = {v[0]: v for v in VECTORS}
-
-
-def field(value, path: str):
-    """`value` at a dotted path with [i] indexes; a last `.name`/`.names` reads an enum or flags name."""
-    for part in path.split("."):
-        name, _, index = part.partition("[")
-        value = getattr(value, name) if name in ("name", "names") else value[name] if name else value
-        if index:
-            value = value[int(index[:-1])]
-    return value
 
 
 @pytest.mark.parametrize("definition, data, params, expected", [v[1:] for v in VECTORS], ids=[v[0] for v in VECTORS])

@@ -14,6 +14,7 @@ from hypothesis import given, settings, strategies as st
 from mapiwire.dissect.defs import core
 from mapiwire.dissect.defs.ropbuffer import RopList
 from mapiwire.dissect.defs.rops import oxorule
+from .helpers import field
 
 OK = "00000000"
 # ROW_ADD: PidTagRuleSequence (0x66760003) 10, PidTagRuleName (0x6682001F) "R1", PidTagRuleState (0x66770003) 1
@@ -50,14 +51,6 @@ VECTORS = [
     ("UpdateDeferredActionMessages response", oxorule.RopUpdateDeferredActionMessagesResponse, "5701" + OK,
      {"InputHandleIndex": 1}),
 ]
-
-
-def field(value, path):
-    """The value at a dotted path; a trailing `.names` / `.name` reads the Flags / Enum names."""
-    for part in path.split("."):
-        value = value[int(part)] if part.isdigit() else getattr(value, part) if part in ("names", "name") \
-            else value[part]
-    return value
 
 
 @pytest.mark.parametrize("name, definition, data, expected", VECTORS, ids=[v[0] for v in VECTORS])
