@@ -21,6 +21,9 @@ ROP_FIND_ROW = 0x4F
 ROP_EXPAND_ROW = 0x59
 ROP_GET_PROPERTY_IDS_FROM_NAMES = 0x56
 ROP_GET_NAMES_FROM_PROPERTY_IDS = 0x55
+ROP_QUERY_NAMED_PROPERTIES = 0x5F
+WARN_WITH_ERRORS = 0x00040380  # MS-OXCDATA 2.4.2 ecWarnWithErrors: some names not mapped, ids present
+NAMED_ID_FLOOR = 0x8000  # MS-OXPROPS 1.3.1: named property ids are 0x8000 - 0xFFFE
 ROP_LOGON = 0xFE
 ROP_OPEN_MESSAGE = 0x03
 ROP_READ_RECIPIENTS = 0x0F
@@ -40,7 +43,7 @@ class DecodingContext:
         self.columns: dict[int, list] = {}  # server object handle of a table -> its columns
         self.recipient_columns: dict[int, list] = {}  # server object handle of a message -> its RecipientColumns
         self.logon_flags: dict[int, int] = {}  # LogonId -> LogonFlags
-        self.named: dict[int, object] = {}  # property id >= 0x8000 -> PropertyName
+        self.named: dict[int, object] = {}  # property id >= 0x8000 -> PropertyName (MS-OXCDATA 2.6.1)
         self.missing: set[str] = set()  # kinds of state asked for and not known
 
     # before the response -----------------------------------------------------------------
@@ -102,12 +105,18 @@ class DecodingContext:
             handle = _handle(response_handles, request.get(RECIPIENT_COLUMN_ROPS[request["RopId"]]))
             if handle is not None and response.get("RecipientColumns") is not None:
                 self.recipient_columns[handle] = response["RecipientColumns"]
-        for request, response in _pairs(rops, response_rops, ROP_GET_PROPERTY_IDS_FROM_NAMES):
-            for name, prop_id in zip(request.get("PropertyNames") or [], response.get("PropertyIds") or []):
-                if prop_id:
-                    self.named[int(prop_id)] = name
+        for request, response in _pairs(rops, response_rops, ROP_GET_PROPERTY_IDS_FROM_NAMES, WARN_WITH_ERRORS):
+            self._name_ids(response.get("PropertyIds"), request.get("PropertyNames"))
         for request, response in _pairs(rops, response_rops, ROP_GET_NAMES_FROM_PROPERTY_IDS):
-            for prop_id, name in zip(request.get("PropertyIds") or [], response.get("PropertyNames") or []):
+            self._name_ids(request.get("PropertyIds"), response.get("PropertyNames"))
+        for _, response in _pairs(rops, response_rops, ROP_QUERY_NAMED_PROPERTIES):
+            self._name_ids(response.get("PropertyIds"), response.get("PropertyNames"))
+
+    def _name_ids(self, prop_ids, names) -> None:
+        """Map named-property ids (0x8000 and up) to their PropertyName structures, pairwise; an id
+        of 0x0000 (a name the server could not map, MS-OXCPRPT 2.2.12.2) or a Kind 0xFF name is skipped."""
+        for prop_id, name in zip(prop_ids or (), names or ()):
+            if int(prop_id) >= NAMED_ID_FLOOR and name is not None and name.get("Kind") in (0x00, 0x01):
                 self.named[int(prop_id)] = name
 
 
@@ -124,7 +133,11 @@ def _pairs_any(rops, response_rops, rop_ids):
         yield from _pairs(rops, response_rops, rop_id)
 
 
-def _pairs(rops, response_rops, rop_id):
+def _pairs(rops, response_rops, rop_id, *also_good: int):
+    """(request, response) of the ROPs with this id, paired in order, where the response succeeded
+    (ReturnValue 0, or one of `also_good`)."""
     requests = [r for r in rops if r.get("RopId") == rop_id]
-    responses = [r for r in response_rops if r.get("RopId") == rop_id and not r.get("ReturnValue")]
-    return zip(requests, responses)
+    responses = [r for r in response_rops if r.get("RopId") == rop_id]
+    for request, response in zip(requests, responses):
+        if not response.get("ReturnValue") or response.get("ReturnValue") in also_good:
+            yield request, response

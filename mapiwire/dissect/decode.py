@@ -18,7 +18,7 @@ from .defs.core import where
 from .defs.body import BodyDef
 from .defs.mapihttp import BODIES, BODIES_LOWER
 from .exchange import Exchange, HttpMessage
-from .render import to_json
+from .render import ADDRESS_BOOK_NAMES, to_json
 from .transport import (RESPONSE_CODES, context_cookie, endpoint_of, is_mapi, parse_cookies, parse_inner,
                         parse_set_cookies, split_request_id)
 
@@ -167,7 +167,7 @@ class Decoder:
         if response is not None:
             record["response"] = self._response(response, body_def, raw_request, ctx, record, errors)
         if raw_request is not None:
-            record["request"] = to_json(raw_request)
+            record["request"] = to_json(raw_request, _named(record, ctx))
         if response is not None and request.time is not None and response.end_time is not None:
             record["elapsed_ms"] = round((response.end_time - request.time) * 1000, 3)
         return record
@@ -240,8 +240,14 @@ class Decoder:
         if body_def.request_type == "Execute" and status_code == 0:
             response_rops, response_handles = rops_of(raw.get("RopBuffer"))
             ctx.learn(rops, response_rops, handles, response_handles)
-        out.update(to_json(raw))
+        out.update(to_json(raw, _named(record, ctx)))
         return out
+
+
+def _named(record: dict, ctx: DecodingContext) -> dict:
+    """What names property ids from 0x8000: the address book's fixed tags (NSPI), else the named
+    properties the session mapped (RopGetPropertyIdsFromNames and friends)."""
+    return ADDRESS_BOOK_NAMES if record.get("endpoint") == "nspi" else ctx.named
 
 
 def _is_text(message: HttpMessage) -> bool:

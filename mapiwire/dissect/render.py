@@ -2,34 +2,86 @@
 
 `to_json` turns parsed construct values into plain JSON values: hidden keys (`_...`) dropped,
 enum and flag fields as numbers plus a `<Field>Name` sibling, bytes as lowercase hex, GUIDs in
-registry form, FILETIMEs as ISO 8601 UTC. `render_text` prints a record as an indented tree
-like `tshark -V`, folding each `<Field>Name` sibling into its field's line.
+registry form, FILETIMEs as ISO 8601 UTC. Properties carry their MS-OXPROPS names (defs/props.py):
+a PropertyTag structure `{PropertyType, PropertyId}` gains a `PropertyName` after PropertyId, and a
+property value (a dict with `PropertyTag` and `PropertyValue`: TaggedPropertyValue, the cells of a
+PropertyRow) becomes `{"PropertyTag": 0xIIIITTTT, "PropertyName": ..., <its other fields>, "Value": ...}`.
+Ids below 0x8000 are PidTag names; ids from 0x8000 are named through `named`, a map of property id
+to the PropertyName structure (MS-OXCDATA 2.6.1) a session learned (DecodingContext.named), or to a
+name (ADDRESS_BOOK_NAMES: the address book's fixed tags). An unknown named property is named
+`{GUID}:0xLID` or `{GUID}:Name`.
+
+`render_text` prints a record as an indented tree like `tshark -V`, folding each `<Field>Name`
+sibling into its field's line and each property value into one `PidTagSubject (0x0037001F): ...` line.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 
 from .defs.core import EnumValue, FileTimeValue, FlagsValue, GuidValue
+from .defs.props import NAMED_PROPERTIES, PROPERTY_NAMES, PROPERTY_TAG_NAMES
 from .defs.errorcodes import ERROR_CODES
 
 HEX_FIELDS_WIDE = 64  # text rendering shortens longer hex values
 
 
-def to_json(value):
-    """Plain JSON-able value of a parsed construct value (dicts keep field order)."""
+PS_MAPI = "{00020328-0000-0000-C000-000000000046}"  # MS-OXPROPS 1.3.2: LID = the tagged property id
+NAMED_ID_FLOOR = 0x8000  # MS-OXPROPS 1.3.1: ids from 0x8000 are named properties (mailbox) or address book tags
+ADDRESS_BOOK_NAMES = {prop_id: name for prop_id, name in PROPERTY_NAMES.items() if prop_id >= NAMED_ID_FLOOR}
+
+
+@functools.lru_cache(maxsize=4096)
+def named_property_name(guid, kind: int, key) -> str | None:
+    """PidLid/PidName name of a named property (MS-OXCDATA 2.6.1 Kind 0x00 LID / 0x01 Name), else
+    `{GUID}:0xLID` / `{GUID}:Name`; None for Kind 0xFF (no name)."""
+    registry = guid.registry() if isinstance(guid, GuidValue) else "{" + str(guid).strip("{}").upper() + "}"
+    if kind == 0x00:
+        lid = int(key)
+        if registry == PS_MAPI and lid < NAMED_ID_FLOOR and lid in PROPERTY_NAMES:
+            return PROPERTY_NAMES[lid]
+        return NAMED_PROPERTIES.get((registry, lid)) or f"{registry}:0x{lid:04X}"
+    if kind == 0x01:
+        return NAMED_PROPERTIES.get((registry, key)) or f"{registry}:{key}"
+    return None
+
+
+def property_name(prop_id: int, prop_type: int, named=None) -> str | None:
+    """MS-OXPROPS name of a property id (and type, for ids whose names differ by type)."""
+    if prop_id < NAMED_ID_FLOOR:
+        return PROPERTY_TAG_NAMES.get((prop_id << 16) | prop_type) or PROPERTY_NAMES.get(prop_id)
+    entry = named.get(prop_id) if named else None
+    if entry is None or entry.__class__ is str:
+        return PROPERTY_TAG_NAMES.get((prop_id << 16) | prop_type, entry) if entry else None
+    try:
+        return named_property_name(entry["GUID"], int(entry["Kind"]), entry.get("LID") if int(entry["Kind"]) == 0
+                                   else entry.get("Name"))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def to_json(value, named=None):
+    """Plain JSON-able value of a parsed construct value (dicts keep field order); `named` maps
+    property ids from 0x8000 to what names them (see the module docstring)."""
     if isinstance(value, dict):
+        if "PropertyValue" in value and ("PropertyTag" in value or ("PropertyId" in value and "PropertyType" in value)):
+            return _property_value(value, named)
         out = {}
         for key, item in value.items():
             if key.startswith("_"):
                 continue
-            out[key] = to_json(item)
+            out[key] = to_json(item, named)
             if isinstance(item, (EnumValue, FlagsValue)) and item.name:
                 out[f"{key}Name"] = item.name
+            elif key == "PropertyId" and "PropertyType" in value:
+                name = property_name(int(item), int(value["PropertyType"]), named)
+                if name is not None:
+                    out["PropertyName"] = name
         return out
     if isinstance(value, (list, tuple)):
-        return [to_json(item) for item in value]
+        return [to_json(item, named) for item in value]
     if isinstance(value, bool) or value is None or isinstance(value, (str, float)):
         return value
     if isinstance(value, FileTimeValue):
@@ -43,6 +95,41 @@ def to_json(value):
     if isinstance(value, uuid.UUID):
         return "{" + str(value).upper() + "}"
     return str(value)
+
+
+def _property_value(value: dict, named) -> dict:
+    """A property value in the contract's shape `{"PropertyTag": 0xIIIITTTT, "PropertyName": ...,
+    <other fields>, "Value": ...}`: `{PropertyTag, [PropertyType], [Flag], PropertyValue}` (TaggedPropertyValue,
+    PropertyRow cells), or the address book's `{PropertyType, PropertyId, PropertyValue: {[HasValue],
+    PropertyValue}}` (MS-OXCMAPIHTTP 2.2.1.2), whose HasValue byte is kept."""
+    tag = value.get("PropertyTag")
+    if tag is None:
+        tag = (int(value["PropertyId"]) << 16) | int(value["PropertyType"])
+        skip = ("PropertyId", "PropertyType", "PropertyValue")
+        prop_type = tag & 0xFFFF
+    else:
+        tag = int(tag) if isinstance(tag, int) else (int(tag["PropertyId"]) << 16) | int(tag["PropertyType"])
+        skip = ("PropertyTag", "PropertyValue")
+        prop_type = int(value["PropertyType"]) if "PropertyType" in value else tag & 0xFFFF
+    out = {"PropertyTag": tag}
+    name = property_name(tag >> 16, prop_type, named)
+    if name is not None:
+        out["PropertyName"] = name
+    for key, item in value.items():
+        if key in skip or key.startswith("_"):
+            continue
+        out[key] = to_json(item, named)
+        if isinstance(item, (EnumValue, FlagsValue)) and item.name:
+            out[f"{key}Name"] = item.name
+    item = value["PropertyValue"]
+    if "PropertyTag" not in value and isinstance(item, dict) and "PropertyValue" in item:
+        if "HasValue" in item:
+            out["HasValue"] = to_json(item["HasValue"], named)
+        item = item["PropertyValue"]
+    out["Value"] = to_json(item, named)
+    if isinstance(item, (EnumValue, FlagsValue)) and item.name:
+        out["ValueName"] = item.name
+    return out
 
 
 def dumps(record, indent: int | None = None) -> str:
@@ -69,18 +156,52 @@ def _scalar(key: str, value, siblings: dict) -> str:
     return f"{text} ({name})" if name else text
 
 
+def _property_label(value) -> str | None:
+    """`PidTagSubject (0x0037001F)` for a property value in the contract's shape, else None."""
+    if not isinstance(value, dict) or "Value" not in value or not isinstance(value.get("PropertyTag"), int):
+        return None
+    name = value.get("PropertyName")
+    return f"{name} (0x{value['PropertyTag']:08X})" if name else f"0x{value['PropertyTag']:08X}"
+
+
+def _property_lines(label: str, value: dict, indent: int, out: list[str]) -> None:
+    pad = "    " * indent
+    extras = [f"{key} {_scalar(key, item, value)}" for key, item in value.items()
+              if key not in ("PropertyTag", "PropertyName", "Value", "ValueName")
+              and not (key.endswith("Name") and key[:-4] in value) and not isinstance(item, (dict, list))]
+    label += f" [{', '.join(extras)}]" if extras else ""
+    item = value["Value"]
+    if isinstance(item, dict) or (isinstance(item, list) and any(isinstance(x, (dict, list)) for x in item)):
+        out.append(f"{pad}{label}")
+        _lines(item, indent + 1, out)
+    elif isinstance(item, list):
+        out.append(f"{pad}{label}: [{', '.join(_scalar('Value', x, {}) for x in item)}]")
+    elif value.get("ValueName") and isinstance(item, int):  # an error code (PtypErrorCode, Flag 0xA)
+        out.append(f"{pad}{label}: {item:#x} ({value['ValueName']})")
+    else:
+        out.append(f"{pad}{label}: {_scalar('Value', item, value)}")
+
+
 def _lines(value, indent: int, out: list[str]) -> None:
     pad = "    " * indent
     if isinstance(value, dict):
         for key, item in value.items():
             if key.endswith("Name") and key[:-4] in value and key != "RopName":
                 continue
-            if isinstance(item, dict):
+            label = _property_label(item)
+            if label is not None:
+                out.append(f"{pad}{key}")
+                _property_lines(label, item, indent + 1, out)
+            elif isinstance(item, dict):
                 out.append(f"{pad}{key}")
                 _lines(item, indent + 1, out)
             elif isinstance(item, list) and any(isinstance(x, (dict, list)) for x in item):
                 out.append(f"{pad}{key} [{len(item)}]")
                 for i, element in enumerate(item):
+                    label = _property_label(element)
+                    if label is not None:
+                        _property_lines(label, element, indent + 1, out)
+                        continue
                     label = element.get("RopName") if isinstance(element, dict) else None
                     out.append(f"{pad}    [{i}]{' ' + label if label else ''}")
                     _lines(element, indent + 2, out)
@@ -90,6 +211,10 @@ def _lines(value, indent: int, out: list[str]) -> None:
                 out.append(f"{pad}{key}: {_scalar(key, item, value)}")
     elif isinstance(value, list):
         for i, element in enumerate(value):
+            label = _property_label(element)
+            if label is not None:
+                _property_lines(label, element, indent, out)
+                continue
             out.append(f"{pad}[{i}]")
             _lines(element, indent + 1, out)
     else:
