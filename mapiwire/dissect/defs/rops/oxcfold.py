@@ -27,19 +27,19 @@ SET_SEARCH_FLAGS = {
     "SHALLOW_SEARCH": 0x00000008, "CONTENT_INDEXED_SEARCH": 0x00010000,
     "NON_CONTENT_INDEXED_SEARCH": 0x00020000, "STATIC_SEARCH": 0x00040000,
 }
-# MS-OXCFOLD 2.2.1.5.2 SearchFlags of RopGetSearchCriteria (the state of the search)
+# MS-OXCFOLD 2.2.1.5.2 SearchFlags of RopGetSearchCriteria (the state of the search): the nine
+# values of that table (CI_WITH_TWIR_RESIDUAL / TWIR_MOSTLY are MAPI header names, not in it)
 GET_SEARCH_FLAGS = {
     "SEARCH_RUNNING": 0x00000001, "SEARCH_REBUILD": 0x00000002, "SEARCH_RECURSIVE": 0x00000004,
     "SEARCH_COMPLETE": 0x00001000, "SEARCH_PARTIAL": 0x00002000, "SEARCH_STATIC": 0x00010000,
-    "SEARCH_MAYBE_STATIC": 0x00020000, "CI_TOTALLY": 0x01000000, "CI_WITH_TWIR_RESIDUAL": 0x02000000,
-    "TWIR_MOSTLY": 0x04000000, "TWIR_TOTALLY": 0x08000000,
+    "SEARCH_MAYBE_STATIC": 0x00020000, "CI_TOTALLY": 0x01000000, "TWIR_TOTALLY": 0x08000000,
 }
-# MS-OXCFOLD 2.2.1.13.1 TableFlags of RopGetHierarchyTable
+# MS-OXCFOLD 2.2.1.13.1 TableFlags of RopGetHierarchyTable (the client sets no other bits)
 HIERARCHY_TABLE_FLAGS = {
     "Depth": 0x04, "DeferredErrors": 0x08, "NoNotifications": 0x10, "SoftDeletes": 0x20,
     "UseUnicode": 0x40, "SuppressesNotifications": 0x80,
 }
-# MS-OXCFOLD 2.2.1.14.1 TableFlags of RopGetContentsTable
+# MS-OXCFOLD 2.2.1.14.1 TableFlags of RopGetContentsTable (no Depth bit here)
 CONTENTS_TABLE_FLAGS = {
     "Associated": 0x02, "DeferredErrors": 0x08, "NoNotifications": 0x10, "SoftDeletes": 0x20,
     "UseUnicode": 0x40, "ConversationMembers": 0x80,

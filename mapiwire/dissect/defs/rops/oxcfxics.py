@@ -4,7 +4,9 @@ Synchronization ROPs (2.2.13.1 - 2.2.13.13).
 Layouts are MS-OXCROPS'; flag and enumeration names come from MS-OXCFXICS 2.2.3. The FastTransfer
 stream itself (MS-OXCFXICS 2.2.4: TransferData, TransferBuffer, StreamData) is kept as raw bytes.
 The RopFastTransferDestinationPutBuffer(Extended) and RopFastTransferSourceGetBuffer responses are a
-single "Response Buffer" in MS-OXCROPS: their fields are there whatever the ReturnValue.
+single "Response Buffer" in MS-OXCROPS: their fields are there whatever the ReturnValue (a failed
+download reports TransferStatus Error, MS-OXCFXICS 2.2.3.1.1.5.2), except that a
+RopFastTransferSourceGetBuffer answered with ecServerBusy (0x00000480) carries only BackoffTime.
 """
 
 from construct import Array, Bytes, GreedyRange, If, Int8ul, Int16ul, Int32ul, Rebuild, len_, this
@@ -14,7 +16,7 @@ from ..errorcodes import ErrorCode
 from ..oxcdata import FolderID, LongTermID, MessageID, PropertyTag, Restriction, TaggedPropertyValue
 from .base import RopDef
 
-EC_SERVER_BUSY = 0x00000480  # MS-OXCDATA 2.4.1: BackoffTime follows (MS-OXCFXICS 3.3.5.9.1)
+EC_SERVER_BUSY = 0x00000480  # MS-OXCDATA 2.4.1: BackoffTime instead of the transfer fields (MS-OXCFXICS 3.3.5.9.1)
 BUFFER_SIZE_SENTINEL = 0xBABE  # MS-OXCFXICS 2.2.3.1.1.5.1: MaximumBufferSize follows
 
 # MS-OXCFXICS 2.2.3.1.1.1.2 (SendOptions of every RopFastTransferSourceCopy* and RopSynchronizationConfigure)
@@ -97,14 +99,22 @@ RopFastTransferSourceGetBufferRequest = struct(
 )
 
 RopFastTransferSourceGetBufferResponse = struct(
-    "MS-OXCROPS 2.2.12.4.2 RopFastTransferSourceGetBuffer ROP Response Buffer",
+    "MS-OXCROPS 2.2.12.4.2 RopFastTransferSourceGetBuffer ROP Response Buffer "
+    "(any ReturnValue but 0x00000480)",
     "RopId" / Int8ul, "InputHandleIndex" / Int8ul, "ReturnValue" / ErrorCode,
     "TransferStatus" / Enum(Int16ul, TRANSFER_STATUS) * "MS-OXCFXICS 2.2.3.1.1.5.2",
     "InProgressCount" / Int16ul,
     "TotalStepCount" / Int16ul,
     "Reserved" / Int8ul,
     *sized_field("TransferBufferSize", Int16ul, "TransferBuffer", HexBytes()),
-    "BackoffTime" / If(this.ReturnValue == EC_SERVER_BUSY, Int32ul),
+)
+
+RopFastTransferSourceGetBufferServerBusyResponse = struct(
+    "MS-OXCROPS 2.2.12.4.2 RopFastTransferSourceGetBuffer ROP Response Buffer with ReturnValue "
+    "0x00000480 (ecServerBusy): BackoffTime, milliseconds to wait (MS-OXCFXICS 3.3.5.9.1), "
+    "and none of the transfer fields",
+    "RopId" / Int8ul, "InputHandleIndex" / Int8ul, "ReturnValue" / ErrorCode,
+    "BackoffTime" / Int32ul,
 )
 
 # 2.2.12.5 RopFastTransferSourceCopyFolder (0x4C)
@@ -386,7 +396,8 @@ ROPS: list[RopDef] = [
            failure=RopFastTransferDestinationPutBufferExtendedResponse),
     RopDef(0x4E, "RopFastTransferSourceGetBuffer", "MS-OXCROPS 2.2.12.4",
            request=RopFastTransferSourceGetBufferRequest, response=RopFastTransferSourceGetBufferResponse,
-           failure=RopFastTransferSourceGetBufferResponse),
+           failure=RopFastTransferSourceGetBufferResponse,
+           error_shapes={EC_SERVER_BUSY: RopFastTransferSourceGetBufferServerBusyResponse}),
     RopDef(0x4C, "RopFastTransferSourceCopyFolder", "MS-OXCROPS 2.2.12.5",
            request=RopFastTransferSourceCopyFolderRequest, response=RopFastTransferSourceCopyFolderResponse),
     RopDef(0x4B, "RopFastTransferSourceCopyMessages", "MS-OXCROPS 2.2.12.6",

@@ -26,9 +26,10 @@ OPEN_MODE_FLAGS = {"ReadWrite": 0x01, "BestAccess": 0x03, "OpenSoftDeleted": 0x0
 RECIPIENT_TYPES = {0x01: "Primary", 0x02: "Cc", 0x03: "Bcc"}
 # MS-OXCMSG 2.2.3.3.1 SaveFlags (RopSaveChangesMessage, RopSaveChangesAttachment)
 SAVE_FLAGS = {"KeepOpenReadOnly": 0x01, "KeepOpenReadWrite": 0x02, "ForceSave": 0x04}
-# MS-OXCMSG 2.2.3.8.1 MessageStatusFlags
+# MS-OXCMSG 2.2.3.8.1 MessageStatusFlags: the bits of PidTagMessageStatus, MS-OXCMSG 2.2.1.8 (all three)
 MESSAGE_STATUS_FLAGS = {"msInConflict": 0x00000800, "msRemoteDownload": 0x00001000, "msRemoteDelete": 0x00002000}
-# MS-OXCMSG 2.2.3.10.1 ReadFlags (RopSetReadFlags, RopSetMessageReadFlag; rfDefault is 0x00)
+# MS-OXCMSG 2.2.3.10.1 ReadFlags (RopSetReadFlags; RopSetMessageReadFlag's 2.2.3.11.1 has the same
+# values; rfDefault is 0x00, rfReserved 0x0A is the spec's own two-bit value)
 READ_FLAGS = {
     "rfSuppressReceipt": 0x01, "rfReserved": 0x0A, "rfClearReadFlag": 0x04, "rfGenerateReceiptOnly": 0x10,
     "rfClearNotifyRead": 0x20, "rfClearNotifyUnread": 0x40,

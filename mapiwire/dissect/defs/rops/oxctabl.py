@@ -13,7 +13,8 @@ from ..errorcodes import ErrorCode
 from ..oxcdata import PropertyRow, PropertyRowSet, PropertyTag, Restriction, SortOrder
 from .base import RopDef
 
-# MS-OXCTABL 2.2.2.1.1 Predefined Bookmarks (BOOKMARK_CUSTOM: RopFindRow's Origin only)
+# MS-OXCTABL 2.2.2.1.1 Predefined Bookmarks (0x00-0x02) and 2.2.2.1.2 Custom Bookmarks
+# (BOOKMARK_CUSTOM 0x03: RopFindRow's Origin only, with its Bookmark field)
 BOOKMARKS = {0x00: "BOOKMARK_BEGINNING", 0x01: "BOOKMARK_CURRENT", 0x02: "BOOKMARK_END", 0x03: "BOOKMARK_CUSTOM"}
 # MS-OXCTABL 2.2.2.1.3 TableStatus
 TABLE_STATUS = {
@@ -23,10 +24,10 @@ TABLE_STATUS = {
 }
 # MS-OXCTABL 2.2.2.1.4 asynchronous flags (SetColumnsFlags, SortTableFlags, RestrictFlags); 0x00 = synchronous
 ASYNC_FLAGS = {"TBL_ASYNC": 0x01}
-# MS-OXCTABL 2.2.2.5.1 QueryRowsFlags; 0x00 = Advance
+# MS-OXCTABL 2.2.2.5.1 QueryRowsFlags; Advance is 0x00
 QUERY_ROWS_FLAGS = {"NoAdvance": 0x01, "EnablePackedBuffers": 0x02}
-# MS-OXCTABL 2.2.2.14.1 FindRowFlags; 0x00 = Forward
-FIND_ROW_FLAGS = {"Backward": 0x01}
+# MS-OXCTABL 2.2.2.14.1 FindRowFlags; Forwards is 0x00
+FIND_ROW_FLAGS = {"Backwards": 0x01}
 
 TableStatus = Enum(Int8ul, TABLE_STATUS)
 Origin = Enum(Int8ul, BOOKMARKS)
@@ -197,8 +198,9 @@ RopSeekRowBookmarkRequest = struct(
 )
 
 RopSeekRowBookmarkResponse = struct(
-    "MS-OXCROPS 2.2.5.9.2 RopSeekRowBookmark ROP Success Response Buffer "
-    "(RowsSought signed, as in RopSeekRow: it carries the direction)",
+    "MS-OXCROPS 2.2.5.9.2 RopSeekRowBookmark ROP Success Response Buffer (RowsSought read signed: "
+    "2.2.5.9.2 calls it unsigned yet says it carries the direction, and MS-OXCTABL has this ROP act as "
+    "RopSeekRow, whose RowsSought is signed, MS-OXCROPS 2.2.5.8.2 / MS-OXCTABL 2.2.2.9.2)",
     "RopId" / Int8ul,
     "InputHandleIndex" / Int8ul,
     "ReturnValue" / ErrorCode,

@@ -13,7 +13,7 @@ from .base import RopDef
 
 # MS-OXOMSG 2.2.3.1.1 SubmitFlags (None is 0x00)
 SUBMIT_FLAGS = {"PreProcess": 0x01, "NeedsSpooler": 0x02}
-# MS-OXOMSG 2.2.5.2.1 LockState
+# MS-OXOMSG 2.2.5.3 (RopSpoolerLockMessage, the section MS-OXCROPS 2.2.7.5 points to) LockState
 LOCK_STATES = {0x00: "lstLock", 0x01: "lstUnlock", 0x02: "lstFinished"}
 # MS-OXCMSG 2.2.1.6 PidTagMessageFlags (MessageFlags of RopTransportNewMail)
 MESSAGE_FLAGS = {
@@ -92,7 +92,7 @@ RopSetSpoolerResponse = struct(
 
 # 2.2.7.5 RopSpoolerLockMessage (0x48)
 RopSpoolerLockMessageRequest = struct(
-    "MS-OXCROPS 2.2.7.5.1 RopSpoolerLockMessage ROP Request Buffer (LockState: MS-OXOMSG 2.2.5.2.1)",
+    "MS-OXCROPS 2.2.7.5.1 RopSpoolerLockMessage ROP Request Buffer (LockState: MS-OXOMSG 2.2.5.3)",
     "RopId" / Int8ul,
     "LogonId" / Int8ul,
     "InputHandleIndex" / Int8ul,

@@ -45,18 +45,18 @@ VECTORS = [
      {"RopId": 0x9D, "TransferData": h("01020304")}),
     (f.RopFastTransferDestinationPutBufferExtendedResponse, "9d 02 00000000 0300 00000000 01000000 00 0400",
      {"TransferStatus": 3, "InProgressCount": 0, "TotalStepCount": 1, "BufferUsedSize": 4}),
-    # 2.2.12.4 RopFastTransferSourceGetBuffer: MaximumBufferSize after the 0xBABE sentinel,
-    # BackoffTime after ReturnValue 0x00000480
+    # 2.2.12.4 RopFastTransferSourceGetBuffer: MaximumBufferSize after the 0xBABE sentinel; the
+    # transfer fields whatever the ReturnValue, except 0x00000480 (ecServerBusy): BackoffTime only
     (f.RopFastTransferSourceGetBufferRequest, "4e 00 02 0010", {"BufferSize": 0x1000, "MaximumBufferSize": None}),
     (f.RopFastTransferSourceGetBufferRequest, "4e 00 02 beba 0080",
      {"BufferSize": 0xBABE, "MaximumBufferSize": 0x8000}),
     (f.RopFastTransferSourceGetBufferResponse, "4e 02 00000000 0100 0100 0200 00 0400 01020304",
      {"TransferStatus": 1, "InProgressCount": 1, "TotalStepCount": 2, "TransferBufferSize": 4,
-      "TransferBuffer": h("01020304"), "BackoffTime": None}),
-    (f.RopFastTransferSourceGetBufferResponse, "4e 02 80040000 0000 0000 0000 00 0000 e8030000",
-     {"ReturnValue": 0x480, "TransferBufferSize": 0, "TransferBuffer": b"", "BackoffTime": 1000}),
+      "TransferBuffer": h("01020304")}),
+    (f.RopFastTransferSourceGetBufferServerBusyResponse, "4e 02 80040000 e8030000",
+     {"ReturnValue": 0x480, "BackoffTime": 1000}),
     (f.RopFastTransferSourceGetBufferResponse, "4e 02 05000780 0000 0000 0000 00 0000",
-     {"ReturnValue": 0x80070005, "TransferStatus": 0, "BackoffTime": None}),
+     {"ReturnValue": 0x80070005, "TransferStatus": 0, "TransferBufferSize": 0}),
     # 2.2.12.5 RopFastTransferSourceCopyFolder
     (f.RopFastTransferSourceCopyFolderRequest, "4c 00 01 02 10 01", {"CopyFlags": 0x10, "SendOptions": 0x01}),
     (f.RopFastTransferSourceCopyFolderResponse, "4c 02 00000000", {"OutputHandleIndex": 2}),
@@ -187,6 +187,7 @@ def test_response_shapes_by_return_value():
     by_id = {rop.rop_id: rop for rop in f.ROPS}
     for rop_id in (0x54, 0x9D, 0x4E):  # a single "Response Buffer" for every ReturnValue
         assert by_id[rop_id].response_shape(0x80004005) is by_id[rop_id].response
+    assert by_id[0x4E].response_shape(0x480) is f.RopFastTransferSourceGetBufferServerBusyResponse
     assert [sc.name for sc in by_id[0x72].response_shape(0x80004005).subcons] == [
         "RopId", "OutputHandleIndex", "ReturnValue"]
 
@@ -222,7 +223,7 @@ def test_sizes_and_counts_are_computed_on_build():
 
 
 REQUESTS = "4e 00 02 beba 0080" "54 00 02 0400 01020304" "77 00 01"
-RESPONSES = "4e 02 80040000 0000 0000 0000 00 0000 e8030000" "54 02 05400080 0000 0000 0000 00 0200" "77 01 00000000"
+RESPONSES = "4e 02 80040000 e8030000" "54 02 05400080 0000 0000 0000 00 0200" "77 01 00000000"
 
 
 def test_rop_lists_pair_responses_with_their_requests():
@@ -233,7 +234,8 @@ def test_rop_lists_pair_responses_with_their_requests():
                                                  "RopSynchronizationUploadStateStreamEnd"]
     responses = parse(RopList("response"), h(RESPONSES), errors=errors, request_rops=requests)
     assert errors == []
-    assert responses[0].BackoffTime == 1000 and responses[1].BufferUsedSize == 2  # failures keep their fields
+    assert responses[0].BackoffTime == 1000 and "TransferStatus" not in responses[0]  # ecServerBusy shape
+    assert responses[1].BufferUsedSize == 2  # other failures keep their fields
     assert build(RopList("request"), requests) == h(REQUESTS)
     assert build(RopList("response"), responses) == h(RESPONSES)
 
@@ -243,7 +245,7 @@ NEGATIVE = [
     (f.RopFastTransferSourceCopyMessagesRequest, "4b 00 01 02 ffff 0100000000000a01 00 00"),  # count too large
     (f.RopFastTransferSourceGetBufferRequest, "4e 00 02 beba 00"),  # MaximumBufferSize cut short
     (f.RopFastTransferSourceGetBufferResponse, "4e 02 00000000 0100 0000 0000 00 0800 0102"),  # size past the end
-    (f.RopFastTransferSourceGetBufferResponse, "4e 02 80040000 0000 0000 0000 00 0000 e803"),  # BackoffTime short
+    (f.RopFastTransferSourceGetBufferServerBusyResponse, "4e 02 80040000 e803"),  # BackoffTime short
     (f.RopSynchronizationConfigureRequest, "70 00 01 02 01 01 3900 0300 08 1f00 00000000 0000"),  # bad restriction
     (f.RopSynchronizationImportReadStateChangesRequest, "80 00 01 0500 1600 aabbcc"),  # MessageIdSize past size
     (f.RopSetLocalReplicaMidsetDeletedRequest, "93 00 01 0200 01000000"),  # DataSize smaller than its count field

@@ -175,7 +175,7 @@ def test_flag_and_enum_names_come_from_ms_oxctabl():
     assert parse(t.RopQueryRowsRequest, H("15 00 01 03 01 0100")).QueryRowsFlags.names == (
         "NoAdvance", "EnablePackedBuffers")
     assert parse(t.RopSeekRowRequest, H("18 00 01 00 00000000 00")).Origin.name == "BOOKMARK_BEGINNING"
-    assert parse(t.RopFindRowRequest, H("4f 00 01 01 0000 03 0000")).FindRowFlags.names == ("Backward",)
+    assert parse(t.RopFindRowRequest, H("4f 00 01 01 0000 03 0000")).FindRowFlags.names == ("Backwards",)
     assert parse(t.RopGetStatusResponse, H("16 01 00000000 0f")).TableStatus.name == "TBLSTAT_RESTRICT_ERROR"
     assert parse(t.RopRestrictResponse, H("14 01 00000000 0d")).TableStatus.name == "TBLSTAT_SETCOL_ERROR"
 
