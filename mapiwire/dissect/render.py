@@ -138,7 +138,7 @@ def dumps(record, indent: int | None = None) -> str:
 
 # Text --------------------------------------------------------------------------------------
 
-NUMBER_AS_HEX = ("Flags", "ReturnValue", "ErrorCode", "StatusCode", "Handle", "Tag", "Code")
+NUMBER_AS_HEX = ("Flags", "ReturnValue", "ErrorCode", "StatusCode", "Handle", "HandleTable", "Tag", "Code")
 
 
 def _scalar(key: str, value, siblings: dict) -> str:
@@ -182,16 +182,36 @@ def _property_lines(label: str, value: dict, indent: int, out: list[str]) -> Non
         out.append(f"{pad}{label}: {_scalar('Value', item, value)}")
 
 
+INLINE_FIELDS = 5  # a structure of at most this many plain fields is shown on one line
+
+
+def _inline(value) -> str | None:
+    """A small structure of plain fields on one line ("ReplicaId: 1, GlobalCounter: 0000000000a1")."""
+    if not isinstance(value, dict) or not value or "RopId" in value:
+        return None
+    shown = [k for k in value if not (k.endswith("Name") and k[:-4] in value)]
+    if len(shown) > INLINE_FIELDS or any(isinstance(value[k], (dict, list)) for k in shown):
+        return None
+    return ", ".join(f"{k}: {_scalar(k, value[k], value)}" for k in shown)
+
+
 def _lines(value, indent: int, out: list[str]) -> None:
     pad = "    " * indent
     if isinstance(value, dict):
         for key, item in value.items():
-            if key.endswith("Name") and key[:-4] in value and key != "RopName":
+            if key.endswith("Name") and key[:-4] in value and key not in ("RopName", "PropertyName"):
                 continue
+            if key == "RopName" and "RopId" in value:
+                continue  # shown with RopId
             label = _property_label(item)
+            inline = _inline(item)
             if label is not None:
                 out.append(f"{pad}{key}")
                 _property_lines(label, item, indent + 1, out)
+            elif key == "RopId" and value.get("RopName"):
+                out.append(f"{pad}RopId: {item:#04x} ({value['RopName']})")
+            elif inline is not None:
+                out.append(f"{pad}{key}: {inline}")
             elif isinstance(item, dict):
                 out.append(f"{pad}{key}")
                 _lines(item, indent + 1, out)
@@ -201,6 +221,10 @@ def _lines(value, indent: int, out: list[str]) -> None:
                     label = _property_label(element)
                     if label is not None:
                         _property_lines(label, element, indent + 1, out)
+                        continue
+                    inline = _inline(element)
+                    if inline is not None:
+                        out.append(f"{pad}    [{i}] {inline}")
                         continue
                     label = element.get("RopName") if isinstance(element, dict) else None
                     out.append(f"{pad}    [{i}]{' ' + label if label else ''}")
