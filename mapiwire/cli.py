@@ -94,6 +94,8 @@ def dissect(file, fmt, keylog, tls, request_types, sessions, jobs, strict):
             first = False
         if fmt == "json":
             click.echo("\n]" if not first else "]")
+        if first and not (request_types or sessions):
+            click.echo("mapiwire: no MAPI/HTTP exchange found (a TLS capture needs --keylog or --tls)", err=True)
 
     _run(body)
 
@@ -170,6 +172,21 @@ def decode(structure, hex_parts, request_hex, fmt):
             click.echo(render_tree(result))
 
     _run(body)
+
+
+@main.command()
+@click.argument("what", type=click.Choice(["lua"]))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+def export(what, output):
+    """Generate a product from the protocol definitions: `lua` is the Wireshark plugin."""
+    from .wireshark.luagen import generate
+
+    text = generate()
+    if output:
+        with open(output, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+    else:
+        click.echo(text, nl=False)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Wireshark support: the Lua plugin generator (`luagen.generate()`, `mapiwire export lua`)."""
