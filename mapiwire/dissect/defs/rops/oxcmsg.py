@@ -64,11 +64,9 @@ OpenRecipientRow = struct(
     *sized_field("RecipientRowSize", Int16ul, "RecipientRow", RecipientRow(this._._.RecipientColumns)),
 )
 
-RopOpenMessageResponse = struct(
-    "MS-OXCROPS 2.2.6.1.2 RopOpenMessage ROP Success Response Buffer",
-    "RopId" / Int8ul,
-    "OutputHandleIndex" / Int8ul,
-    "ReturnValue" / ErrorCode,
+# What RopOpenMessage, RopReloadCachedInformation and RopOpenEmbeddedMessage return about the
+# message after their own header fields (MS-OXCROPS 2.2.6.1.2, 2.2.6.7.2, 2.2.6.16.2).
+MESSAGE_INFORMATION = (
     "HasNamedProperties" / Int8ul,
     "SubjectPrefix" / TypedString,
     "NormalizedSubject" / TypedString,
@@ -77,6 +75,14 @@ RopOpenMessageResponse = struct(
     "RecipientColumns" / BoundedArray(this.ColumnCount, PropertyTag),
     "RowCount" / Rebuild(Int8ul, len_(this.RecipientRows)),
     "RecipientRows" / BoundedArray(this.RowCount, OpenRecipientRow, min_size=7),
+)
+
+RopOpenMessageResponse = struct(
+    "MS-OXCROPS 2.2.6.1.2 RopOpenMessage ROP Success Response Buffer",
+    "RopId" / Int8ul,
+    "OutputHandleIndex" / Int8ul,
+    "ReturnValue" / ErrorCode,
+    *MESSAGE_INFORMATION,
 )
 
 # 2.2.6.2 RopCreateMessage (0x06)
@@ -206,14 +212,7 @@ RopReloadCachedInformationResponse = struct(
     "RopId" / Int8ul,
     "InputHandleIndex" / Int8ul,
     "ReturnValue" / ErrorCode,
-    "HasNamedProperties" / Int8ul,
-    "SubjectPrefix" / TypedString,
-    "NormalizedSubject" / TypedString,
-    "RecipientCount" / Int16ul,
-    "ColumnCount" / Rebuild(Int16ul, len_(this.RecipientColumns)),
-    "RecipientColumns" / BoundedArray(this.ColumnCount, PropertyTag),
-    "RowCount" / Rebuild(Int8ul, len_(this.RecipientRows)),
-    "RecipientRows" / BoundedArray(this.RowCount, OpenRecipientRow, min_size=7),
+    *MESSAGE_INFORMATION,
 )
 
 # 2.2.6.8 RopSetMessageStatus (0x20)
@@ -380,14 +379,7 @@ RopOpenEmbeddedMessageResponse = struct(
     "ReturnValue" / ErrorCode,
     "Reserved" / Int8ul,
     "MessageId" / MessageID,
-    "HasNamedProperties" / Int8ul,
-    "SubjectPrefix" / TypedString,
-    "NormalizedSubject" / TypedString,
-    "RecipientCount" / Int16ul,
-    "ColumnCount" / Rebuild(Int16ul, len_(this.RecipientColumns)),
-    "RecipientColumns" / BoundedArray(this.ColumnCount, PropertyTag),
-    "RowCount" / Rebuild(Int8ul, len_(this.RecipientRows)),
-    "RecipientRows" / BoundedArray(this.RowCount, OpenRecipientRow, min_size=7),
+    *MESSAGE_INFORMATION,
 )
 
 # 2.2.6.17 RopGetAttachmentTable (0x21)
