@@ -526,21 +526,59 @@ local KIND_FIELD = {
 local KIND_MIN = {i16 = 2, i32 = 4, f32 = 4, f64 = 8, currency = 8, floatingtime = 8, errorcode = 4, i64 = 8,
     time = 8, guid = 16, string = 2}
 
--- "PidTagSubject (0x0037001F)": the MS-OXPROPS name by tag, else by id (ids below 0x8000 only:
--- higher ids are named properties, whose names the session defines).
-local function tag_text(tag)
+-- Property names (MS-OXPROPS). Ids below 0x8000: the PidTag name by tag, else by id. Ids from
+-- 0x8000 are named properties, whose names the session sets (render.py property_name): the
+-- message context `ctx` says where to look. ctx.address_book: the address book's fixed tags
+-- (NSPI); else ctx.named (id -> name the session learned, see learn_names) and ctx.named_new
+-- (names learned earlier in the response being dissected).
+local NAMED_FLOOR = 0x8000
+
+local function property_name(id, ptype, ctx)
+    local value = id * 65536 + ptype
+    if id < NAMED_FLOOR then return VS.property_tags[value] or GEN.PROPERTY_NAMES[id] end
+    if ctx == nil then return nil end
+    if ctx.address_book then return GEN.ADDRESS_BOOK_TAG_NAMES[value] or GEN.ADDRESS_BOOK_NAMES[id] end
+    local new = ctx.named_new
+    return new and new[id] or ctx.named and ctx.named[id]
+end
+
+-- "PidTagSubject (0x0037001F)", "0x8001001F" when the name is not known.
+local function tag_text(tag, ctx)
     local value = tag.PropertyId * 65536 + tag.PropertyType
-    local name = VS.property_tags[value] or GEN.PROPERTY_NAMES[tag.PropertyId]
+    local name = property_name(tag.PropertyId, tag.PropertyType, ctx)
     return name and format("%s (0x%08X)", name, value) or format("0x%08X", value)
 end
 R.tag_text = tag_text
 
--- After a PropertyTag structure: its 32-bit tag as a generated field, and the name in the summary.
-function R.tag_summary(item, c, start, t)
+-- The name of a named property (MS-OXCDATA 2.6.1 PropertyName: Kind 0x00 LID, 0x01 Name): its
+-- PidLid / PidName name (GEN.NAMED_PROPERTIES by property set GUID), else "{GUID}:0xLID" /
+-- "{GUID}:Name"; nil for other Kinds. PS_MAPI LIDs are the tagged property ids (MS-OXPROPS 1.3.2).
+local function named_property_name(name)
+    local guid, kind = name.GUID, name.Kind
+    if type(guid) ~= "string" then return nil end
+    local set = GEN.NAMED_PROPERTIES[guid]
+    if kind == 0 and name.LID ~= nil then
+        local lid = name.LID
+        if guid == GEN.PS_MAPI and lid < NAMED_FLOOR and GEN.PROPERTY_NAMES[lid] then return GEN.PROPERTY_NAMES[lid] end
+        return set and set[lid] or format("%s:0x%04X", guid, lid)
+    elseif kind == 1 and name.Name ~= nil then
+        return set and set[name.Name] or guid .. ":" .. name.Name
+    end
+    return nil
+end
+
+-- After a PropertyTag structure: its 32-bit tag as a generated field, the name in the summary,
+-- and the name of a named property as a field of its own.
+function R.tag_summary(item, c, start, t, ctx)
     if not item or not start then return end
     local tag = t.PropertyId * 65536 + t.PropertyType
-    item:add(F["oxcdata.propertytag"], c.tvb:range(start, c.pos - start), tag):set_generated()
-    item:append_text(": " .. tag_text(t))
+    local range = c.tvb:range(start, c.pos - start)
+    item:add(F["oxcdata.propertytag"], range, tag):set_generated()
+    item:append_text(": " .. tag_text(t, ctx))
+    if t.PropertyId >= NAMED_FLOOR then
+        local name = property_name(t.PropertyId, t.PropertyType, ctx)
+        if name then item:add(F["oxcdata.propertytag.name"], range, name):set_generated() end
+    end
 end
 
 local read_value, column_labels
@@ -622,17 +660,25 @@ local function kind_of(ptype)
     return kind
 end
 
--- The labels of a column set, made once per set (the rows of a table share one).
+-- The labels of a column set, and the names of its named properties (ids from 0x8000, by column).
+-- Made once per set (the rows of a table share one) when it has no named properties, whose
+-- names depend on the message's context.
 local label_cache = setmetatable({}, {__mode = "k"})
 
-column_labels = function(columns)
-    local labels = label_cache[columns]
-    if not labels then
-        labels = {}
-        for i = 1, #columns do labels[i] = tag_text(columns[i]) end
-        label_cache[columns] = labels
+column_labels = function(columns, ctx)
+    local cached = label_cache[columns]
+    if cached then return cached, nil end
+    local labels, names = {}, nil
+    for i = 1, #columns do
+        local tag = columns[i]
+        labels[i] = tag_text(tag, ctx)
+        if tag.PropertyId >= NAMED_FLOOR then
+            names = names or {}
+            names[i] = property_name(tag.PropertyId, tag.PropertyType, ctx)
+        end
     end
-    return labels
+    if names == nil then label_cache[columns] = labels end
+    return labels, names
 end
 
 -- PropertyValue (MS-OXCDATA 2.11.2.1): a value of `ptype`; `cs` is the width of binary counts.
@@ -653,14 +699,17 @@ function R.property_row(c, tree, columns, count, cs, ctx, f)
     local flag = R.uint(c, item, F["oxcdata.propertyrow.flag"], 1)
     if flag > 1 then fail(format("PropertyRow Flag 0x%02x is neither 0x00 nor 0x01", flag)) end
     local values = {}
-    local labels = item and column_labels(columns)
+    local labels, names
+    if item then labels, names = column_labels(columns, ctx) end
     for i = 1, ncols do
         local tag = columns[i]
         local ptype = tag.PropertyType
         local v = {PropertyTag = tag}
         local entry, e0 = item, nil
-        if item and (ptype == 0 or flag == 1) then
+        local name = names and names[i]
+        if item and (ptype == 0 or flag == 1 or name) then
             entry, e0 = R.open(item, c, labels[i])
+            if name then entry:add(F["oxcdata.propertytag.name"], c.tvb:range(c.pos, 0), name):set_generated() end
         end
         if ptype == 0 then
             ptype = R.uint(c, entry, F["oxcdata.typedpropertyvalue.propertytype"], 2)
@@ -768,17 +817,20 @@ function R.ab_property_row(c, tree, columns, p, ctx, f)
     local values = {}
     for i = 1, #tags do
         local ptype = kinds[i]
-        local label = item and tag_text(tags[i])
+        -- each value under its tag's label; a named property's name as a field of its own
+        local entry, e0 = R.open(item, c, item and tag_text(tags[i], ctx))
+        local name = entry and tags[i].PropertyId >= NAMED_FLOOR and
+            property_name(tags[i].PropertyId, tags[i].PropertyType, ctx)
+        if name then entry:add(F["oxcdata.propertytag.name"], c.tvb:range(c.pos, 0), name):set_generated() end
         if ptype == GEN.AB.PTYP_UNSPECIFIED then
             local def = flags == 0 and GEN.AB.typed or GEN.AB.flagged_with_type
-            values[i] = def(c, item, {_ = p, PropertyType = ptype}, ctx, label)
+            values[i] = def(c, entry, {_ = p, PropertyType = ptype}, ctx, nil)
         elseif flags == 0 then
-            local entry, e0 = R.open(item, c, label)
             values[i] = R.ab_property_value(c, entry, ptype, ctx, nil)
-            R.close(entry, c, e0)
         else
-            values[i] = GEN.AB.flagged(c, item, {_ = p, PropertyType = ptype}, ctx, label)
+            values[i] = GEN.AB.flagged(c, entry, {_ = p, PropertyType = ptype}, ctx, nil)
         end
+        R.close(entry, c, e0)
     end
     R.close(item, c, s0)
     return {Flags = flags, ValueArray = values}
@@ -851,6 +903,29 @@ local function pair(request_rops, rop_id, cursor)
     return nil, cursor
 end
 
+-- Named properties a successful response ROP maps (context.py learn: RopGetPropertyIdsFromNames,
+-- also with ecWarnWithErrors, RopGetNamesFromPropertyIds, RopQueryNamedProperties), paired with
+-- its request ROP: id (from 0x8000) -> name, into `into`. Ids 0x0000 (not mapped) and names of
+-- other Kinds are skipped.
+local function learn_names(into, request, response)
+    local X = GEN.CTX
+    local id, rv = response.RopId, response.ReturnValue
+    if request == nil or request.RopId ~= id then return end
+    local ids, names
+    if id == X.ROP_GET_PROPERTY_IDS_FROM_NAMES and (rv == 0 or rv == X.WARN_WITH_ERRORS) then
+        ids, names = response.PropertyIds, request.PropertyNames
+    elseif id == X.ROP_GET_NAMES_FROM_PROPERTY_IDS and rv == 0 then
+        ids, names = request.PropertyIds, response.PropertyNames
+    elseif id == X.ROP_QUERY_NAMED_PROPERTIES and rv == 0 then
+        ids, names = response.PropertyIds, response.PropertyNames
+    end
+    if type(ids) ~= "table" or type(names) ~= "table" then return end
+    for i = 1, math.min(#ids, #names) do
+        local name = ids[i] >= NAMED_FLOOR and type(names[i]) == "table" and named_property_name(names[i])
+        if name then into[ids[i]] = name end
+    end
+end
+
 function R.rop_list(c, tree, p, ctx, direction)
     local items = {}
     local cursor = 1
@@ -917,6 +992,7 @@ function R.rop_list(c, tree, p, ctx, direction)
         end
         if item then item:set_len(c.pos - start) end
         if direction == "request" and v.RopId == GEN.ROP_LOGON then logons[v.LogonId] = v.LogonFlags or 0 end
+        if direction == "response" and ctx.named_new then learn_names(ctx.named_new, ctx.request_rop, v) end
         v.RopName = name
         items[#items + 1] = v
     end
@@ -1019,10 +1095,12 @@ local f_request_line = Field.new("http.request.line")
 local f_response_line = Field.new("http.response.line")
 local f_request_method = Field.new("http.request.method")
 local f_response_code = Field.new("http.response.code")
+local f_request_in = Field.new("http.request_in")
 local f_tcp_stream = Field.new("tcp.stream")
 
 local streams = {}   -- tcp.stream -> FIFO of requests waiting for their response
 local sessions = {}  -- session key -> state (context.py)
+local html           -- the media_type dissector of text/html before this plugin (R.register)
 local cache = {}     -- "frame:q|r<n>" -> what the first pass decided
 local notify_memo = {}
 
@@ -1058,7 +1136,7 @@ end
 local function session_state(key)
     local state = sessions[key]
     if not state then
-        state = {logon_flags = {}, columns = {}, recipient_columns = {}}
+        state = {logon_flags = {}, columns = {}, recipient_columns = {}, named = {}}
         sessions[key] = state
     end
     return state
@@ -1128,6 +1206,17 @@ local function body_def(request_type)
     return request_type and GEN.BODIES[lower(request_type)]
 end
 
+-- Where a message's property ids from 0x8000 get their names (render.py _named): the address
+-- book's fixed tags for NSPI bodies, else the named properties its session learned so far.
+local function name_context(ctx, def, session)
+    if def and def.endpoint == "nspi" then
+        ctx.address_book = true
+    elseif session then
+        ctx.named = session_state(session).named
+    end
+    return ctx
+end
+
 local function info_text(request_type, suffix, names)
     local text = (request_type or "MAPI/HTTP") .. suffix
     if #names > 0 then text = text .. ": " .. concat(names, ", ") end
@@ -1141,7 +1230,7 @@ local function dissect_request(tvb, pinfo, tree, nreq)
     local stream = f_tcp_stream()
     stream = stream and stream.value or -1
     local key = pinfo.number .. ":q" .. nreq
-    local entry = cache[key]
+    local entry = pinfo.visited and cache[key] or nil
     if not entry then
         -- the first time this request is seen (with its HTTP fields): queue it for its response
         local guid = request_id and request_id:match("^%s*{?([%x-]+)}?:%d+%s*$")
@@ -1157,8 +1246,8 @@ local function dissect_request(tvb, pinfo, tree, nreq)
     local item = tree:add(P.mapihttp, tvb:range(0, tvb:len()))
     item:append_text(", " .. (request_type or "?") .. " request")
     item:add(F["mapihttp.request_type"], tvb:range(0, 0), request_type or ""):set_generated()
-    local ctx = {logons = entry.logons, info = {}}
     local def = body_def(request_type)
+    local ctx = name_context({logons = entry.logons, info = {}}, def, entry.session)
     if request_type == nil then
         warn(item, "no X-RequestType header")
     elseif def == nil then
@@ -1178,33 +1267,45 @@ end
 
 -- The request a response answers: the oldest waiting on its TCP stream. A response that names
 -- its X-RequestId takes the request with that id (the requests before it got no response this
--- dissector saw, e.g. a text/html failure) or none (a request without a body, e.g. PING).
-local function pop_request(stream, request_id)
+-- dissector saw, e.g. a body-less 401) or none (a request without a body, e.g. PING, which never
+-- reaches a media_type dissector). Without X-RequestId, a response whose own X-RequestType differs
+-- from the oldest request's takes the first waiting request of its type, or none.
+local function pop_request(stream, request_id, request_type)
     local fifo = streams[stream]
     if not fifo or #fifo == 0 then return nil end
-    local at = request_id and nil or 1
+    local at
     if request_id then
         for i = 1, #fifo do
             if fifo[i].request_id == request_id then at = i break end
         end
-        if not at then return nil end
+    elseif request_type then
+        request_type = lower(request_type)
+        for i = 1, #fifo do
+            if lower(fifo[i].request_type or "") == request_type then at = i break end
+        end
+    else
+        at = 1
     end
+    if not at then return nil end
     local entry = fifo[at]
     for _ = 1, at do table.remove(fifo, 1) end
     return entry
 end
 
-local function dissect_response(tvb, pinfo, tree, nresp)
+-- A response: its request (paired on the first pass, cached by frame), the meta-tags, the
+-- additional headers, X-ResponseCode, then the body. `text`: a text/html body (MS-OXCMAPIHTTP
+-- 2.2.3.2.2: the Content-Type of a response with a non-zero X-ResponseCode), shown as text.
+local function dissect_response(tvb, pinfo, tree, nresp, text)
     local lines = {f_response_line()}
     local stream = f_tcp_stream()
     stream = stream and stream.value or -1
     local codes = {f_response_code()}
     local status = #codes > 0 and codes[#codes].value or nil
     local key = pinfo.number .. ":r" .. nresp
-    local first = cache[key] == nil
-    local state = cache[key]
+    local state = pinfo.visited and cache[key] or nil
+    local first = state == nil
     if first then
-        state = {memo = {}, entry = pop_request(stream, header(lines, "x-requestid"))}
+        state = {memo = {}, entry = pop_request(stream, header(lines, "x-requestid"), header(lines, "x-requesttype"))}
         cache[key] = state
     end
     local entry = state.entry
@@ -1217,6 +1318,11 @@ local function dissect_response(tvb, pinfo, tree, nresp)
     item:add(F["mapihttp.request_type"], tvb:range(0, 0), request_type or ""):set_generated()
     if entry then
         item:add(F["mapihttp.request_frame"], tvb:range(0, 0), entry.frame):set_generated()
+    elseif request_type and body_def(request_type) and body_def(request_type).request == nil then
+        -- a request without a body (PING) is not seen here: HTTP's own pairing names its frame
+        local all = {f_request_in()}
+        local request_in = all[#all]
+        if request_in then item:add(F["mapihttp.request_frame"], tvb:range(0, 0), request_in.value):set_generated() end
     elseif request_type == nil or lower(request_type) == "execute" then
         -- without its request, the response's type (or the state of its ROPs) is not known
         item:add_proto_expert_info(E.missing, "response without a known request (capture started late?)")
@@ -1233,13 +1339,23 @@ local function dissect_response(tvb, pinfo, tree, nresp)
     end
     for _, e in ipairs(errors) do warn(item, e) end
     if code then item:add(F["mapihttp.response_code"], tvb:range(0, 0), code):set_generated() end
-    local ctx = {info = {}}
     local def = body_def(request_type)
+    local ctx = name_context({info = {}}, def, entry and entry.session)
     local body_len = tvb:len() - body_at
     pinfo.cols.protocol = "MAPIHTTP"
     if status ~= 200 or (code ~= nil and code ~= 0) or def == nil then
-        if body_len > 0 then item:add(F["mapihttp.undecoded"], tvb:range(body_at, body_len)) end
-        pinfo.cols.info = info_text(request_type, " response", ctx.info)
+        if body_len > 0 then
+            if text then
+                item:add_packet_field(F["mapihttp.text"], tvb:range(body_at, body_len), ENC_UTF_8)
+            else
+                item:add(F["mapihttp.undecoded"], tvb:range(body_at, body_len))
+            end
+        end
+        local info = info_text(request_type, " response", ctx.info)
+        if code ~= nil and code ~= 0 then
+            info = info .. format(" [X-ResponseCode %d: %s]", code, VS.response_codes[code] or "unknown")
+        end
+        pinfo.cols.info = info
         return
     end
     if def.success == nil then
@@ -1259,7 +1375,10 @@ local function dissect_response(tvb, pinfo, tree, nresp)
     local session
     if execute then
         session = session_state(entry.session)
-        if first then annotate(session, entry.rops, entry.handles) end
+        if first then
+            annotate(session, entry.rops, entry.handles)
+            ctx.named_new = {}  -- names the response's ROPs map, kept when the whole body decodes
+        end
         ctx.request_rops = entry.rops
         local memo = state.memo
         ctx.notify_state = function(h)
@@ -1271,6 +1390,7 @@ local function dissect_response(tvb, pinfo, tree, nresp)
     if v and execute and first and status_code == 0 then
         local response_rops, response_handles = rops_of(v.RopBuffer)
         learn(session, entry.rops, response_rops, entry.handles, response_handles)
+        for id, name in pairs(ctx.named_new) do session.named[id] = name end
     end
     pinfo.cols.info = info_text(request_type, " response", ctx.info)
 end
@@ -1282,16 +1402,25 @@ end
 
 -- Requests are queued and paired, and session state learnt, the first time a message is seen
 -- with its HTTP fields; later passes (GUI redraws, tshark -2) reuse what was cached by frame.
+-- The first pass always starts afresh: with `tshark -2 -R`, frames the filter drops share the
+-- number of the next frame it keeps, which the cache ends up holding.
 -- Wireshark fills the fields only when it builds a tree: the GUI always does on its first pass,
 -- `tshark -2` only with a read filter (-R). A pass without them shows nothing here.
+-- text/html bodies (registered too) are MAPI/HTTP only in a response with an X-ResponseCode
+-- header; any other goes to the dissector text/html had before, unchanged.
 function P.mapihttp.dissector(tvb, pinfo, tree)
     local nreq, nresp = select("#", f_request_method()), select("#", f_response_code())
+    local text = lower(pinfo.match_string or "") == "text/html"
+    if text and (nresp == 0 or nreq > 0 or not header({f_response_line()}, "x-responsecode")) then
+        if html then return html:call(tvb, pinfo, tree) end
+        return 0
+    end
     if nreq == 0 and nresp == 0 then return tvb:len() end
     local ok, err = pcall(function()
         if nreq > 0 and not starts_with_meta(tvb) then
             dissect_request(tvb, pinfo, tree, nreq)
         else
-            dissect_response(tvb, pinfo, tree, nresp)
+            dissect_response(tvb, pinfo, tree, nresp, text)
         end
     end)
     if not ok then report(tree, err, "mapihttp") end
@@ -1304,7 +1433,10 @@ function R.register()
         lists[abbrev:match("^[^.]+")][#lists[abbrev:match("^[^.]+")] + 1] = F[abbrev]
     end
     for name, list in pairs(lists) do P[name].fields = list end
-    DissectorTable.get("media_type"):add("application/mapi-http", P.mapihttp)
+    local media = DissectorTable.get("media_type")
+    html = media:get_dissector("text/html")
+    media:add("application/mapi-http", P.mapihttp)
+    media:add("text/html", P.mapihttp)
 end
 
 -- value strings ----------------------------------------------------------------------
@@ -1351,10 +1483,12 @@ F["mapihttp.request_frame"] = ProtoField.framenum("mapihttp.request_frame", "Req
 F["mapihttp.meta"] = ProtoField.string("mapihttp.meta", "Meta-tag")
 F["mapihttp.additional_header"] = ProtoField.string("mapihttp.additional_header", "Additional header")
 F["mapihttp.undecoded"] = ProtoField.bytes("mapihttp.undecoded", "Undecoded")
+F["mapihttp.text"] = ProtoField.string("mapihttp.text", "Text")
 F["mapihttp.aux.unknown"] = ProtoField.bytes("mapihttp.aux.unknown", "Unknown auxiliary block")
 F["mapihttp.addressbookpropertyvalue.hasvalue"] = ProtoField.uint8("mapihttp.addressbookpropertyvalue.hasvalue", "HasValue", base.HEX)
 F["mapihttp.addressbookpropertyrow.flags"] = ProtoField.uint8("mapihttp.addressbookpropertyrow.flags", "Flags", base.HEX)
 F["oxcdata.propertytag"] = ProtoField.uint32("oxcdata.propertytag", "Property tag", base.HEX, VS.property_tags)
+F["oxcdata.propertytag.name"] = ProtoField.string("oxcdata.propertytag.name", "Property name")
 F["rop.name"] = ProtoField.string("rop.name", "ROP")
 F["rop.id"] = ProtoField.uint8("rop.id", "RopId", base.HEX, VS.rop_names)
 F["rop.undecoded"] = ProtoField.bytes("rop.undecoded", "Undecoded ROP bytes")
@@ -4479,7 +4613,7 @@ D["PropertyTag"] = function(c, tree, p, ctx, f)
     local st, s0 = R.open(tree, c, f)
     t.PropertyType = R.uint(c, st, F["oxcdata.propertytag.propertytype"], 2)
     t.PropertyId = R.uint(c, st, F["oxcdata.propertytag.propertyid"], 2)
-    R.tag_summary(st, c, s0, t)
+    R.tag_summary(st, c, s0, t, ctx)
     R.close(st, c, s0)
     return t
 end
@@ -10564,6 +10698,10 @@ GEN.CTX = {
     ROP_SET_COLUMNS = 0x12,
     ROP_LOGON = 0xfe,
     ROP_READ_RECIPIENTS = 0xf,
+    ROP_GET_PROPERTY_IDS_FROM_NAMES = 0x56,
+    ROP_GET_NAMES_FROM_PROPERTY_IDS = 0x55,
+    ROP_QUERY_NAMED_PROPERTIES = 0x5f,
+    WARN_WITH_ERRORS = 0x40380,
     TABLE_ROW_ROPS = {[0x15] = true, [0x4f] = true, [0x59] = true},
     RECIPIENT_COLUMN_ROPS = {{0x03, "OutputHandleIndex"}, {0x46, "OutputHandleIndex"}, {0x10, "InputHandleIndex"}},
 }
@@ -11110,6 +11248,343 @@ GEN.PROPERTY_NAMES = {
     [0x7ffe] = "PidTagAttachmentHidden",
     [0x7fff] = "PidTagAttachmentContactPhoto",
 }
+GEN.NAMED_PROPERTIES = {
+    ["{00020329-0000-0000-C000-000000000046}"] = {
+        [0x9000] = "PidLidCategories", ["AppName"] = "PidNameApplicationName", ["Author"] = "PidNameAuthor",
+        ["ByteCount"] = "PidNameByteCount", ["Category"] = "PidNameCategory",
+        ["CharCount"] = "PidNameCharacterCount", ["Comments"] = "PidNameComments", ["Company"] = "PidNameCompany",
+        ["CreateDtmRo"] = "PidNameCreateDateTimeReadOnly", ["DAV:id"] = "PidNameDavId",
+        ["DAV:iscollection"] = "PidNameDavIsCollection",
+        ["DAV:isstructureddocument"] = "PidNameDavIsStructuredDocument", ["DAV:parentname"] = "PidNameDavParentName",
+        ["DAV:uid"] = "PidNameDavUid", ["DRMLicense"] = "PidNameRightsManagementLicense",
+        ["DoNotForward"] = "PidNameMeetingDoNotForward", ["DocParts"] = "PidNameDocumentParts",
+        ["EditTime"] = "PidNameEditTime", ["HeadingPairs"] = "PidNameHeadingPairs",
+        ["HiddenCount"] = "PidNameHiddenCount", ["Keywords"] = "PidNameKeywords",
+        ["LastAuthor"] = "PidNameLastAuthor", ["LastPrinted"] = "PidNameLastPrinted",
+        ["LastSaveDtm"] = "PidNameLastSaveDateTime", ["LineCount"] = "PidNameLineCount",
+        ["LinksDirty"] = "PidNameLinksDirty", ["MMClipCount"] = "PidNameMultimediaClipCount",
+        ["Manager"] = "PidNameManager", ["NoteCount"] = "PidNameNoteCount",
+        ["OMSAccountGuid"] = "PidNameOMSAccountGuid", ["OMSMobileModel"] = "PidNameOMSMobileModel",
+        ["OMSScheduleTime"] = "PidNameOMSScheduleTime", ["OMSServiceType"] = "PidNameOMSServiceType",
+        ["OMSSourceType"] = "PidNameOMSSourceType", ["PageCount"] = "PidNamePageCount",
+        ["ParCount"] = "PidNameParagraphCount", ["PresFormat"] = "PidNamePresentationFormat",
+        ["RevNumber"] = "PidNameRevisionNumber", ["Scale"] = "PidNameScale", ["Security"] = "PidNameSecurity",
+        ["SlideCount"] = "PidNameSlideCount", ["Subject"] = "PidNameSubject", ["Template"] = "PidNameTemplate",
+        ["Thumbnail"] = "PidNameThumbnail", ["Title"] = "PidNameTitle", ["WordCount"] = "PidNameWordCount",
+        ["http://schemas.microsoft.com/exchange/intendedbusystatus"] = "PidNameExchangeIntendedBusyStatus",
+        ["http://schemas.microsoft.com/exchange/junkemailmovestamp"] = "PidNameExchangeJunkEmailMoveStamp",
+        ["http://schemas.microsoft.com/exchange/modifyexceptionstruct"] = "PidNameExchangeModifyExceptionStructure",
+        ["http://schemas.microsoft.com/exchange/nomodifyexceptions"] = "PidNameExchangeNoModifyExceptions",
+        ["http://schemas.microsoft.com/exchange/patternend"] = "PidNameExchangePatternEnd",
+        ["http://schemas.microsoft.com/exchange/patternstart"] = "PidNameExchangePatternStart",
+        ["http://schemas.microsoft.com/exchange/reminderinterval"] = "PidNameExchangeReminderInterval",
+        ["http://schemas.microsoft.com/outlook/phishingstamp"] = "PidNamePhishingStamp",
+        ["quarantine-original-sender"] = "PidNameQuarantineOriginalSender",
+        ["urn:schemas-microsoft-com:exch-data:baseschema"] = "PidNameExchDatabaseSchema",
+        ["urn:schemas-microsoft-com:exch-data:expected-content-class"] = "PidNameExchDataExpectedContentClass",
+        ["urn:schemas-microsoft-com:exch-data:schema-collection-ref"] = "PidNameExchDataSchemaCollectionReference",
+        ["urn:schemas:calendar:attendeerole"] = "PidNameCalendarAttendeeRole",
+        ["urn:schemas:calendar:busystatus"] = "PidNameCalendarBusystatus",
+        ["urn:schemas:calendar:contact"] = "PidNameCalendarContact",
+        ["urn:schemas:calendar:contacturl"] = "PidNameCalendarContactUrl",
+        ["urn:schemas:calendar:created"] = "PidNameCalendarCreated",
+        ["urn:schemas:calendar:descriptionurl"] = "PidNameCalendarDescriptionUrl",
+        ["urn:schemas:calendar:duration"] = "PidNameCalendarDuration",
+        ["urn:schemas:calendar:exdate"] = "PidNameCalendarExceptionDate",
+        ["urn:schemas:calendar:exrule"] = "PidNameCalendarExceptionRule",
+        ["urn:schemas:calendar:geolatitude"] = "PidNameCalendarGeoLatitude",
+        ["urn:schemas:calendar:geolongitude"] = "PidNameCalendarGeoLongitude",
+        ["urn:schemas:calendar:instancetype"] = "PidNameCalendarInstanceType",
+        ["urn:schemas:calendar:isorganizer"] = "PidNameCalendarIsOrganizer",
+        ["urn:schemas:calendar:lastmodified"] = "PidNameCalendarLastModified",
+        ["urn:schemas:calendar:locationurl"] = "PidNameCalendarLocationUrl",
+        ["urn:schemas:calendar:meetingstatus"] = "PidNameCalendarMeetingStatus",
+        ["urn:schemas:calendar:method"] = "PidNameCalendarMethod",
+        ["urn:schemas:calendar:prodid"] = "PidNameCalendarProductId",
+        ["urn:schemas:calendar:rdate"] = "PidNameICalendarRecurrenceDate",
+        ["urn:schemas:calendar:recurrenceidrange"] = "PidNameCalendarRecurrenceIdRange",
+        ["urn:schemas:calendar:reminderoffset"] = "PidNameCalendarReminderOffset",
+        ["urn:schemas:calendar:resources"] = "PidNameCalendarResources",
+        ["urn:schemas:calendar:rrule"] = "PidNameICalendarRecurrenceRule",
+        ["urn:schemas:calendar:rsvp"] = "PidNameCalendarRsvp",
+        ["urn:schemas:calendar:sequence"] = "PidNameCalendarSequence",
+        ["urn:schemas:calendar:timezone"] = "PidNameCalendarTimeZone",
+        ["urn:schemas:calendar:timezoneid"] = "PidNameCalendarTimeZoneId",
+        ["urn:schemas:calendar:transparent"] = "PidNameCalendarTransparent",
+        ["urn:schemas:calendar:uid"] = "PidNameCalendarUid",
+        ["urn:schemas:calendar:version"] = "PidNameCalendarVersion",
+        ["urn:schemas:httpmail:calendar"] = "PidNameHttpmailCalendar",
+        ["urn:schemas:httpmail:htmldescription"] = "PidNameHttpmailHtmlDescription",
+        ["urn:schemas:httpmail:sendmsg"] = "PidNameHttpmailSendMessage",
+    },
+    ["{00020386-0000-0000-C000-000000000046}"] = {
+        ["Accept-Language"] = "PidNameAcceptLanguage", ["Content-Base"] = "PidNameContentBase",
+        ["Content-Class"] = "PidNameContentClass", ["Content-Type"] = "PidNameContentType", ["From"] = "PidNameFrom",
+        ["Subject"] = "PidNameInternetSubject", ["X-AttachmentOrder"] = "PidNameXVoiceMessageAttachmentOrder",
+        ["X-CallID"] = "PidNameXCallId", ["X-CallingTelephoneNumber"] = "PidNameXSenderTelephoneNumber",
+        ["X-FaxNumberOfPages"] = "PidNameXFaxNumberOfPages",
+        ["X-RequireProtectedPlayOnPhone"] = "PidNameXRequireProtectedPlayOnPhone",
+        ["X-Sharing-Browse-Url"] = "PidNameXSharingBrowseUrl",
+        ["X-Sharing-Capabilities"] = "PidNameXSharingCapabilities",
+        ["X-Sharing-Config-Url"] = "PidNameXSharingConfigUrl",
+        ["X-Sharing-Exended-Caps"] = "PidNameXSharingExendedCaps", ["X-Sharing-Flavor"] = "PidNameXSharingFlavor",
+        ["X-Sharing-Instance-Guid"] = "PidNameXSharingInstanceGuid",
+        ["X-Sharing-Local-Type"] = "PidNameXSharingLocalType",
+        ["X-Sharing-Provider-Guid"] = "PidNameXSharingProviderGuid",
+        ["X-Sharing-Provider-Name"] = "PidNameXSharingProviderName",
+        ["X-Sharing-Provider-Url"] = "PidNameXSharingProviderUrl",
+        ["X-Sharing-Remote-Name"] = "PidNameXSharingRemoteName",
+        ["X-Sharing-Remote-Path"] = "PidNameXSharingRemotePath",
+        ["X-Sharing-Remote-Store-Uid"] = "PidNameXSharingRemoteStoreUid",
+        ["X-Sharing-Remote-Type"] = "PidNameXSharingRemoteType",
+        ["X-Sharing-Remote-Uid"] = "PidNameXSharingRemoteUid",
+        ["X-VoiceMessageDuration"] = "PidNameXVoiceMessageDuration",
+        ["X-VoiceMessageSenderName"] = "PidNameXVoiceMessageSenderName", ["Xref"] = "PidNameCrossReference",
+        ["msip_labels"] = "PidNameMSIPLabels",
+    },
+    ["{00062002-0000-0000-C000-000000000046}"] = {
+        [0x8201] = "PidLidAppointmentSequence", [0x8202] = "PidLidAppointmentSequenceTime",
+        [0x8203] = "PidLidAppointmentLastSequence", [0x8204] = "PidLidChangeHighlight",
+        [0x8205] = "PidLidBusyStatus", [0x8206] = "PidLidFExceptionalBody",
+        [0x8207] = "PidLidAppointmentAuxiliaryFlags", [0x8208] = "PidLidLocation",
+        [0x8209] = "PidLidMeetingWorkspaceUrl", [0x820a] = "PidLidForwardInstance",
+        [0x820c] = "PidLidLinkedTaskItems", [0x820d] = "PidLidAppointmentStartWhole",
+        [0x820e] = "PidLidAppointmentEndWhole", [0x820f] = "PidLidAppointmentStartTime",
+        [0x8210] = "PidLidAppointmentEndTime", [0x8211] = "PidLidAppointmentEndDate",
+        [0x8212] = "PidLidAppointmentStartDate", [0x8213] = "PidLidAppointmentDuration",
+        [0x8214] = "PidLidAppointmentColor", [0x8215] = "PidLidAppointmentSubType",
+        [0x8216] = "PidLidAppointmentRecur", [0x8217] = "PidLidAppointmentStateFlags",
+        [0x8218] = "PidLidResponseStatus", [0x8220] = "PidLidAppointmentReplyTime", [0x8223] = "PidLidRecurring",
+        [0x8224] = "PidLidIntendedBusyStatus", [0x8226] = "PidLidAppointmentUpdateTime",
+        [0x8228] = "PidLidExceptionReplaceTime", [0x8229] = "PidLidFInvited",
+        [0x822b] = "PidLidFExceptionalAttendees", [0x822e] = "PidLidOwnerName",
+        [0x822f] = "PidLidFOthersAppointment", [0x8230] = "PidLidAppointmentReplyName",
+        [0x8231] = "PidLidRecurrenceType", [0x8232] = "PidLidRecurrencePattern", [0x8233] = "PidLidTimeZoneStruct",
+        [0x8234] = "PidLidTimeZoneDescription", [0x8235] = "PidLidClipStart", [0x8236] = "PidLidClipEnd",
+        [0x8237] = "PidLidOriginalStoreEntryId", [0x8238] = "PidLidAllAttendeesString",
+        [0x823a] = "PidLidAutoFillLocation", [0x823b] = "PidLidToAttendeesString",
+        [0x823c] = "PidLidCcAttendeesString", [0x8240] = "PidLidConferencingCheck",
+        [0x8241] = "PidLidConferencingType", [0x8242] = "PidLidDirectory", [0x8243] = "PidLidOrganizerAlias",
+        [0x8244] = "PidLidAutoStartCheck", [0x8246] = "PidLidAllowExternalCheck", [0x8247] = "PidLidCollaborateDoc",
+        [0x8248] = "PidLidNetShowUrl", [0x8249] = "PidLidOnlinePassword",
+        [0x8250] = "PidLidAppointmentProposedStartWhole", [0x8251] = "PidLidAppointmentProposedEndWhole",
+        [0x8256] = "PidLidAppointmentProposedDuration", [0x8257] = "PidLidAppointmentCounterProposal",
+        [0x8259] = "PidLidAppointmentProposalNumber", [0x825a] = "PidLidAppointmentNotAllowPropose",
+        [0x825d] = "PidLidAppointmentUnsendableRecipients",
+        [0x825e] = "PidLidAppointmentTimeZoneDefinitionStartDisplay",
+        [0x825f] = "PidLidAppointmentTimeZoneDefinitionEndDisplay",
+        [0x8260] = "PidLidAppointmentTimeZoneDefinitionRecur", [0x8261] = "PidLidForwardNotificationRecipients",
+        [0x827a] = "PidLidInboundICalStream", [0x827b] = "PidLidSingleBodyICal",
+    },
+    ["{00062003-0000-0000-C000-000000000046}"] = {
+        [0x8101] = "PidLidTaskStatus", [0x8102] = "PidLidPercentComplete", [0x8103] = "PidLidTeamTask",
+        [0x8104] = "PidLidTaskStartDate", [0x8105] = "PidLidTaskDueDate", [0x8107] = "PidLidTaskResetReminder",
+        [0x8108] = "PidLidTaskAccepted", [0x8109] = "PidLidTaskDeadOccurrence", [0x810f] = "PidLidTaskDateCompleted",
+        [0x8110] = "PidLidTaskActualEffort", [0x8111] = "PidLidTaskEstimatedEffort", [0x8112] = "PidLidTaskVersion",
+        [0x8113] = "PidLidTaskState", [0x8115] = "PidLidTaskLastUpdate", [0x8116] = "PidLidTaskRecurrence",
+        [0x8117] = "PidLidTaskAssigners", [0x8119] = "PidLidTaskStatusOnComplete", [0x811a] = "PidLidTaskHistory",
+        [0x811b] = "PidLidTaskUpdates", [0x811c] = "PidLidTaskComplete", [0x811e] = "PidLidTaskFCreator",
+        [0x811f] = "PidLidTaskOwner", [0x8120] = "PidLidTaskMultipleRecipients", [0x8121] = "PidLidTaskAssigner",
+        [0x8122] = "PidLidTaskLastUser", [0x8123] = "PidLidTaskOrdinal", [0x8124] = "PidLidTaskNoCompute",
+        [0x8125] = "PidLidTaskLastDelegate", [0x8126] = "PidLidTaskFRecurring", [0x8127] = "PidLidTaskRole",
+        [0x8129] = "PidLidTaskOwnership", [0x812a] = "PidLidTaskAcceptanceState", [0x812c] = "PidLidTaskFFixOffline",
+        [0x8139] = "PidLidTaskCustomFlags",
+    },
+    ["{00062004-0000-0000-C000-000000000046}"] = {
+        [0x8005] = "PidLidFileUnder", [0x8006] = "PidLidFileUnderId", [0x8007] = "PidLidContactItemData",
+        [0x8010] = "PidLidDepartment", [0x8015] = "PidLidHasPicture", [0x801a] = "PidLidHomeAddress",
+        [0x801b] = "PidLidWorkAddress", [0x801c] = "PidLidOtherAddress", [0x8022] = "PidLidPostalAddressId",
+        [0x8023] = "PidLidContactCharacterSet", [0x8025] = "PidLidAutoLog", [0x8026] = "PidLidFileUnderList",
+        [0x8028] = "PidLidAddressBookProviderEmailList", [0x8029] = "PidLidAddressBookProviderArrayType",
+        [0x802b] = "PidLidHtml", [0x802c] = "PidLidYomiFirstName", [0x802d] = "PidLidYomiLastName",
+        [0x802e] = "PidLidYomiCompanyName", [0x8040] = "PidLidBusinessCardDisplayDefinition",
+        [0x8041] = "PidLidBusinessCardCardPicture", [0x8045] = "PidLidWorkAddressStreet",
+        [0x8046] = "PidLidWorkAddressCity", [0x8047] = "PidLidWorkAddressState",
+        [0x8048] = "PidLidWorkAddressPostalCode", [0x8049] = "PidLidWorkAddressCountry",
+        [0x804a] = "PidLidWorkAddressPostOfficeBox", [0x804c] = "PidLidDistributionListChecksum",
+        [0x804d] = "PidLidBirthdayEventEntryId", [0x804e] = "PidLidAnniversaryEventEntryId",
+        [0x804f] = "PidLidContactUserField1", [0x8050] = "PidLidContactUserField2",
+        [0x8051] = "PidLidContactUserField3", [0x8052] = "PidLidContactUserField4",
+        [0x8053] = "PidLidDistributionListName", [0x8054] = "PidLidDistributionListOneOffMembers",
+        [0x8055] = "PidLidDistributionListMembers", [0x8062] = "PidLidInstantMessagingAddress",
+        [0x8064] = "PidLidDistributionListStream", [0x8080] = "PidLidEmail1DisplayName",
+        [0x8082] = "PidLidEmail1AddressType", [0x8083] = "PidLidEmail1EmailAddress",
+        [0x8084] = "PidLidEmail1OriginalDisplayName", [0x8085] = "PidLidEmail1OriginalEntryId",
+        [0x8090] = "PidLidEmail2DisplayName", [0x8092] = "PidLidEmail2AddressType",
+        [0x8093] = "PidLidEmail2EmailAddress", [0x8094] = "PidLidEmail2OriginalDisplayName",
+        [0x8095] = "PidLidEmail2OriginalEntryId", [0x80a0] = "PidLidEmail3DisplayName",
+        [0x80a2] = "PidLidEmail3AddressType", [0x80a3] = "PidLidEmail3EmailAddress",
+        [0x80a4] = "PidLidEmail3OriginalDisplayName", [0x80a5] = "PidLidEmail3OriginalEntryId",
+        [0x80b2] = "PidLidFax1AddressType", [0x80b3] = "PidLidFax1EmailAddress",
+        [0x80b4] = "PidLidFax1OriginalDisplayName", [0x80b5] = "PidLidFax1OriginalEntryId",
+        [0x80c2] = "PidLidFax2AddressType", [0x80c3] = "PidLidFax2EmailAddress",
+        [0x80c4] = "PidLidFax2OriginalDisplayName", [0x80c5] = "PidLidFax2OriginalEntryId",
+        [0x80d2] = "PidLidFax3AddressType", [0x80d3] = "PidLidFax3EmailAddress",
+        [0x80d4] = "PidLidFax3OriginalDisplayName", [0x80d5] = "PidLidFax3OriginalEntryId",
+        [0x80d8] = "PidLidFreeBusyLocation", [0x80da] = "PidLidHomeAddressCountryCode",
+        [0x80db] = "PidLidWorkAddressCountryCode", [0x80dc] = "PidLidOtherAddressCountryCode",
+        [0x80dd] = "PidLidAddressCountryCode", [0x80de] = "PidLidBirthdayLocal",
+        [0x80df] = "PidLidWeddingAnniversaryLocal", [0x80e0] = "PidLidIsContactLinked",
+        [0x80e2] = "PidLidContactLinkedGlobalAddressListEntryId", [0x80e3] = "PidLidContactLinkSMTPAddressCache",
+        [0x80e5] = "PidLidContactLinkLinkRejectHistory", [0x80e6] = "PidLidContactLinkGlobalAddressListLinkState",
+        [0x80e8] = "PidLidContactLinkGlobalAddressListLinkId",
+        ["BirthdayContactAttributionDisplayName"] = "PidNameBirthdayContactAttributionDisplayName",
+        ["BirthdayContactEntryId"] = "PidNameBirthdayContactEntryId",
+        ["BirthdayContactPersonGuid"] = "PidNameBirthdayContactPersonGuid",
+        ["IsBirthdayContactWritable"] = "PidNameIsBirthdayContactWritable",
+    },
+    ["{00062008-0000-0000-C000-000000000046}"] = {
+        [0x1000] = "PidLidDayOfMonth", [0x1001] = "PidLidICalendarDayOfWeekMask", [0x1005] = "PidLidOccurrences",
+        [0x1006] = "PidLidMonthOfYear", [0x100b] = "PidLidNoEndDateFlag", [0x100d] = "PidLidRecurrenceDuration",
+        [0x8045] = "PidLidPromptSendUpdate", [0x8501] = "PidLidReminderDelta", [0x8502] = "PidLidReminderTime",
+        [0x8503] = "PidLidReminderSet", [0x8504] = "PidLidReminderTimeTime", [0x8505] = "PidLidReminderTimeDate",
+        [0x8506] = "PidLidPrivate", [0x850e] = "PidLidAgingDontAgeMe", [0x8510] = "PidLidSideEffects",
+        [0x8511] = "PidLidRemoteStatus", [0x8514] = "PidLidSmartNoAttach", [0x8516] = "PidLidCommonStart",
+        [0x8517] = "PidLidCommonEnd", [0x8518] = "PidLidTaskMode", [0x8519] = "PidLidTaskGlobalId",
+        [0x851a] = "PidLidAutoProcessState", [0x851c] = "PidLidReminderOverride", [0x851d] = "PidLidReminderType",
+        [0x851e] = "PidLidReminderPlaySound", [0x851f] = "PidLidReminderFileParameter",
+        [0x8520] = "PidLidVerbStream", [0x8524] = "PidLidVerbResponse", [0x8530] = "PidLidFlagRequest",
+        [0x8535] = "PidLidBilling", [0x8536] = "PidLidNonSendableTo", [0x8537] = "PidLidNonSendableCc",
+        [0x8538] = "PidLidNonSendableBcc", [0x8539] = "PidLidCompanies", [0x853a] = "PidLidContacts",
+        [0x8543] = "PidLidNonSendToTrackStatus", [0x8544] = "PidLidNonSendCcTrackStatus",
+        [0x8545] = "PidLidNonSendBccTrackStatus", [0x8552] = "PidLidCurrentVersion",
+        [0x8554] = "PidLidCurrentVersionName", [0x8560] = "PidLidReminderSignalTime",
+        [0x8580] = "PidLidInternetAccountName", [0x8581] = "PidLidInternetAccountStamp", [0x8582] = "PidLidUseTnef",
+        [0x8584] = "PidLidContactLinkSearchKey", [0x8585] = "PidLidContactLinkEntry",
+        [0x8586] = "PidLidContactLinkName", [0x859c] = "PidLidSpamOriginalFolder",
+        [0x85a0] = "PidLidToDoOrdinalDate", [0x85a1] = "PidLidToDoSubOrdinal", [0x85a4] = "PidLidToDoTitle",
+        [0x85b1] = "PidLidInfoPathFormName", [0x85b5] = "PidLidClassified", [0x85b6] = "PidLidClassification",
+        [0x85b7] = "PidLidClassificationDescription", [0x85b8] = "PidLidClassificationGuid",
+        [0x85ba] = "PidLidClassificationKeep", [0x85bd] = "PidLidReferenceEntryId",
+        [0x85bf] = "PidLidValidFlagStringProof", [0x85c0] = "PidLidFlagString",
+        [0x85c6] = "PidLidConversationActionMoveFolderEid", [0x85c7] = "PidLidConversationActionMoveStoreEid",
+        [0x85c8] = "PidLidConversationActionMaxDeliveryTime", [0x85c9] = "PidLidConversationProcessed",
+        [0x85ca] = "PidLidConversationActionLastAppliedTime", [0x85cb] = "PidLidConversationActionVersion",
+        [0x85e0] = "PidLidPendingStateForSiteMailboxDocument",
+    },
+    ["{0006200A-0000-0000-C000-000000000046}"] = {
+        [0x8700] = "PidLidLogType", [0x8706] = "PidLidLogStart", [0x8707] = "PidLidLogDuration",
+        [0x8708] = "PidLidLogEnd", [0x870c] = "PidLidLogFlags", [0x870e] = "PidLidLogDocumentPrinted",
+        [0x870f] = "PidLidLogDocumentSaved", [0x8710] = "PidLidLogDocumentRouted",
+        [0x8711] = "PidLidLogDocumentPosted", [0x8712] = "PidLidLogTypeDesc",
+    },
+    ["{0006200E-0000-0000-C000-000000000046}"] = {
+        [0x8b00] = "PidLidNoteColor", [0x8b02] = "PidLidNoteWidth", [0x8b03] = "PidLidNoteHeight",
+        [0x8b04] = "PidLidNoteX", [0x8b05] = "PidLidNoteY",
+    },
+    ["{00062040-0000-0000-C000-000000000046}"] = {
+        [0x8a00] = "PidLidSharingStatus", [0x8a01] = "PidLidSharingProviderGuid",
+        [0x8a02] = "PidLidSharingProviderName", [0x8a03] = "PidLidSharingProviderUrl",
+        [0x8a04] = "PidLidSharingRemotePath", [0x8a05] = "PidLidSharingRemoteName",
+        [0x8a06] = "PidLidSharingRemoteUid", [0x8a07] = "PidLidSharingInitiatorName",
+        [0x8a08] = "PidLidSharingInitiatorSmtp", [0x8a09] = "PidLidSharingInitiatorEntryId",
+        [0x8a0a] = "PidLidSharingFlags", [0x8a0b] = "PidLidSharingProviderExtension",
+        [0x8a0c] = "PidLidSharingRemoteUser", [0x8a0d] = "PidLidSharingRemotePass",
+        [0x8a0e] = "PidLidSharingLocalPath", [0x8a0f] = "PidLidSharingLocalName", [0x8a10] = "PidLidSharingLocalUid",
+        [0x8a13] = "PidLidSharingFilter", [0x8a14] = "PidLidSharingLocalType",
+        [0x8a15] = "PidLidSharingFolderEntryId", [0x8a17] = "PidLidSharingCapabilities",
+        [0x8a18] = "PidLidSharingFlavor", [0x8a19] = "PidLidSharingAnonymity",
+        [0x8a1a] = "PidLidSharingReciprocation", [0x8a1b] = "PidLidSharingPermissions",
+        [0x8a1c] = "PidLidSharingInstanceGuid", [0x8a1d] = "PidLidSharingRemoteType",
+        [0x8a1e] = "PidLidSharingParticipants", [0x8a1f] = "PidLidSharingLastSyncTime",
+        [0x8a21] = "PidLidSharingExtensionXml", [0x8a22] = "PidLidSharingRemoteLastModificationTime",
+        [0x8a23] = "PidLidSharingLocalLastModificationTime", [0x8a24] = "PidLidSharingConfigurationUrl",
+        [0x8a25] = "PidLidSharingStart", [0x8a26] = "PidLidSharingStop", [0x8a27] = "PidLidSharingResponseType",
+        [0x8a28] = "PidLidSharingResponseTime", [0x8a29] = "PidLidSharingOriginalMessageEntryId",
+        [0x8a2a] = "PidLidSharingSyncInterval", [0x8a2b] = "PidLidSharingDetail",
+        [0x8a2c] = "PidLidSharingTimeToLive", [0x8a2d] = "PidLidSharingBindingEntryId",
+        [0x8a2e] = "PidLidSharingIndexEntryId", [0x8a2f] = "PidLidSharingRemoteComment",
+        [0x8a40] = "PidLidSharingWorkingHoursStart", [0x8a41] = "PidLidSharingWorkingHoursEnd",
+        [0x8a42] = "PidLidSharingWorkingHoursDays", [0x8a43] = "PidLidSharingWorkingHoursTimeZone",
+        [0x8a44] = "PidLidSharingDataRangeStart", [0x8a45] = "PidLidSharingDataRangeEnd",
+        [0x8a46] = "PidLidSharingRangeStart", [0x8a47] = "PidLidSharingRangeEnd",
+        [0x8a48] = "PidLidSharingRemoteStoreUid", [0x8a49] = "PidLidSharingLocalStoreUid",
+        [0x8a4b] = "PidLidSharingRemoteByteSize", [0x8a4c] = "PidLidSharingRemoteCrc",
+        [0x8a4d] = "PidLidSharingLocalComment", [0x8a4e] = "PidLidSharingRoamLog",
+        [0x8a4f] = "PidLidSharingRemoteMessageCount", [0x8a51] = "PidLidSharingBrowseUrl",
+        [0x8a55] = "PidLidSharingLastAutoSyncTime", [0x8a56] = "PidLidSharingTimeToLiveAuto",
+        [0x8a5b] = "PidLidSharingRemoteVersion", [0x8a5c] = "PidLidSharingParentBindingEntryId",
+        [0x8a60] = "PidLidSharingSyncFlags",
+    },
+    ["{00062041-0000-0000-C000-000000000046}"] = {
+        [0x8900] = "PidLidPostRssChannelLink", [0x8901] = "PidLidPostRssItemLink",
+        [0x8902] = "PidLidPostRssItemHash", [0x8903] = "PidLidPostRssItemGuid", [0x8904] = "PidLidPostRssChannel",
+        [0x8905] = "PidLidPostRssItemXml", [0x8906] = "PidLidPostRssSubscription",
+    },
+    ["{11000E07-B51B-40D6-AF21-CAA85EDAB1D0}"] = {
+        [0x0015] = "PidLidClientIntent", [0x85cc] = "PidLidServerProcessed",
+        [0x85cd] = "PidLidServerProcessingActions",
+    },
+    ["{23239608-685D-4732-9C55-4C95CB4E8E33}"] = {
+        ["XmlExtractedAddresses"] = "PidNameExtractedAddresses",
+        ["XmlExtractedContacts"] = "PidNameExtractedContacts", ["XmlExtractedEmails"] = "PidNameExtractedEmails",
+        ["XmlExtractedMeetings"] = "PidNameExtractedMeetings", ["XmlExtractedPhones"] = "PidNameExtractedPhones",
+        ["XmlExtractedTasks"] = "PidNameExtractedTasks", ["XmlExtractedUrls"] = "PidNameExtractedUrls",
+    },
+    ["{4442858E-A9E3-4E80-B900-317A210CC15B}"] = {
+        ["AsrData"] = "PidNameAutomaticSpeechRecognitionData", ["UMAudioNotes"] = "PidNameAudioNotes",
+    },
+    ["{6ED8DA90-450B-101B-98DA-00AA003F1305}"] = {
+        [0x0001] = "PidLidAttendeeCriticalChange", [0x0002] = "PidLidWhere", [0x0003] = "PidLidGlobalObjectId",
+        [0x0004] = "PidLidIsSilent", [0x0005] = "PidLidIsRecurring", [0x0006] = "PidLidRequiredAttendees",
+        [0x0007] = "PidLidOptionalAttendees", [0x0008] = "PidLidResourceAttendees", [0x0009] = "PidLidDelegateMail",
+        [0x000a] = "PidLidIsException", [0x000c] = "PidLidTimeZone", [0x000d] = "PidLidStartRecurrenceDate",
+        [0x000e] = "PidLidStartRecurrenceTime", [0x000f] = "PidLidEndRecurrenceDate",
+        [0x0010] = "PidLidEndRecurrenceTime", [0x0011] = "PidLidDayInterval", [0x0012] = "PidLidWeekInterval",
+        [0x0013] = "PidLidMonthInterval", [0x0014] = "PidLidYearInterval", [0x0017] = "PidLidMonthOfYearMask",
+        [0x0018] = "PidLidOldRecurrenceType", [0x001a] = "PidLidOwnerCriticalChange",
+        [0x001c] = "PidLidCalendarType", [0x0023] = "PidLidCleanGlobalObjectId",
+        [0x0024] = "PidLidAppointmentMessageClass", [0x0026] = "PidLidMeetingType", [0x0028] = "PidLidOldLocation",
+        [0x0029] = "PidLidOldWhenStartWhole", [0x002a] = "PidLidOldWhenEndWhole",
+    },
+    ["{96357F7F-59E1-47D0-99A7-46515C183B54}"] = {
+        ["AttachmentMacContentType"] = "PidNameAttachmentMacContentType",
+        ["AttachmentMacInfo"] = "PidNameAttachmentMacInfo",
+        ["AttachmentOriginalPermissionType"] = "PidNameAttachmentOriginalPermissionType",
+        ["AttachmentPermissionType"] = "PidNameAttachmentPermissionType",
+        ["AttachmentProviderType"] = "PidNameAttachmentProviderType",
+    },
+}
+GEN.PS_MAPI = "{00020328-0000-0000-C000-000000000046}"
+GEN.ADDRESS_BOOK_NAMES = {
+    [0x8004] = "PidTagAddressBookFolderPathname", [0x8005] = "PidTagAddressBookManagerDistinguishedName",
+    [0x8006] = "PidTagAddressBookHomeMessageDatabase", [0x8008] = "PidTagAddressBookIsMemberOfDistributionList",
+    [0x8009] = "PidTagAddressBookMember", [0x800c] = "PidTagAddressBookOwner", [0x800e] = "PidTagAddressBookReports",
+    [0x800f] = "PidTagAddressBookProxyAddresses", [0x8011] = "PidTagAddressBookTargetAddress",
+    [0x8015] = "PidTagAddressBookPublicDelegates", [0x8024] = "PidTagAddressBookOwnerBackLink",
+    [0x802d] = "PidTagAddressBookExtensionAttribute1", [0x802e] = "PidTagAddressBookExtensionAttribute2",
+    [0x802f] = "PidTagAddressBookExtensionAttribute3", [0x8030] = "PidTagAddressBookExtensionAttribute4",
+    [0x8031] = "PidTagAddressBookExtensionAttribute5", [0x8032] = "PidTagAddressBookExtensionAttribute6",
+    [0x8033] = "PidTagAddressBookExtensionAttribute7", [0x8034] = "PidTagAddressBookExtensionAttribute8",
+    [0x8035] = "PidTagAddressBookExtensionAttribute9", [0x8036] = "PidTagAddressBookExtensionAttribute10",
+    [0x803c] = "PidTagAddressBookObjectDistinguishedName", [0x806a] = "PidTagAddressBookDeliveryContentLength",
+    [0x8073] = "PidTagAddressBookDistributionListMemberSubmitAccepted", [0x8170] = "PidTagAddressBookNetworkAddress",
+    [0x8c57] = "PidTagAddressBookExtensionAttribute11", [0x8c58] = "PidTagAddressBookExtensionAttribute12",
+    [0x8c59] = "PidTagAddressBookExtensionAttribute13", [0x8c60] = "PidTagAddressBookExtensionAttribute14",
+    [0x8c61] = "PidTagAddressBookExtensionAttribute15", [0x8c6a] = "PidTagAddressBookX509Certificate",
+    [0x8c6d] = "PidTagAddressBookObjectGuid", [0x8c8e] = "PidTagAddressBookPhoneticGivenName",
+    [0x8c8f] = "PidTagAddressBookPhoneticSurname", [0x8c90] = "PidTagAddressBookPhoneticDepartmentName",
+    [0x8c91] = "PidTagAddressBookPhoneticCompanyName", [0x8c92] = "PidTagAddressBookPhoneticDisplayName",
+    [0x8c93] = "PidTagAddressBookDisplayTypeExtended", [0x8c94] = "PidTagAddressBookHierarchicalShowInDepartments",
+    [0x8c96] = "PidTagAddressBookRoomContainers", [0x8c97] = "PidTagAddressBookHierarchicalDepartmentMembers",
+    [0x8c98] = "PidTagAddressBookHierarchicalRootDepartment",
+    [0x8c99] = "PidTagAddressBookHierarchicalParentDepartment",
+    [0x8c9a] = "PidTagAddressBookHierarchicalChildDepartments", [0x8c9e] = "PidTagThumbnailPhoto",
+    [0x8ca0] = "PidTagAddressBookSeniorityIndex",
+    [0x8ca8] = "PidTagAddressBookOrganizationalUnitRootDistinguishedName",
+    [0x8cac] = "PidTagAddressBookSenderHintTranslations", [0x8cb5] = "PidTagAddressBookModerationEnabled",
+    [0x8cc2] = "PidTagSpokenName", [0x8cd8] = "PidTagAddressBookAuthorizedSenders",
+    [0x8cd9] = "PidTagAddressBookUnauthorizedSenders",
+    [0x8cda] = "PidTagAddressBookDistributionListMemberSubmitRejected",
+    [0x8cdb] = "PidTagAddressBookDistributionListRejectMessagesFromDLMembers",
+    [0x8cdd] = "PidTagAddressBookHierarchicalIsHierarchicalGroup",
+    [0x8ce2] = "PidTagAddressBookDistributionListMemberCount",
+    [0x8ce3] = "PidTagAddressBookDistributionListExternalMemberCount", [0xfffb] = "PidTagAddressBookIsMaster",
+    [0xfffc] = "PidTagAddressBookParentEntryId", [0xfffd] = "PidTagAddressBookContainerId",
+}
+GEN.ADDRESS_BOOK_TAG_NAMES = {
+    [0x8005000d] = "PidTagAddressBookManager", [0x8005001f] = "PidTagAddressBookManagerDistinguishedName",
+}
 GEN.FIELD_ORDER = {
     "mapihttp.request_type",
     "mapihttp.response_code",
@@ -11117,10 +11592,12 @@ GEN.FIELD_ORDER = {
     "mapihttp.meta",
     "mapihttp.additional_header",
     "mapihttp.undecoded",
+    "mapihttp.text",
     "mapihttp.aux.unknown",
     "mapihttp.addressbookpropertyvalue.hasvalue",
     "mapihttp.addressbookpropertyrow.flags",
     "oxcdata.propertytag",
+    "oxcdata.propertytag.name",
     "rop.name",
     "rop.id",
     "rop.undecoded",

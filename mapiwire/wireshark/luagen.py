@@ -72,10 +72,12 @@ RUNTIME_FIELDS = [
     ("mapihttp.meta", "string", "Meta-tag", None, None),
     ("mapihttp.additional_header", "string", "Additional header", None, None),
     ("mapihttp.undecoded", "bytes", "Undecoded", None, None),
+    ("mapihttp.text", "string", "Text", None, None),
     ("mapihttp.aux.unknown", "bytes", "Unknown auxiliary block", None, None),
     ("mapihttp.addressbookpropertyvalue.hasvalue", "uint8", "HasValue", "HEX", None),
     ("mapihttp.addressbookpropertyrow.flags", "uint8", "Flags", "HEX", None),
     ("oxcdata.propertytag", "uint32", "Property tag", "HEX", "PROPERTY_TAGS"),
+    ("oxcdata.propertytag.name", "string", "Property name", None, None),
     ("rop.name", "string", "ROP", None, None),
     ("rop.id", "uint8", "RopId", "HEX", "ROP_NAMES"),
     ("rop.undecoded", "bytes", "Undecoded ROP bytes", None, None),
@@ -436,7 +438,7 @@ class Generator:
                 for sub in body.subcons:
                     lines += self.member(sub, scope, "    ")
                 if body is _strip(oxcdata.PropertyTag):
-                    lines.append("    R.tag_summary(st, c, s0, t)")
+                    lines.append("    R.tag_summary(st, c, s0, t, ctx)")
                 lines.append("    R.close(st, c, s0)")
                 lines.append("    return t")
             else:
@@ -856,7 +858,8 @@ class Generator:
         ctx = decoding_context
         out.append("GEN.CTX = {")
         for const in ("NO_HANDLE", "ROP_RELEASE", "ROP_GET_PROPERTIES_SPECIFIC", "ROP_SET_COLUMNS", "ROP_LOGON",
-                      "ROP_READ_RECIPIENTS"):
+                      "ROP_READ_RECIPIENTS", "ROP_GET_PROPERTY_IDS_FROM_NAMES", "ROP_GET_NAMES_FROM_PROPERTY_IDS",
+                      "ROP_QUERY_NAMED_PROPERTIES", "WARN_WITH_ERRORS"):
             out.append(f"    {const} = {getattr(ctx, const):#x},")
         out.append("    TABLE_ROW_ROPS = {" + ", ".join(f"[{r:#04x}] = true" for r in ctx.TABLE_ROW_ROPS) + "},")
         out.append("    RECIPIENT_COLUMN_ROPS = {" + ", ".join(
@@ -865,6 +868,7 @@ class Generator:
         out.append("GEN.PROPERTY_NAMES = {")
         out += [f"    [{prop_id:#06x}] = {_lua_string(name)}," for prop_id, name in sorted(self.property_ids.items())]
         out.append("}")
+        out += named_property_tables()
         out.append("GEN.FIELD_ORDER = {")
         out += [f"    {_lua_string(abbrev)}," for abbrev in self.fields]
         out.append("}")
@@ -874,7 +878,8 @@ class Generator:
 def property_names() -> tuple[dict[int, str], dict[int, str]]:
     """(32-bit tag -> name, property id -> name) of the PidTag properties (ids below 0x8000), from
     mapiwire/dissect/defs/props.py (MS-OXPROPS) when that module exists; empty tables otherwise.
-    Ids from 0x8000 are named properties, whose names depend on the session: not named here."""
+    Ids from 0x8000 are named properties, whose names depend on the session: the runtime names them
+    with the tables of `named_property_tables()`."""
     try:
         props = importlib.import_module("mapiwire.dissect.defs.props")
     except ImportError:
@@ -884,6 +889,50 @@ def property_names() -> tuple[dict[int, str], dict[int, str]]:
             for k, t in getattr(props, "PROPERTY_TYPES_OF", {}).items() if k in ids}
     tags.update({k: v for k, v in getattr(props, "PROPERTY_TAG_NAMES", {}).items() if k >> 16 < NAMED_ID_FLOOR})
     return tags, ids
+
+
+def _packed(items: list[str], indent: str, width: int = 118) -> list[str]:
+    """Table items several to a line."""
+    lines, line = [], indent
+    for item in items:
+        if line != indent and len(line) + len(item) + 2 > width:
+            lines.append(line.rstrip())
+            line = indent
+        line += item + ", "
+    if line != indent:
+        lines.append(line.rstrip())
+    return lines
+
+
+def named_property_tables() -> list[str]:
+    """GEN.NAMED_PROPERTIES (property set GUID -> {LID or string name -> PidLid/PidName name}),
+    GEN.PS_MAPI, and the address book's names of ids from 0x8000 (GEN.ADDRESS_BOOK_NAMES by id,
+    GEN.ADDRESS_BOOK_TAG_NAMES by tag), from mapiwire/dissect/defs/props.py and render.py: how the
+    runtime names property ids from 0x8000, as render.property_name does."""
+    from ..dissect import render
+
+    props = importlib.import_module("mapiwire.dissect.defs.props")
+    by_set: dict[str, dict] = {}
+    for (guid, key), name in props.NAMED_PROPERTIES.items():
+        by_set.setdefault(guid, {})[key] = name
+    out = ["GEN.NAMED_PROPERTIES = {"]
+    for guid in sorted(by_set):
+        keys = sorted(by_set[guid], key=lambda k: (isinstance(k, str), k))
+        items = [f"[{k:#06x}] = {_lua_string(by_set[guid][k])}" if isinstance(k, int)
+                 else f"[{_lua_string(k)}] = {_lua_string(by_set[guid][k])}" for k in keys]
+        out.append(f"    [{_lua_string(guid)}] = {{")
+        out += _packed(items, " " * 8)
+        out.append("    },")
+    out.append("}")
+    out.append(f"GEN.PS_MAPI = {_lua_string(render.PS_MAPI)}")
+    out.append("GEN.ADDRESS_BOOK_NAMES = {")
+    out += _packed([f"[{k:#06x}] = {_lua_string(v)}" for k, v in sorted(render.ADDRESS_BOOK_NAMES.items())], "    ")
+    out.append("}")
+    tags = {k: v for k, v in props.PROPERTY_TAG_NAMES.items() if k >> 16 >= NAMED_ID_FLOOR}
+    out.append("GEN.ADDRESS_BOOK_TAG_NAMES = {")
+    out += _packed([f"[{k:#010x}] = {_lua_string(v)}" for k, v in sorted(tags.items())], "    ")
+    out.append("}")
+    return out
 
 
 def generate() -> str:

@@ -513,21 +513,59 @@ local KIND_FIELD = {
 local KIND_MIN = {i16 = 2, i32 = 4, f32 = 4, f64 = 8, currency = 8, floatingtime = 8, errorcode = 4, i64 = 8,
     time = 8, guid = 16, string = 2}
 
--- "PidTagSubject (0x0037001F)": the MS-OXPROPS name by tag, else by id (ids below 0x8000 only:
--- higher ids are named properties, whose names the session defines).
-local function tag_text(tag)
+-- Property names (MS-OXPROPS). Ids below 0x8000: the PidTag name by tag, else by id. Ids from
+-- 0x8000 are named properties, whose names the session sets (render.py property_name): the
+-- message context `ctx` says where to look. ctx.address_book: the address book's fixed tags
+-- (NSPI); else ctx.named (id -> name the session learned, see learn_names) and ctx.named_new
+-- (names learned earlier in the response being dissected).
+local NAMED_FLOOR = 0x8000
+
+local function property_name(id, ptype, ctx)
+    local value = id * 65536 + ptype
+    if id < NAMED_FLOOR then return VS.property_tags[value] or GEN.PROPERTY_NAMES[id] end
+    if ctx == nil then return nil end
+    if ctx.address_book then return GEN.ADDRESS_BOOK_TAG_NAMES[value] or GEN.ADDRESS_BOOK_NAMES[id] end
+    local new = ctx.named_new
+    return new and new[id] or ctx.named and ctx.named[id]
+end
+
+-- "PidTagSubject (0x0037001F)", "0x8001001F" when the name is not known.
+local function tag_text(tag, ctx)
     local value = tag.PropertyId * 65536 + tag.PropertyType
-    local name = VS.property_tags[value] or GEN.PROPERTY_NAMES[tag.PropertyId]
+    local name = property_name(tag.PropertyId, tag.PropertyType, ctx)
     return name and format("%s (0x%08X)", name, value) or format("0x%08X", value)
 end
 R.tag_text = tag_text
 
--- After a PropertyTag structure: its 32-bit tag as a generated field, and the name in the summary.
-function R.tag_summary(item, c, start, t)
+-- The name of a named property (MS-OXCDATA 2.6.1 PropertyName: Kind 0x00 LID, 0x01 Name): its
+-- PidLid / PidName name (GEN.NAMED_PROPERTIES by property set GUID), else "{GUID}:0xLID" /
+-- "{GUID}:Name"; nil for other Kinds. PS_MAPI LIDs are the tagged property ids (MS-OXPROPS 1.3.2).
+local function named_property_name(name)
+    local guid, kind = name.GUID, name.Kind
+    if type(guid) ~= "string" then return nil end
+    local set = GEN.NAMED_PROPERTIES[guid]
+    if kind == 0 and name.LID ~= nil then
+        local lid = name.LID
+        if guid == GEN.PS_MAPI and lid < NAMED_FLOOR and GEN.PROPERTY_NAMES[lid] then return GEN.PROPERTY_NAMES[lid] end
+        return set and set[lid] or format("%s:0x%04X", guid, lid)
+    elseif kind == 1 and name.Name ~= nil then
+        return set and set[name.Name] or guid .. ":" .. name.Name
+    end
+    return nil
+end
+
+-- After a PropertyTag structure: its 32-bit tag as a generated field, the name in the summary,
+-- and the name of a named property as a field of its own.
+function R.tag_summary(item, c, start, t, ctx)
     if not item or not start then return end
     local tag = t.PropertyId * 65536 + t.PropertyType
-    item:add(F["oxcdata.propertytag"], c.tvb:range(start, c.pos - start), tag):set_generated()
-    item:append_text(": " .. tag_text(t))
+    local range = c.tvb:range(start, c.pos - start)
+    item:add(F["oxcdata.propertytag"], range, tag):set_generated()
+    item:append_text(": " .. tag_text(t, ctx))
+    if t.PropertyId >= NAMED_FLOOR then
+        local name = property_name(t.PropertyId, t.PropertyType, ctx)
+        if name then item:add(F["oxcdata.propertytag.name"], range, name):set_generated() end
+    end
 end
 
 local read_value, column_labels
@@ -609,17 +647,25 @@ local function kind_of(ptype)
     return kind
 end
 
--- The labels of a column set, made once per set (the rows of a table share one).
+-- The labels of a column set, and the names of its named properties (ids from 0x8000, by column).
+-- Made once per set (the rows of a table share one) when it has no named properties, whose
+-- names depend on the message's context.
 local label_cache = setmetatable({}, {__mode = "k"})
 
-column_labels = function(columns)
-    local labels = label_cache[columns]
-    if not labels then
-        labels = {}
-        for i = 1, #columns do labels[i] = tag_text(columns[i]) end
-        label_cache[columns] = labels
+column_labels = function(columns, ctx)
+    local cached = label_cache[columns]
+    if cached then return cached, nil end
+    local labels, names = {}, nil
+    for i = 1, #columns do
+        local tag = columns[i]
+        labels[i] = tag_text(tag, ctx)
+        if tag.PropertyId >= NAMED_FLOOR then
+            names = names or {}
+            names[i] = property_name(tag.PropertyId, tag.PropertyType, ctx)
+        end
     end
-    return labels
+    if names == nil then label_cache[columns] = labels end
+    return labels, names
 end
 
 -- PropertyValue (MS-OXCDATA 2.11.2.1): a value of `ptype`; `cs` is the width of binary counts.
@@ -640,14 +686,17 @@ function R.property_row(c, tree, columns, count, cs, ctx, f)
     local flag = R.uint(c, item, F["oxcdata.propertyrow.flag"], 1)
     if flag > 1 then fail(format("PropertyRow Flag 0x%02x is neither 0x00 nor 0x01", flag)) end
     local values = {}
-    local labels = item and column_labels(columns)
+    local labels, names
+    if item then labels, names = column_labels(columns, ctx) end
     for i = 1, ncols do
         local tag = columns[i]
         local ptype = tag.PropertyType
         local v = {PropertyTag = tag}
         local entry, e0 = item, nil
-        if item and (ptype == 0 or flag == 1) then
+        local name = names and names[i]
+        if item and (ptype == 0 or flag == 1 or name) then
             entry, e0 = R.open(item, c, labels[i])
+            if name then entry:add(F["oxcdata.propertytag.name"], c.tvb:range(c.pos, 0), name):set_generated() end
         end
         if ptype == 0 then
             ptype = R.uint(c, entry, F["oxcdata.typedpropertyvalue.propertytype"], 2)
@@ -755,17 +804,20 @@ function R.ab_property_row(c, tree, columns, p, ctx, f)
     local values = {}
     for i = 1, #tags do
         local ptype = kinds[i]
-        local label = item and tag_text(tags[i])
+        -- each value under its tag's label; a named property's name as a field of its own
+        local entry, e0 = R.open(item, c, item and tag_text(tags[i], ctx))
+        local name = entry and tags[i].PropertyId >= NAMED_FLOOR and
+            property_name(tags[i].PropertyId, tags[i].PropertyType, ctx)
+        if name then entry:add(F["oxcdata.propertytag.name"], c.tvb:range(c.pos, 0), name):set_generated() end
         if ptype == GEN.AB.PTYP_UNSPECIFIED then
             local def = flags == 0 and GEN.AB.typed or GEN.AB.flagged_with_type
-            values[i] = def(c, item, {_ = p, PropertyType = ptype}, ctx, label)
+            values[i] = def(c, entry, {_ = p, PropertyType = ptype}, ctx, nil)
         elseif flags == 0 then
-            local entry, e0 = R.open(item, c, label)
             values[i] = R.ab_property_value(c, entry, ptype, ctx, nil)
-            R.close(entry, c, e0)
         else
-            values[i] = GEN.AB.flagged(c, item, {_ = p, PropertyType = ptype}, ctx, label)
+            values[i] = GEN.AB.flagged(c, entry, {_ = p, PropertyType = ptype}, ctx, nil)
         end
+        R.close(entry, c, e0)
     end
     R.close(item, c, s0)
     return {Flags = flags, ValueArray = values}
@@ -838,6 +890,29 @@ local function pair(request_rops, rop_id, cursor)
     return nil, cursor
 end
 
+-- Named properties a successful response ROP maps (context.py learn: RopGetPropertyIdsFromNames,
+-- also with ecWarnWithErrors, RopGetNamesFromPropertyIds, RopQueryNamedProperties), paired with
+-- its request ROP: id (from 0x8000) -> name, into `into`. Ids 0x0000 (not mapped) and names of
+-- other Kinds are skipped.
+local function learn_names(into, request, response)
+    local X = GEN.CTX
+    local id, rv = response.RopId, response.ReturnValue
+    if request == nil or request.RopId ~= id then return end
+    local ids, names
+    if id == X.ROP_GET_PROPERTY_IDS_FROM_NAMES and (rv == 0 or rv == X.WARN_WITH_ERRORS) then
+        ids, names = response.PropertyIds, request.PropertyNames
+    elseif id == X.ROP_GET_NAMES_FROM_PROPERTY_IDS and rv == 0 then
+        ids, names = request.PropertyIds, response.PropertyNames
+    elseif id == X.ROP_QUERY_NAMED_PROPERTIES and rv == 0 then
+        ids, names = response.PropertyIds, response.PropertyNames
+    end
+    if type(ids) ~= "table" or type(names) ~= "table" then return end
+    for i = 1, math.min(#ids, #names) do
+        local name = ids[i] >= NAMED_FLOOR and type(names[i]) == "table" and named_property_name(names[i])
+        if name then into[ids[i]] = name end
+    end
+end
+
 function R.rop_list(c, tree, p, ctx, direction)
     local items = {}
     local cursor = 1
@@ -904,6 +979,7 @@ function R.rop_list(c, tree, p, ctx, direction)
         end
         if item then item:set_len(c.pos - start) end
         if direction == "request" and v.RopId == GEN.ROP_LOGON then logons[v.LogonId] = v.LogonFlags or 0 end
+        if direction == "response" and ctx.named_new then learn_names(ctx.named_new, ctx.request_rop, v) end
         v.RopName = name
         items[#items + 1] = v
     end
@@ -1006,10 +1082,12 @@ local f_request_line = Field.new("http.request.line")
 local f_response_line = Field.new("http.response.line")
 local f_request_method = Field.new("http.request.method")
 local f_response_code = Field.new("http.response.code")
+local f_request_in = Field.new("http.request_in")
 local f_tcp_stream = Field.new("tcp.stream")
 
 local streams = {}   -- tcp.stream -> FIFO of requests waiting for their response
 local sessions = {}  -- session key -> state (context.py)
+local html           -- the media_type dissector of text/html before this plugin (R.register)
 local cache = {}     -- "frame:q|r<n>" -> what the first pass decided
 local notify_memo = {}
 
@@ -1045,7 +1123,7 @@ end
 local function session_state(key)
     local state = sessions[key]
     if not state then
-        state = {logon_flags = {}, columns = {}, recipient_columns = {}}
+        state = {logon_flags = {}, columns = {}, recipient_columns = {}, named = {}}
         sessions[key] = state
     end
     return state
@@ -1115,6 +1193,17 @@ local function body_def(request_type)
     return request_type and GEN.BODIES[lower(request_type)]
 end
 
+-- Where a message's property ids from 0x8000 get their names (render.py _named): the address
+-- book's fixed tags for NSPI bodies, else the named properties its session learned so far.
+local function name_context(ctx, def, session)
+    if def and def.endpoint == "nspi" then
+        ctx.address_book = true
+    elseif session then
+        ctx.named = session_state(session).named
+    end
+    return ctx
+end
+
 local function info_text(request_type, suffix, names)
     local text = (request_type or "MAPI/HTTP") .. suffix
     if #names > 0 then text = text .. ": " .. concat(names, ", ") end
@@ -1128,7 +1217,7 @@ local function dissect_request(tvb, pinfo, tree, nreq)
     local stream = f_tcp_stream()
     stream = stream and stream.value or -1
     local key = pinfo.number .. ":q" .. nreq
-    local entry = cache[key]
+    local entry = pinfo.visited and cache[key] or nil
     if not entry then
         -- the first time this request is seen (with its HTTP fields): queue it for its response
         local guid = request_id and request_id:match("^%s*{?([%x-]+)}?:%d+%s*$")
@@ -1144,8 +1233,8 @@ local function dissect_request(tvb, pinfo, tree, nreq)
     local item = tree:add(P.mapihttp, tvb:range(0, tvb:len()))
     item:append_text(", " .. (request_type or "?") .. " request")
     item:add(F["mapihttp.request_type"], tvb:range(0, 0), request_type or ""):set_generated()
-    local ctx = {logons = entry.logons, info = {}}
     local def = body_def(request_type)
+    local ctx = name_context({logons = entry.logons, info = {}}, def, entry.session)
     if request_type == nil then
         warn(item, "no X-RequestType header")
     elseif def == nil then
@@ -1165,33 +1254,45 @@ end
 
 -- The request a response answers: the oldest waiting on its TCP stream. A response that names
 -- its X-RequestId takes the request with that id (the requests before it got no response this
--- dissector saw, e.g. a text/html failure) or none (a request without a body, e.g. PING).
-local function pop_request(stream, request_id)
+-- dissector saw, e.g. a body-less 401) or none (a request without a body, e.g. PING, which never
+-- reaches a media_type dissector). Without X-RequestId, a response whose own X-RequestType differs
+-- from the oldest request's takes the first waiting request of its type, or none.
+local function pop_request(stream, request_id, request_type)
     local fifo = streams[stream]
     if not fifo or #fifo == 0 then return nil end
-    local at = request_id and nil or 1
+    local at
     if request_id then
         for i = 1, #fifo do
             if fifo[i].request_id == request_id then at = i break end
         end
-        if not at then return nil end
+    elseif request_type then
+        request_type = lower(request_type)
+        for i = 1, #fifo do
+            if lower(fifo[i].request_type or "") == request_type then at = i break end
+        end
+    else
+        at = 1
     end
+    if not at then return nil end
     local entry = fifo[at]
     for _ = 1, at do table.remove(fifo, 1) end
     return entry
 end
 
-local function dissect_response(tvb, pinfo, tree, nresp)
+-- A response: its request (paired on the first pass, cached by frame), the meta-tags, the
+-- additional headers, X-ResponseCode, then the body. `text`: a text/html body (MS-OXCMAPIHTTP
+-- 2.2.3.2.2: the Content-Type of a response with a non-zero X-ResponseCode), shown as text.
+local function dissect_response(tvb, pinfo, tree, nresp, text)
     local lines = {f_response_line()}
     local stream = f_tcp_stream()
     stream = stream and stream.value or -1
     local codes = {f_response_code()}
     local status = #codes > 0 and codes[#codes].value or nil
     local key = pinfo.number .. ":r" .. nresp
-    local first = cache[key] == nil
-    local state = cache[key]
+    local state = pinfo.visited and cache[key] or nil
+    local first = state == nil
     if first then
-        state = {memo = {}, entry = pop_request(stream, header(lines, "x-requestid"))}
+        state = {memo = {}, entry = pop_request(stream, header(lines, "x-requestid"), header(lines, "x-requesttype"))}
         cache[key] = state
     end
     local entry = state.entry
@@ -1204,6 +1305,11 @@ local function dissect_response(tvb, pinfo, tree, nresp)
     item:add(F["mapihttp.request_type"], tvb:range(0, 0), request_type or ""):set_generated()
     if entry then
         item:add(F["mapihttp.request_frame"], tvb:range(0, 0), entry.frame):set_generated()
+    elseif request_type and body_def(request_type) and body_def(request_type).request == nil then
+        -- a request without a body (PING) is not seen here: HTTP's own pairing names its frame
+        local all = {f_request_in()}
+        local request_in = all[#all]
+        if request_in then item:add(F["mapihttp.request_frame"], tvb:range(0, 0), request_in.value):set_generated() end
     elseif request_type == nil or lower(request_type) == "execute" then
         -- without its request, the response's type (or the state of its ROPs) is not known
         item:add_proto_expert_info(E.missing, "response without a known request (capture started late?)")
@@ -1220,13 +1326,23 @@ local function dissect_response(tvb, pinfo, tree, nresp)
     end
     for _, e in ipairs(errors) do warn(item, e) end
     if code then item:add(F["mapihttp.response_code"], tvb:range(0, 0), code):set_generated() end
-    local ctx = {info = {}}
     local def = body_def(request_type)
+    local ctx = name_context({info = {}}, def, entry and entry.session)
     local body_len = tvb:len() - body_at
     pinfo.cols.protocol = "MAPIHTTP"
     if status ~= 200 or (code ~= nil and code ~= 0) or def == nil then
-        if body_len > 0 then item:add(F["mapihttp.undecoded"], tvb:range(body_at, body_len)) end
-        pinfo.cols.info = info_text(request_type, " response", ctx.info)
+        if body_len > 0 then
+            if text then
+                item:add_packet_field(F["mapihttp.text"], tvb:range(body_at, body_len), ENC_UTF_8)
+            else
+                item:add(F["mapihttp.undecoded"], tvb:range(body_at, body_len))
+            end
+        end
+        local info = info_text(request_type, " response", ctx.info)
+        if code ~= nil and code ~= 0 then
+            info = info .. format(" [X-ResponseCode %d: %s]", code, VS.response_codes[code] or "unknown")
+        end
+        pinfo.cols.info = info
         return
     end
     if def.success == nil then
@@ -1246,7 +1362,10 @@ local function dissect_response(tvb, pinfo, tree, nresp)
     local session
     if execute then
         session = session_state(entry.session)
-        if first then annotate(session, entry.rops, entry.handles) end
+        if first then
+            annotate(session, entry.rops, entry.handles)
+            ctx.named_new = {}  -- names the response's ROPs map, kept when the whole body decodes
+        end
         ctx.request_rops = entry.rops
         local memo = state.memo
         ctx.notify_state = function(h)
@@ -1258,6 +1377,7 @@ local function dissect_response(tvb, pinfo, tree, nresp)
     if v and execute and first and status_code == 0 then
         local response_rops, response_handles = rops_of(v.RopBuffer)
         learn(session, entry.rops, response_rops, entry.handles, response_handles)
+        for id, name in pairs(ctx.named_new) do session.named[id] = name end
     end
     pinfo.cols.info = info_text(request_type, " response", ctx.info)
 end
@@ -1269,16 +1389,25 @@ end
 
 -- Requests are queued and paired, and session state learnt, the first time a message is seen
 -- with its HTTP fields; later passes (GUI redraws, tshark -2) reuse what was cached by frame.
+-- The first pass always starts afresh: with `tshark -2 -R`, frames the filter drops share the
+-- number of the next frame it keeps, which the cache ends up holding.
 -- Wireshark fills the fields only when it builds a tree: the GUI always does on its first pass,
 -- `tshark -2` only with a read filter (-R). A pass without them shows nothing here.
+-- text/html bodies (registered too) are MAPI/HTTP only in a response with an X-ResponseCode
+-- header; any other goes to the dissector text/html had before, unchanged.
 function P.mapihttp.dissector(tvb, pinfo, tree)
     local nreq, nresp = select("#", f_request_method()), select("#", f_response_code())
+    local text = lower(pinfo.match_string or "") == "text/html"
+    if text and (nresp == 0 or nreq > 0 or not header({f_response_line()}, "x-responsecode")) then
+        if html then return html:call(tvb, pinfo, tree) end
+        return 0
+    end
     if nreq == 0 and nresp == 0 then return tvb:len() end
     local ok, err = pcall(function()
         if nreq > 0 and not starts_with_meta(tvb) then
             dissect_request(tvb, pinfo, tree, nreq)
         else
-            dissect_response(tvb, pinfo, tree, nresp)
+            dissect_response(tvb, pinfo, tree, nresp, text)
         end
     end)
     if not ok then report(tree, err, "mapihttp") end
@@ -1291,5 +1420,8 @@ function R.register()
         lists[abbrev:match("^[^.]+")][#lists[abbrev:match("^[^.]+")] + 1] = F[abbrev]
     end
     for name, list in pairs(lists) do P[name].fields = list end
-    DissectorTable.get("media_type"):add("application/mapi-http", P.mapihttp)
+    local media = DissectorTable.get("media_type")
+    html = media:get_dissector("text/html")
+    media:add("application/mapi-http", P.mapihttp)
+    media:add("text/html", P.mapihttp)
 end

@@ -6,8 +6,10 @@ reads every MAPI/HTTP message the plugin dissected from the PDML, with the HTTP 
 message before it. `compare_capture()` pairs them with the records of
 `mapiwire.dissect.decode.Decoder` by X-RequestId and compares, exchange by exchange: request
 type, X-ResponseCode, the RopIds and names in order, every field of every ROP and of the body
-(numbers, strings, bytes, GUIDs, nested structures and lists, absent optional fields), and that
-problems are reported on both sides.
+(numbers, strings, bytes, GUIDs, nested structures and lists, absent optional fields), the names
+of properties where the plugin labels a tag (PidTag names, and the PidLid / PidName names of
+named properties the session mapped), the text of a text/html failure, and that problems are
+reported on both sides.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ NOT_ON_WIRE = {"RopName", "PropertyName", "PropertyTag", "_columns", "_logon_fla
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT")
 
 
-def tshark_pdml(capture: str, plugin: str, home: str, *options: str) -> tuple[str, str]:
+def tshark_pdml(capture: str, plugin: str | None, home: str, *options: str) -> tuple[str, str]:
+    """PDML and stderr of tshark on `capture` with the Lua `plugin` (None: without it)."""
     env = dict(os.environ, HOME=home, WIRESHARK_CONFIG_DIR=home, XDG_CONFIG_HOME=home)
-    proc = subprocess.run([TSHARK, "-r", capture, "-X", f"lua_script:{plugin}", "-T", "pdml", *options],
+    script = ["-X", f"lua_script:{plugin}"] if plugin else []
+    proc = subprocess.run([TSHARK, "-r", capture, *script, "-T", "pdml", *options],
                           capture_output=True, env=env, timeout=300, check=False)
     # exit status 2 with complete output: the capture file itself is cut short (a damaged capture)
     if proc.returncode != 0 and not (proc.returncode == 2 and proc.stdout.rstrip().endswith(b"</pdml>")):
@@ -115,6 +119,8 @@ class Result:
     compared: int = 0  # leaf values found equal
     mismatches: list = field(default_factory=list)
     missing: list = field(default_factory=list)  # values mapiwire has and the plugin does not show
+    names: int = 0  # property names found equal
+    side: str = "request"  # of the message being compared
 
     def bad(self, where, what):
         self.mismatches.append(f"{where}: {what}")
@@ -168,6 +174,57 @@ def value_child(el, after=None):
         if name == "_ws.lua.text" and " values)" in (ch.get("showname") or ""):
             return ch
     return None
+
+
+NAMED_ID_FLOOR = 0x8000
+
+
+def _tag_of(py: dict) -> int | None:
+    """The 32-bit tag of a PropertyTag structure or of a property value, else None."""
+    tag = py.get("PropertyTag")
+    if isinstance(tag, int) and not isinstance(tag, bool):
+        return tag
+    if isinstance(py.get("PropertyId"), int) and isinstance(py.get("PropertyType"), int):
+        return (py["PropertyId"] << 16) | py["PropertyType"]
+    return None
+
+
+def lua_property_name(el, tag: int) -> tuple[bool, str | None]:
+    """(whether the plugin labels `tag` on `el` or its direct children, the name it gives).
+    Labels: the oxcdata.propertytag.name field, else "Name (0xTTTTTTTT)" or "0xTTTTTTTT" at the end
+    of a text item or after ": " / " [" ("PropertyTag [0]: PidTagSubject (0x0037001F)",
+    "PtypString: Inbox [PidTagDisplayName (0x3001001F)]", "PidTagKeywords (0x...) (2 values)")."""
+    items = [el] + _children(el)
+    for item in items:
+        if item.get("name") == "oxcdata.propertytag.name":
+            return True, item.get("show")
+    named, plain = f" (0x{tag:08X})", f"0x{tag:08X}"
+    for item in items:
+        text = re.sub(r" \(\d+ values\)$", "", (item.get("showname") or "").removesuffix("]"))
+        if text.endswith(named):
+            head = text[:-len(named)]
+            cut = max(head.rfind(": "), head.rfind(" ["))
+            return True, head[cut + 2:] if cut >= 0 else head
+        if text == plain or text.endswith(": " + plain) or text.endswith(" [" + plain):
+            return True, None
+    return False, None
+
+
+def compare_name(py: dict, el, where: str, result: Result) -> None:
+    """The name mapiwire gives a property (`PropertyName`) against the plugin's label, where the
+    plugin labels the tag. A request may lack the name of a named property that its own response
+    maps (mapiwire names a request after its response; the plugin cannot)."""
+    tag = _tag_of(py)
+    if tag is None:
+        return
+    shown, name = lua_property_name(el, tag)
+    if not shown:
+        return
+    expected = py.get("PropertyName")
+    if name == expected:
+        result.names += 1
+    elif not (name is None and result.side == "request" and tag >> 16 >= NAMED_ID_FLOOR):
+        result.bad(where, f"property 0x{tag:08X} named {expected!r} in mapiwire, {name!r} in the plugin")
 
 
 def compare_value(py, el, where: str, result: Result) -> None:
@@ -240,12 +297,14 @@ def compare_row_values(values: list, el, where: str, result: Result) -> None:
             return
         keys = _wire_keys(item) if isinstance(item, dict) else []
         if keys in (["Value"], ["PropertyValue"]) and children[i].get("name") != "_ws.lua.text":
+            compare_name(item, children[i], f"{where}[{i}]", result)
             compare_value(item[keys[0]], children[i], f"{where}[{i}]", result)
         else:
             compare_dict(item, children[i], f"{where}[{i}]", result)
 
 
 def compare_dict(py: dict, el, where: str, result: Result) -> None:
+    compare_name(py, el, where, result)
     for key in _wire_keys(py):
         value = py[key]
         child = find_child(el, key)
@@ -319,7 +378,8 @@ def compare_capture(capture: str, plugin: str, home: str, keylog: str | None = N
             queue = by_id.get((record["request_id"], side)) or []
             body = record.get(side)
             if not queue:
-                # the plugin sees only application/mapi-http bodies: no body, no message
+                # the plugin sees application/mapi-http bodies and text/html responses with an
+                # X-ResponseCode: no body (a PING request), no message
                 if side == "request" and body and body != {"Undecoded": ""} and record["request_type"] != "PING":
                     result.bad(where, f"no {side} dissected by the plugin")
                 seen_request = False
@@ -336,6 +396,7 @@ def compare_message(record: dict, side: str, message: LuaMessage, where: str, re
                     reports: bool = True) -> None:
     """One message: type, code, ROPs, body fields, and (`reports`) that problems are reported on
     both sides (not for a response whose request the plugin never saw: it says so)."""
+    result.side = side
     lua_type = message.field("mapihttp.request_type")
     if (record["request_type"] or "") != (lua_type or ""):
         result.bad(where, f"request type {record['request_type']!r} in mapiwire, {lua_type!r} in the plugin")
@@ -350,6 +411,8 @@ def compare_message(record: dict, side: str, message: LuaMessage, where: str, re
     payloads = (buffer.get("Payloads", [buffer]) if isinstance(buffer, dict) else [])
     if "Undecoded" not in body and not any("Undecoded" in payload for payload in payloads):
         compare_rops(rops_of(body), message.rops(), f"{where}.RopsList", result)
+    if isinstance(body, dict) and "text" in body and not _same_text(body["text"], message.field("mapihttp.text")):
+        result.bad(where, f"text {body['text']!r} in mapiwire, {message.field('mapihttp.text')!r} in the plugin")
     lua_body = message.body()
     if lua_body is not None and isinstance(body, dict) and "Undecoded" not in body:
         flat = {k: v for k, v in body.items() if k not in ("RopBuffer", "meta", "additional_headers", "text")}

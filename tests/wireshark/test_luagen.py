@@ -172,3 +172,17 @@ def test_property_type_readers_cover_the_python_codecs():
 
     assert set(kinds) == set(CODECS[2][0])
     assert kinds[0x101F] == "mv_string" and kinds[0x301F] == "string" and kinds[0x0102] == "binary"
+
+
+def test_named_property_table_is_props_named_properties(generated):
+    """GEN.NAMED_PROPERTIES holds every (property set GUID, LID or name) of MS-OXPROPS that
+    mapiwire names (defs/props.py NAMED_PROPERTIES), grouped by GUID."""
+    from mapiwire.dissect.defs.props import NAMED_PROPERTIES
+
+    block = generated[generated.index("GEN.NAMED_PROPERTIES = {"):generated.index("GEN.PS_MAPI = ")]
+    table = {}
+    for guid, entries in re.findall(r'^    \["(\{[0-9A-F-]+\})"\] = \{\n(.*?)^    \},', block, re.M | re.S):
+        for key, name in re.findall(r'\[(0x[0-9a-f]+|"(?:\\.|[^"\\])*")\] = "([^"]+)"', entries):
+            table[(guid, int(key, 16) if key.startswith("0x") else key[1:-1].replace('\\"', '"'))] = name
+    assert table == NAMED_PROPERTIES
+    assert '["Keywords"] = "PidNameKeywords"' in block and '[0x8580] = "PidLidInternetAccountName"' in block

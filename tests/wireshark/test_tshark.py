@@ -5,8 +5,11 @@ configuration on every pcap/pcapng under captures/, the TLS captures of tests/da
 capture of mapiwire.samples' sessions, a capture of every ROP vector of the ROP tests
 (tests/wireshark/sessions.py), and mutated copies of the last two, and checks: no Lua error; the
 same request types, X-ResponseCodes, RopIds and ROP names in order; every field of every ROP and
-body equal (tests/wireshark/compare.py); problems reported by both (expert info on the plugin's
-side); the same tree on tshark's two-pass run. Skipped without tshark.
+body equal, and the same property names (tests/wireshark/compare.py); problems reported by both
+(expert info on the plugin's side); the same tree on tshark's two-pass run. Then the edges of
+the HTTP side: a refused request (X-ResponseCode, text/html body), ordinary HTML left alone,
+PING requests (no body, never seen by the plugin) in the request/response pairing, and named
+properties named per session. Skipped without tshark.
 """
 
 import copy
@@ -17,13 +20,15 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from mapiwire.dissect.exchange import Exchange, HttpMessage
 from mapiwire.dissect.sources.writers import write_capture
-from mapiwire.samples import address_book_session, failures, mailbox_session, outlook_flow
-from tests.wireshark.compare import TSHARK, compare_capture, lua_errors, lua_messages, tshark_pdml
+from mapiwire.samples import Session, address_book_session, aux, failures, mailbox_session, outlook_flow, rop_request
+from tests.wireshark.compare import TSHARK, compare_capture, lua_errors, lua_messages, python_records, tshark_pdml
 from tests.wireshark.sessions import vector_session
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLUGIN = os.path.join(ROOT, "wireshark", "mapiwire.lua")
+SESSION = os.path.join(ROOT, "captures", "outlook-session.pcapng")
 CAPTURES = sorted(glob.glob(os.path.join(ROOT, "captures", "*.pcap")) +
                   glob.glob(os.path.join(ROOT, "captures", "*.pcapng")))
 TLS = sorted(glob.glob(os.path.join(ROOT, "tests", "data", "tls", "*.pcapng")))
@@ -66,6 +71,7 @@ def test_sample_capture_matches_mapiwire(capture, home):
     result, counts = compare_capture(capture, PLUGIN, home, keylog=_keylog(capture))
     assert counts["messages"] > 0
     assert_same(result, counts, min_compared=100)
+    assert result.names > 0
 
 
 @pytest.mark.parametrize("capture", TLS, ids=[os.path.basename(p) for p in TLS])
@@ -100,6 +106,23 @@ def test_two_pass_run_shows_the_same(vectors_capture, home):
     second = [m.proto for m in lua_messages(two)]
     assert len(first) == len(second) > 0
     assert [ET.tostring(p) for p in first] == [ET.tostring(p) for p in second]
+
+
+def test_two_pass_run_with_a_read_filter_pairs_as_one_pass(home):
+    """tshark -2 -R: on the first pass, the frames the filter drops take the number of the next
+    frame it keeps; pairing and state still follow the capture, so each response's ROPs show as
+    in one pass."""
+    wanted = 'mapihttp.request_type == "Execute"'
+    one, _ = tshark_pdml(SESSION, PLUGIN, home, "-Y", wanted)
+    two, stderr = tshark_pdml(SESSION, PLUGIN, home, "-2", "-R", wanted)
+    assert not lua_errors(two, stderr)
+
+    def responses(pdml):
+        return [[ET.tostring(rop) for rop in m.rops()] + m.experts()
+                for m in lua_messages(pdml) if m.direction == "response"]
+
+    assert len(responses(one)) > 5
+    assert responses(two) == responses(one)
 
 
 def test_malformed_capture_gives_expert_info_and_no_lua_error(home):
@@ -158,3 +181,112 @@ def test_a_lua_bug_is_reported_as_expert_info(vectors_capture, tmp_path, home):
     assert "Lua Error" not in pdml and "boom" not in stderr
     assert any("boom" in error for error in lua_errors(pdml, stderr))
     assert len(lua_messages(pdml)) > 0
+
+
+def _frames(pdml: str) -> list:
+    return list(ET.fromstring(pdml).iter("packet"))
+
+
+def _request_frames(pdml: str) -> dict[str, int]:
+    """X-RequestId -> frame number of every HTTP request (with or without a body)."""
+    out = {}
+    for packet in _frames(pdml):
+        frame = int(packet.find("proto[@name='frame']/field[@name='frame.number']").get("show"))
+        for el in packet.iter("field"):
+            name, _, value = (el.get("show") or "").partition(":")
+            if el.get("name") == "http.request.line" and name.strip().lower() == "x-requestid":
+                out[value.strip()] = frame
+    return out
+
+
+def test_response_code_filter_finds_the_refused_execute(home):
+    """MS-OXCMAPIHTTP 2.2.3.2.2: a response with a non-zero X-ResponseCode is text/html; the plugin
+    takes it too, pairs it with its request and shows the code, its name and the text."""
+    pdml, stderr = tshark_pdml(SESSION, PLUGIN, home, "-Y", "mapihttp.response_code != 0")
+    assert not lua_errors(pdml, stderr)
+    messages = lua_messages(pdml)
+    assert [(m.direction, m.field("mapihttp.request_type"), m.field("mapihttp.response_code")) for m in messages] == [
+        ("response", "Execute", "10")]
+    refused = messages[0]
+    code = refused.proto.find(".//field[@name='mapihttp.response_code']")
+    assert code.get("showname") == "X-ResponseCode: Context Not Found (10)"
+    record = next(r for r in python_records(SESSION) if r["response_code"])
+    assert (record["response_code"], record["response_code_name"]) == (10, "Context Not Found")
+    assert refused.headers["x-requestid"] == record["request_id"]
+    assert refused.field("mapihttp.text") == record["response"]["text"]
+    everything, _ = tshark_pdml(SESSION, PLUGIN, home)
+    assert int(refused.field("mapihttp.request_frame")) == _request_frames(everything)[record["request_id"]]
+
+
+def test_ordinary_html_is_left_to_the_text_html_dissector(tmp_path, home):
+    """text/html without X-ResponseCode (a web page; a MAPI request answered by a proxy's error
+    page) dissects exactly as without the plugin."""
+    page = b"<html>\r\n<body><p>It works</p></body>\r\n</html>\r\n"
+    web = Exchange(HttpMessage(headers=[("Host", "intranet.contoso.com")], method="GET", target="/", time=1.7e9),
+                   HttpMessage(headers=[("Content-Type", "text/html; charset=utf-8")], body=page, status=200,
+                               reason="OK", time=1.7e9 + 0.01, end_time=1.7e9 + 0.01), connection="web")
+    s = Session("emsmdb", connection="proxied")
+    proxied = s.add("Execute", {"Flags": 0, "RopBuffer": rop_request([], []), "MaxRopOut": 0x40000,
+                                "AuxiliaryBuffer": aux()}, None, raw_response=page, chunked=False)
+    proxied.response.status, proxied.response.reason = 502, "Bad Gateway"
+    proxied.response.headers = [("Content-Type", "text/html"), ("Content-Length", str(len(page)))]
+    capture = str(tmp_path / "html.pcapng")
+    write_capture(capture, [web, proxied])
+    with_plugin, stderr = tshark_pdml(capture, PLUGIN, home)
+    without, _ = tshark_pdml(capture, None, home)
+    assert not lua_errors(with_plugin, stderr)
+    assert [m.direction for m in lua_messages(with_plugin)] == ["request"]  # the proxied Execute request only
+
+    def html(pdml):
+        return [ET.tostring(p) for packet in _frames(pdml) for p in packet if p.get("name") == "data-text-lines"]
+
+    assert len(html(without)) == 2
+    assert html(with_plugin) == html(without)
+
+
+def test_ping_requests_do_not_break_pairing(tmp_path, home):
+    """A PING request has no body, so the plugin never sees it. On one connection: an Execute
+    answered by a body-less 401 (its request stays waiting), a PING whose response lacks
+    X-RequestId, an Execute, a PING: the PING responses show as PING responses with HTTP's request
+    frame, the Execute response is paired with its own request."""
+    s = Session("emsmdb", connection="keepalive")
+    s.cookies = {"MapiContext": "ping-ctx", "MapiSequence": "p-1"}
+    execute = {"Flags": 0, "RopBuffer": rop_request([], []), "MaxRopOut": 0x40000, "AuxiliaryBuffer": aux()}
+    answer = {"StatusCode": 0, "ErrorCode": 0, "Flags": 0, "RopBuffer": rop_request([], []), "AuxiliaryBuffer": aux()}
+    unauthorized = s.add("Execute", execute, answer)
+    unauthorized.response = HttpMessage(headers=[("Content-Length", "0")], status=401, reason="Unauthorized",
+                                        time=unauthorized.response.time, end_time=unauthorized.response.end_time)
+    ping = s.add("PING", None, None)
+    ping.response.headers = [(k, v) for k, v in ping.response.headers if k != "X-RequestId"]
+    second = s.add("Execute", execute, answer)
+    last_ping = s.add("PING", None, None)
+    capture = str(tmp_path / "ping.pcapng")
+    write_capture(capture, s.exchanges)
+    pdml, stderr = tshark_pdml(capture, PLUGIN, home)
+    assert not lua_errors(pdml, stderr)
+    frames = _request_frames(pdml)
+    ids = [e.request.header("X-RequestId") for e in (ping, second, last_ping)]
+    responses = [(m.field("mapihttp.request_type"), m.field("mapihttp.request_frame"))
+                 for m in lua_messages(pdml) if m.direction == "response"]
+    assert responses == [("PING", str(frames[ids[0]])), ("Execute", str(frames[ids[1]])), ("PING", str(frames[ids[2]]))]
+
+
+def test_named_properties_are_named_per_session(home):
+    """RopGetPropertyIdsFromNames maps PidLidInternetAccountName and PidNameKeywords to 0x8001 and
+    0x8002 in the session of captures/outlook-session.pcapng: the RopGetPropertiesSpecific response
+    after it in the same Execute names its values so, as mapiwire does."""
+    record = next(r for r in python_records(SESSION) if "RopGetPropertyIdsFromNames" in str(r["response"]))
+    rops = record["response"]["RopBuffer"]["RopsList"]
+    rop = next(rop for rop in rops if rop["RopName"] == "RopGetPropertiesSpecific")
+    expected = [(v["PropertyTag"], v["PropertyName"]) for v in rop["RowData"]["ValueArray"]
+                if v["PropertyTag"] >> 16 >= 0x8000]
+    assert expected == [(0x8001000B, "PidLidInternetAccountName"), (0x8002101F, "PidNameKeywords")]
+    pdml, stderr = tshark_pdml(SESSION, PLUGIN, home, "-Y", 'oxcdata.propertytag.name == "PidNameKeywords"')
+    assert not lua_errors(pdml, stderr)
+    messages = lua_messages(pdml)
+    assert [(m.direction, m.headers["x-requestid"]) for m in messages] == [("response", record["request_id"])]
+    (getprops,) = [r for r in messages[0].rops() if r.get("showname") == "RopGetPropertiesSpecific"]
+    shown = [(el.get("showname"), el.find("field[@name='oxcdata.propertytag.name']").get("show"))
+             for el in getprops.iter("field") if el.find("field[@name='oxcdata.propertytag.name']") is not None]
+    assert shown == [("PidLidInternetAccountName (0x8001000B)", "PidLidInternetAccountName"),
+                     ("PidNameKeywords (0x8002101F)", "PidNameKeywords")]
