@@ -2161,7 +2161,6 @@ F["rop.notify.notificationhandle"] = ProtoField.uint32("rop.notify.notificationh
 F["rop.notify.notificationdata"] = ProtoField.none("rop.notify.notificationdata", "NotificationData")
 F["rop.pending.sessionindex"] = ProtoField.uint16("rop.pending.sessionindex", "SessionIndex", base.DEC)
 F["rop.buffertoosmall.sizeneeded"] = ProtoField.uint16("rop.buffertoosmall.sizeneeded", "SizeNeeded", base.DEC)
-F["rop.buffertoosmall.requestbuffers"] = ProtoField.bytes("rop.buffertoosmall.requestbuffers", "RequestBuffers")
 F["rop.backoff.duration"] = ProtoField.uint32("rop.backoff.duration", "Duration", base.DEC)
 F["rop.backoff.backoffropcount"] = ProtoField.uint8("rop.backoff.backoffropcount", "BackoffRopCount", base.DEC)
 F["rop.backoff.additionaldatasize"] = ProtoField.uint16("rop.backoff.additionaldatasize", "AdditionalDataSize", base.DEC)
@@ -5267,7 +5266,7 @@ D["RopBufferTooSmallResponse"] = function(c, tree, p, ctx, f)
     local st, s0 = R.open(tree, c, f)
     t.RopId = R.uint(c, st, F["rop.id"], 1)
     t.SizeNeeded = R.uint(c, st, F["rop.buffertoosmall.sizeneeded"], 2)
-    t.RequestBuffers = R.bytes(c, st, F["rop.buffertoosmall.requestbuffers"], nil)
+    t.RequestBuffers = R.rop_list(c, st, t, ctx, "request")
     R.close(st, c, s0)
     return t
 end
@@ -12270,7 +12269,6 @@ GEN.FIELD_ORDER = {
     "rop.notify.notificationdata",
     "rop.pending.sessionindex",
     "rop.buffertoosmall.sizeneeded",
-    "rop.buffertoosmall.requestbuffers",
     "rop.backoff.duration",
     "rop.backoff.backoffropcount",
     "rop.backoff.additionaldatasize",

@@ -65,7 +65,19 @@ class LuaMessage:
         return None if el is None else el.get("show")
 
     def rops(self) -> list[ET.Element]:
-        return [p for p in self.proto.iter("proto") if p.get("name") == "rop"]
+        """The ROPs of the RopsList: ROP trees not nested in another ROP (RopBufferTooSmall
+        carries the unprocessed request ROPs inside it)."""
+        found: list[ET.Element] = []
+
+        def walk(el):
+            for child in el:
+                if child.tag == "proto" and child.get("name") == "rop":
+                    found.append(child)
+                else:
+                    walk(child)
+
+        walk(self.proto)
+        return found
 
     def experts(self) -> list[str]:
         out = []
@@ -315,6 +327,11 @@ def compare_dict(py: dict, el, where: str, result: Result) -> None:
             child = value_child(el)
         if child is None and isinstance(value, dict):
             compare_dict(value, el, f"{where}.{key}", result)  # shown flat, in the same subtree
+            continue
+        if child is None and isinstance(value, list) and value and isinstance(value[0], dict) and "RopId" in value[0]:
+            # ROPs inside a ROP (RopBufferTooSmall's RequestBuffers): ROP trees under this one
+            nested = [ch for ch in el.iter("proto") if ch.get("name") == "rop" and ch is not el]
+            compare_rops(value, nested, f"{where}.{key}", result)
             continue
         if child is None:
             if value not in (None, [], {}):

@@ -1,12 +1,14 @@
 """MS-OXCROPS: Other ROPs (MS-OXCROPS 2.2.15.1 - 2.2.15.3).
 
 RopBufferTooSmall and RopBackoff are response-only and carry no ReturnValue (MS-OXCROPS 3.1.5.1);
+RopBufferTooSmall hands back the requests it did not process, decoded as request ROPs.
 RopRelease has a request and no response (MS-OXCROPS 3.2.5.3).
 """
 
 from construct import Int8ul, Int16ul, Int32ul, Rebuild, len_, this
 
-from ..core import BoundedArray, Enum, HexBytes, Remaining, sized_field, struct
+from ..core import BoundedArray, Enum, HexBytes, sized_field, struct
+from ..ropbuffer import RopList
 from .base import RopDef
 from .ropids import ROP_IDS
 
@@ -19,7 +21,7 @@ RopBufferTooSmallResponse = struct(
     "MS-OXCROPS 2.2.15.1.1 RopBufferTooSmall ROP Response Buffer",
     "RopId" / Int8ul,
     "SizeNeeded" / Int16ul,
-    "RequestBuffers" / Remaining,  # the ROP requests not processed: the rest of the RopsList
+    "RequestBuffers" / RopList("request"),  # the ROP requests not processed: the rest of the RopsList
 )
 
 # 2.2.15.2 RopBackoff (0xF9)

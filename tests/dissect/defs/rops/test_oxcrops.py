@@ -34,9 +34,10 @@ VECTORS = [
       "BackoffRopData[1].Duration": 0x30, "AdditionalDataSize": 3, "AdditionalData": b"\xaa\xbb\xcc"}),
     # hand-written from 2.2.15.1.1: SizeNeeded 0x1000, then the unprocessed RopRelease request
     ("buffer-too-small", oxcrops.RopBufferTooSmallResponse, "FF 00 10 01 00 02",
-     {"RopId": 0xFF, "SizeNeeded": 0x1000, "RequestBuffers": bytes.fromhex("010002")}),
+     {"RopId": 0xFF, "SizeNeeded": 0x1000, "RequestBuffers.0.RopName": "RopRelease",
+      "RequestBuffers.0.InputHandleIndex": 2}),
     ("buffer-too-small-empty", oxcrops.RopBufferTooSmallResponse, "FF 34 12",
-     {"SizeNeeded": 0x1234, "RequestBuffers": b""}),
+     {"SizeNeeded": 0x1234, "RequestBuffers": []}),
     # MS-OXCROPS 4.4 RopRelease ROP Request: the first of the two RopRelease requests
     ("4.4-release", oxcrops.RopReleaseRequest, "01 00 00", {"RopId": 1, "LogonId": 0, "InputHandleIndex": 0}),
     ("4.4-release-second", oxcrops.RopReleaseRequest, "01 00 01", {"InputHandleIndex": 1}),
@@ -91,7 +92,7 @@ def test_response_list_with_unsolicited_rops():
     data = bytes.fromhex("F9 00 34 12 00 00 00 00 00" "FF 00 02 01 00 00")
     value = parse(RopList("response"), data, errors=[], request_rops=[c.Container(RopId=0x01)])
     assert [r.RopName for r in value] == ["RopBackoff", "RopBufferTooSmall"]
-    assert value[1].RequestBuffers == bytes.fromhex("010000")
+    assert [r.RopName for r in value[1].RequestBuffers] == ["RopRelease"]
     assert build(RopList("response"), value) == data
 
 
