@@ -50,13 +50,14 @@ class Sessions:
                 for row in self.rows.values()]
 
     def text(self) -> str:
+        """One line per session."""
         lines = []
         for row in self.result():
             requests = ", ".join(f"{k} {v}" for k, v in row["requests"].items())
-            switch = "  (network change)" if len(row["clients"]) > 1 else ""
-            lines.append(f"{row['session']}  {'/'.join(row['endpoints']) or '-'}  clients {', '.join(row['clients']) or '-'}"
-                         f"{switch}\n    {row['first']} .. {row['last']}  longest idle {row['longest_idle_s']} s"
-                         f"  errors {row['errors']}\n    {requests}")
+            switch = " (network change)" if len(row["clients"]) > 1 else ""
+            lines.append(f"{row['session']}  {'/'.join(row['endpoints']) or '-'}  "
+                         f"clients {','.join(row['clients']) or '-'}{switch}  {row['first']} .. {row['last']}  "
+                         f"longest idle {row['longest_idle_s']} s  errors {row['errors']}  {requests}")
         return "\n".join(lines)
 
 
