@@ -44,7 +44,6 @@ class DecodingContext:
         self.recipient_columns: dict[int, list] = {}  # server object handle of a message -> its RecipientColumns
         self.logon_flags: dict[int, int] = {}  # LogonId -> LogonFlags
         self.named: dict[int, object] = {}  # property id >= 0x8000 -> PropertyName (MS-OXCDATA 2.6.1)
-        self.missing: set[str] = set()  # kinds of state asked for and not known
 
     # before the response -----------------------------------------------------------------
 
@@ -68,14 +67,10 @@ class DecodingContext:
                 if columns is None:
                     columns = self.columns.get(_handle(handles, index))
                 rop["_columns"] = columns
-                if columns is None:
-                    self.missing.add("columns")
             elif rop_id == ROP_GET_PROPERTIES_SPECIFIC:
                 rop["_columns"] = rop.get("PropertyTags")
             elif rop_id == ROP_READ_RECIPIENTS:
                 rop["_columns"] = self.recipient_columns.get(_handle(handles, index))
-                if rop["_columns"] is None:
-                    self.missing.add("recipient columns")
 
     def notify_state(self, handle: int) -> c.Container:
         """State for an unsolicited RopNotify: the columns of the table its NotificationHandle

@@ -118,31 +118,19 @@ class Decoder:
             return self._orphan(exchange)
         if not is_mapi(request.headers, response.headers if response else ()):
             return None
-        errors = list(exchange.errors)
         request_type = request.header("X-RequestType")
         body_def = BODIES.get(request_type) or BODIES_LOWER.get((request_type or "").lower())
-        endpoint = endpoint_of(request.target) or (body_def.endpoint if body_def and body_def.endpoint != "both" else None)
-        request_id = request.header("X-RequestId")
-        record = {
-            "index": next(self.counter),
-            "time": iso_time(request.time),
-            "connection": exchange.connection,
-            "client": exchange.client,
-            "server": exchange.server,
-            "endpoint": endpoint,
-            "request_type": request_type,
-            "request_id": request_id,
-            "client_info": request.header("X-ClientInfo"),
-            "session": None,
-            "status": response.status if response else None,
-            "response_code": None,
-            "response_code_name": None,
-            "elapsed_ms": None,
-            "http": _http(request, response),
-            "request": None,
-            "response": None,
-            "errors": errors,
-        }
+        record = self._record(exchange)
+        errors = record["errors"]
+        record.update(
+            time=iso_time(request.time),
+            endpoint=endpoint_of(request.target) or (body_def.endpoint if body_def and body_def.endpoint != "both" else None),
+            request_type=request_type,
+            request_id=request.header("X-RequestId"),
+            client_info=request.header("X-ClientInfo"),
+            status=response.status if response else None,
+            http=_http(request, response),
+        )
         if request_type is None:
             errors.append({"where": "request.headers", "error": "no X-RequestType header"})
         elif body_def is None:
@@ -151,12 +139,9 @@ class Decoder:
         ctx = self.context(record["session"])
 
         raw_request = None
-        if body_def is not None and not self.decode_bodies:
-            body_def = BodyDef(body_def.request_type, body_def.endpoint, body_def.ref, None, None, None)
-            record["request"] = {}
-        elif body_def is not None:
-            if body_def.request is None:
-                if request.body:
+        if body_def is not None:
+            if body_def.request is None or not self.decode_bodies:
+                if request.body and self.decode_bodies:
                     errors.append({"where": "request", "error": f"{request_type} has no request body, got {len(request.body)} bytes"})
                 record["request"] = {}
             else:
@@ -172,24 +157,28 @@ class Decoder:
             record["elapsed_ms"] = round((response.end_time - request.time) * 1000, 3)
         return record
 
+    def _record(self, exchange: Exchange) -> dict:
+        """A record with every key of the JSON contract, in the contract's order."""
+        return {"index": next(self.counter), "time": None, "connection": exchange.connection,
+                "client": exchange.client, "server": exchange.server, "endpoint": None, "request_type": None,
+                "request_id": None, "client_info": None, "session": None, "status": None, "response_code": None,
+                "response_code_name": None, "elapsed_ms": None, "http": None, "request": None, "response": None,
+                "errors": list(exchange.errors)}
+
     def _orphan(self, exchange: Exchange) -> dict | None:
         """What the reader found outside any request (a broken record at the end of a file, a
         response whose request was not captured) is a record of its own, so it is not lost."""
         response = exchange.response
-        errors = list(exchange.errors)
-        if response is not None:
-            if not is_mapi((), response.headers):
-                return None
-            errors.append({"where": "request", "error": "response without its request in the capture"})
-        if not errors:
+        if response is not None and not is_mapi((), response.headers):
             return None
-        return {"index": next(self.counter), "time": iso_time(response.time if response else None),
-                "connection": exchange.connection, "client": exchange.client, "server": exchange.server,
-                "endpoint": None, "request_type": response.header("X-RequestType") if response else None,
-                "request_id": response.header("X-RequestId") if response else None, "client_info": None,
-                "session": None, "status": response.status if response else None, "response_code": None,
-                "response_code_name": None, "elapsed_ms": None, "http": None, "request": None,
-                "response": None, "errors": errors}
+        if response is None and not exchange.errors:
+            return None
+        record = self._record(exchange)
+        if response is not None:
+            record["errors"].append({"where": "request", "error": "response without its request in the capture"})
+            record.update(time=iso_time(response.time), request_type=response.header("X-RequestType"),
+                          request_id=response.header("X-RequestId"), status=response.status)
+        return record
 
     def _response(self, response: HttpMessage, body_def: BodyDef | None, raw_request, ctx: DecodingContext,
                   record: dict, errors: list) -> dict:
@@ -217,8 +206,10 @@ class Decoder:
                 out["text" if _is_text(response) else "Undecoded"] = (
                     body.decode("utf-8", "replace") if _is_text(response) else body.hex())
             return out
+        if not self.decode_bodies:
+            return out  # transport only (`stats`)
         if body_def.success is None:
-            if body and self.decode_bodies:
+            if body:
                 errors.append({"where": "response", "error": f"{body_def.request_type} has no response body, got {len(body)} bytes"})
             return out
         if len(body) < 4:
