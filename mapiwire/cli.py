@@ -18,15 +18,21 @@ def main():
     """Dissect MAPI over HTTP (MS-OXCMAPIHTTP) captures."""
 
 
-def _records(path, keylog, tls, decode_bodies=True, strict=False):
-    from .dissect.decode import Decoder
+def _exchanges(path, keylog, tls):
+    """The capture's exchanges, with a progress bar on stderr when it is a terminal."""
     from .dissect.sources import open_capture
 
-    decoder = Decoder(strict=strict, decode_bodies=decode_bodies)
     exchanges = open_capture(path, keylog=keylog, tls=tls)
     if sys.stderr.isatty() and not os.environ.get("MAPIWIRE_NO_PROGRESS"):
         exchanges = _progress(exchanges, path)
-    for exchange in exchanges:
+    return exchanges
+
+
+def _records(path, keylog, tls, decode_bodies=True):
+    from .dissect.decode import Decoder
+
+    decoder = Decoder(decode_bodies=decode_bodies)
+    for exchange in _exchanges(path, keylog, tls):
         record = decoder.decode(exchange)
         if record is not None:
             yield record
@@ -74,15 +80,12 @@ tls_option = click.option("--tls", is_flag=True, help="Decrypt TLS with the secr
 def dissect(file, fmt, keylog, tls, request_types, sessions, jobs, strict):
     """Print every MAPI/HTTP exchange of FILE (pcap, pcapng, HAR, SAZ)."""
     from .dissect.parallel import decode_rendered
-    from .dissect.sources import open_capture
 
     workers = 1 if strict else (jobs or min(os.cpu_count() or 1, 4))
     render = functools.partial(render_record, fmt, frozenset(t.lower() for t in request_types), frozenset(sessions))
 
     def body():
-        exchanges = open_capture(file, keylog=keylog, tls=tls)
-        if sys.stderr.isatty() and not os.environ.get("MAPIWIRE_NO_PROGRESS"):
-            exchanges = _progress(exchanges, file)
+        exchanges = _exchanges(file, keylog, tls)
         first = True
         if fmt == "json":
             click.echo("[", nl=False)

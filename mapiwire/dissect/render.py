@@ -24,6 +24,7 @@ import uuid
 from .defs.core import EnumValue, FileTimeValue, FlagsValue, GuidValue
 from .defs.props import NAMED_PROPERTIES, PROPERTY_NAMES, PROPERTY_TAG_NAMES
 from .defs.errorcodes import ERROR_CODES
+from .defs.oxcdata import tag_value
 
 HEX_FIELDS_WIDE = 64  # text rendering shortens longer hex values
 
@@ -102,15 +103,14 @@ def _property_value(value: dict, named) -> dict:
     <other fields>, "Value": ...}`: `{PropertyTag, [PropertyType], [Flag], PropertyValue}` (TaggedPropertyValue,
     PropertyRow cells), or the address book's `{PropertyType, PropertyId, PropertyValue: {[HasValue],
     PropertyValue}}` (MS-OXCMAPIHTTP 2.2.1.2), whose HasValue byte is kept."""
-    tag = value.get("PropertyTag")
-    if tag is None:
-        tag = (int(value["PropertyId"]) << 16) | int(value["PropertyType"])
-        skip = ("PropertyId", "PropertyType", "PropertyValue")
-        prop_type = tag & 0xFFFF
-    else:
-        tag = int(tag) if isinstance(tag, int) else (int(tag["PropertyId"]) << 16) | int(tag["PropertyType"])
+    if "PropertyTag" in value:
+        tag = tag_value(value["PropertyTag"])
         skip = ("PropertyTag", "PropertyValue")
         prop_type = int(value["PropertyType"]) if "PropertyType" in value else tag & 0xFFFF
+    else:  # the address book form carries PropertyType and PropertyId itself
+        tag = tag_value(value)
+        skip = ("PropertyId", "PropertyType", "PropertyValue")
+        prop_type = tag & 0xFFFF
     out = {"PropertyTag": tag}
     name = property_name(tag >> 16, prop_type, named)
     if name is not None:
