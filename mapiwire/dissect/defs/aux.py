@@ -12,13 +12,14 @@ import io
 import construct as c
 from construct import Bytes, Int8ul, Int16ul, Int32ul, Construct
 
-from .core import AsciiZ, Enum, Flags, Guid, UnicodeZ, remaining, struct
+from .core import AsciiZ, Enum, Flags, Guid, UnicodeZ, build, remaining, struct
 from .rpcext import ExtendedBuffer
 
 AUX_VERSION = {0x01: "AUX_VERSION_1", 0x02: "AUX_VERSION_2"}
 
-# MS-OXCRPC 2.2.2.2 Table: (Version, Type) -> block type name
-AUX_TYPES_V1 = {
+# MS-OXCRPC 2.2.2.2: names of the Type field (version 2 blocks reuse the version 1 numbers and names;
+# which layout each (Version, Type) has is AUX_BLOCKS below)
+AUX_TYPES = {
     0x01: "AUX_TYPE_PERF_REQUESTID", 0x02: "AUX_TYPE_PERF_CLIENTINFO", 0x03: "AUX_TYPE_PERF_SERVERINFO",
     0x04: "AUX_TYPE_PERF_SESSIONINFO", 0x05: "AUX_TYPE_PERF_DEFMDB_SUCCESS", 0x06: "AUX_TYPE_PERF_DEFGC_SUCCESS",
     0x07: "AUX_TYPE_PERF_MDB_SUCCESS", 0x08: "AUX_TYPE_PERF_GC_SUCCESS", 0x09: "AUX_TYPE_PERF_FAILURE",
@@ -31,13 +32,6 @@ AUX_TYPES_V1 = {
     0x4A: "AUX_TYPE_CLIENT_CONNECTION_INFO", 0x4B: "AUX_TYPE_SERVER_SESSION_INFO",
     0x4E: "AUX_TYPE_PROTOCOL_DEVICE_IDENTIFICATION",
 }
-AUX_TYPES_V2 = {
-    0x04: "AUX_TYPE_PERF_SESSIONINFO", 0x07: "AUX_TYPE_PERF_MDB_SUCCESS", 0x08: "AUX_TYPE_PERF_GC_SUCCESS",
-    0x09: "AUX_TYPE_PERF_FAILURE", 0x0B: "AUX_TYPE_PERF_PROCESSINFO", 0x0E: "AUX_TYPE_PERF_BG_MDB_SUCCESS",
-    0x0F: "AUX_TYPE_PERF_BG_GC_SUCCESS", 0x10: "AUX_TYPE_PERF_BG_FAILURE", 0x13: "AUX_TYPE_PERF_FG_MDB_SUCCESS",
-    0x14: "AUX_TYPE_PERF_FG_GC_SUCCESS", 0x15: "AUX_TYPE_PERF_FG_FAILURE",
-}
-AUX_TYPES = {**AUX_TYPES_V1}  # names for the Type field; version 2 reuses v1 names for its numbers
 
 AUX_HEADER = struct(
     "MS-OXCRPC 2.2.2.2 AUX_HEADER",
@@ -86,7 +80,7 @@ class OffsetString(Construct):
             return b""
         if self.size_field:
             return bytes.fromhex(obj) if isinstance(obj, str) else bytes(obj)
-        return (obj.encode("utf-16-le", "surrogatepass") + b"\0\0") if self.unicode else obj.encode("latin-1") + b"\0"
+        return build(UnicodeZ if self.unicode else AsciiZ, obj)
 
 
 # 2.2.2.2.1 .. 2.2.2.2.23 --------------------------------------------------------------------
@@ -322,9 +316,7 @@ def build_block(definition, value) -> bytes:
                 value[inner.size_field] = len(data)
             cursor += len(data)
             tail += data
-    stream = io.BytesIO()
-    definition.build_stream(value, stream)
-    return stream.getvalue() + tail
+    return build(definition, value) + tail
 
 
 def _inner(sc):
