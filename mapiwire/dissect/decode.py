@@ -82,6 +82,17 @@ def session_key(exchange: Exchange) -> str:
     return f"requestid:{ids[0]}" if ids else "unknown"
 
 
+def is_record(exchange: Exchange) -> bool:
+    """Whether an exchange becomes a record: a MAPI/HTTP exchange, a MAPI/HTTP response whose
+    request was not captured, or a problem the reader found outside any request."""
+    request, response = exchange.request, exchange.response
+    if request is not None:
+        return is_mapi(request.headers, response.headers if response else ())
+    if response is not None:
+        return is_mapi((), response.headers)
+    return bool(exchange.errors)
+
+
 def rops_of(buffer) -> tuple[list, list]:
     """(RopsList items, ServerObjectHandleTable) of a parsed RopBuffer, over all payloads."""
     if not isinstance(buffer, dict):
@@ -113,11 +124,11 @@ class Decoder:
         record (by default, records are numbered in the order they are decoded)."""
         if index is not None:
             self.counter = itertools.count(index)
+        if not is_record(exchange):
+            return None
         request, response = exchange.request, exchange.response
         if request is None:
             return self._orphan(exchange)
-        if not is_mapi(request.headers, response.headers if response else ()):
-            return None
         request_type = request.header("X-RequestType")
         body_def = BODIES.get(request_type) or BODIES_LOWER.get((request_type or "").lower())
         record = self._record(exchange)
@@ -165,14 +176,10 @@ class Decoder:
                 "response_code_name": None, "elapsed_ms": None, "http": None, "request": None, "response": None,
                 "errors": list(exchange.errors)}
 
-    def _orphan(self, exchange: Exchange) -> dict | None:
+    def _orphan(self, exchange: Exchange) -> dict:
         """What the reader found outside any request (a broken record at the end of a file, a
         response whose request was not captured) is a record of its own, so it is not lost."""
         response = exchange.response
-        if response is not None and not is_mapi((), response.headers):
-            return None
-        if response is None and not exchange.errors:
-            return None
         record = self._record(exchange)
         if response is not None:
             record["errors"].append({"where": "request", "error": "response without its request in the capture"})

@@ -12,9 +12,8 @@ import queue
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 
-from .decode import Decoder, session_key
+from .decode import Decoder, is_record, session_key
 from .exchange import Exchange
-from .transport import is_mapi
 
 BATCH = 32  # exchanges per message to a worker
 QUEUED_BATCHES = 8  # per worker
@@ -84,8 +83,7 @@ def decode_rendered(exchanges: Iterable[Exchange], render: Callable[[dict], str 
     try:
         index = 0
         for exchange in exchanges:
-            if exchange.request is not None and not is_mapi(exchange.request.headers,
-                                                            exchange.response.headers if exchange.response else ()):
+            if not is_record(exchange):
                 continue
             shard = zlib.crc32(session_key(exchange).encode()) % workers
             batches[shard].append((index, exchange))

@@ -25,3 +25,15 @@ def test_filters_apply_in_the_workers():
     render = functools.partial(render_record, "text", frozenset({"execute"}), frozenset({"ctx-7f3a9c"}))
     texts = list(decode_rendered(open_capture(path), render, workers=2))
     assert len(texts) == 6 and all("[ctx-7f3a9c] Execute" in t.splitlines()[0] for t in texts)
+
+
+def test_exchanges_that_are_not_records_do_not_shift_the_numbering():
+    """A non-MAPI response without its request (a capture starting mid-connection) is no record,
+    for the workers as for one process: the indexes stay the same."""
+    from mapiwire.dissect.exchange import Exchange, HttpMessage
+
+    stray = Exchange(request=None, response=HttpMessage(headers=[("Content-Type", "text/html")], status=200))
+    exchanges = [stray] + list(open_capture(os.path.join(CAPTURES, "outlook-session.pcapng")))
+    render = functools.partial(render_record, "ndjson", frozenset(), frozenset())
+    one = list(decode_rendered(iter(exchanges), render, workers=1))
+    assert '"index": 0' in one[0] and list(decode_rendered(iter(exchanges), render, workers=2)) == one
