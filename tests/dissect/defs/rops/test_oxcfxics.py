@@ -14,7 +14,7 @@ from hypothesis import given, settings, strategies as st
 from mapiwire.dissect.defs.core import build, parse
 from mapiwire.dissect.defs.ropbuffer import RopList
 from mapiwire.dissect.defs.rops import oxcfxics as f
-from .helpers import field
+from .helpers import field, malformed_after_a_good_rop, mutated_vector_decodes, only_construct_errors
 
 STATE = c.Container(_columns=None, _logon_flags=None)
 REPL_GUID = "f1e2d3c4" "b5a6" "9788" "796a5b4c3d2e1f00"  # GUID bytes_le of {c4d3e2f1-a6b5-8897-796a-5b4c3d2e1f00}
@@ -263,12 +263,7 @@ def test_malformed_rops_raise_construct_errors(definition, hexdata):
 
 @pytest.mark.parametrize("definition, hexdata", NEGATIVE[:2], ids=["truncated", "count-too-large"])
 def test_malformed_requests_become_error_entries_in_the_list(definition, hexdata):
-    data = h("77 00 01" + hexdata)  # a good RopSynchronizationUploadStateStreamEnd first
-    errors = []
-    rops = parse(RopList("request"), data, errors=errors)
-    assert rops[0].RopName == "RopSynchronizationUploadStateStreamEnd"
-    assert rops[1].Undecoded == h(hexdata) and len(errors) == 1
-    assert build(RopList("request"), rops) == data
+    malformed_after_a_good_rop("77 00 01", "RopSynchronizationUploadStateStreamEnd", hexdata)
 
 
 DEFINITIONS = sorted({id(v[0]): v[0] for v in VECTORS}.values(), key=lambda d: d.docs)
@@ -277,10 +272,7 @@ DEFINITIONS = sorted({id(v[0]): v[0] for v in VECTORS}.values(), key=lambda d: d
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(DEFINITIONS), st.binary(max_size=64))
 def test_random_bytes_parse_or_raise_construct_errors(definition, data):
-    try:
-        parse(definition, data, request_rop=STATE)
-    except c.ConstructError:
-        pass
+    only_construct_errors(definition, data, request_rop=STATE)
 
 
 @settings(max_examples=200, deadline=None)
@@ -288,10 +280,4 @@ def test_random_bytes_parse_or_raise_construct_errors(definition, data):
 def test_mutated_vectors_parse_or_raise_construct_errors(vector, position, byte):
     data = bytearray(h(vector[1]))
     data[position % len(data)] = byte
-    try:
-        parse(vector[0], bytes(data), request_rop=STATE)
-    except c.ConstructError:
-        pass
-    errors = []
-    parse(RopList("response" if "Response" in vector[0].docs else "request"), bytes(data), errors=errors,
-          request_rops=[])
+    mutated_vector_decodes(vector[0], bytes(data), request_rop=STATE)

@@ -14,7 +14,7 @@ from mapiwire.dissect.defs.core import build, parse
 from mapiwire.dissect.defs.oxcdata import tag_container
 from mapiwire.dissect.defs.ropbuffer import RopList
 from mapiwire.dissect.defs.rops import oxcprpt as p
-from .helpers import field
+from .helpers import field, malformed_after_a_good_rop, mutated_vector_decodes, only_construct_errors
 
 PS_MAPI = "28030200" "00000000" "c0000000" "00000046"  # {00020328-0000-0000-C000-000000000046}
 PSETID_COMMON = "08200600" "00000000" "c0000000" "00000046"  # {00062008-0000-0000-C000-000000000046}
@@ -294,12 +294,7 @@ def test_malformed_rops_raise_construct_errors(definition, hexdata):
 
 @pytest.mark.parametrize("definition, hexdata", NEGATIVE[:2], ids=["truncated", "count-too-large"])
 def test_malformed_requests_become_error_entries_in_the_list(definition, hexdata):
-    data = h("5d 00 01" + hexdata)  # a good RopCommitStream first
-    errors = []
-    rops = parse(RopList("request"), data, errors=errors)
-    assert rops[0].RopName == "RopCommitStream"
-    assert rops[1].Undecoded == h(hexdata) and len(errors) == 1
-    assert build(RopList("request"), rops) == data
+    malformed_after_a_good_rop("5d 00 01", "RopCommitStream", hexdata)
 
 
 DEFINITIONS = sorted({id(v[0]): v[0] for v in VECTORS}.values(), key=lambda d: d.docs)
@@ -308,10 +303,7 @@ DEFINITIONS = sorted({id(v[0]): v[0] for v in VECTORS}.values(), key=lambda d: d
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(DEFINITIONS), st.binary(max_size=64))
 def test_random_bytes_parse_or_raise_construct_errors(definition, data):
-    try:
-        parse(definition, data, request_rop=STATE)
-    except c.ConstructError:
-        pass
+    only_construct_errors(definition, data, request_rop=STATE)
 
 
 @settings(max_examples=200, deadline=None)
@@ -319,10 +311,4 @@ def test_random_bytes_parse_or_raise_construct_errors(definition, data):
 def test_mutated_vectors_parse_or_raise_construct_errors(vector, position, byte):
     data = bytearray(h(vector[1]))
     data[position % len(data)] = byte
-    try:
-        parse(vector[0], bytes(data), request_rop=STATE)
-    except c.ConstructError:
-        pass
-    errors = []
-    parse(RopList("response" if "Response" in vector[0].docs else "request"), bytes(data), errors=errors,
-          request_rops=[])
+    mutated_vector_decodes(vector[0], bytes(data), request_rop=STATE)
