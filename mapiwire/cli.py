@@ -192,5 +192,36 @@ def export(what, output):
         click.echo(text, nl=False)
 
 
+@main.command()
+@click.option("--listen-host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--listen-port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--mode", default="regular", show_default=True, metavar="MODE",
+              help="mitmproxy mode: regular (Outlook's system proxy), upstream:URL or reverse:https://mail.example.com/.")
+@click.option("--save", type=click.Path(dir_okay=False), help="Record every flow to FILE (.har, .saz, .pcap, .pcapng) on exit.")
+@click.option("--format", "fmt", type=click.Choice(["summary", "text", "ndjson"]), default="summary", show_default=True,
+              help="summary: one line per exchange; text: the tree, as `dissect` prints it; ndjson: the JSON contract.")
+@click.option("--request-type", "request_types", multiple=True, help="Only print these X-RequestType values (repeatable).")
+@click.option("--confdir", type=click.Path(file_okay=False), help="mitmproxy's folder (its CA); default ~/.mitmproxy.")
+@click.option("--upstream-ca", type=click.Path(exists=True, dir_okay=False), help="CA file to verify the server with.")
+@click.option("--upstream-insecure", is_flag=True, help="Do not verify the server's certificate.")
+@click.option("--addon-path", is_flag=True, help="Print the path of the mitmproxy addon script (mitmproxy -s PATH) and exit.")
+def proxy(listen_host, listen_port, mode, save, fmt, request_types, confdir, upstream_ca, upstream_insecure, addon_path):
+    """Intercepting proxy (mitmproxy) that prints MAPI/HTTP as Outlook talks; Ctrl-C stops it."""
+    if addon_path:
+        from .proxy import script
+
+        click.echo(os.path.abspath(script.__file__))
+        return
+    from .proxy.addon import MapiAddon
+    from .proxy.run import options, run
+
+    addon = MapiAddon(fmt=fmt, request_types=request_types, save=save)
+    opts = options(listen_host=listen_host, listen_port=listen_port, mode=mode, confdir=confdir,
+                   upstream_ca=upstream_ca, upstream_insecure=upstream_insecure)
+    click.echo(f"mapiwire proxy: {mode} mode on {listen_host}:{listen_port}"
+               + (f", recording to {save}" if save else "") + "; Ctrl-C stops", err=True)
+    run(opts, addon)
+
+
 if __name__ == "__main__":
     main()
