@@ -68,24 +68,33 @@ tls_option = click.option("--tls", is_flag=True, help="Decrypt TLS with the secr
 
 
 @main.command()
-@capture
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "ndjson"]), default="text", show_default=True)
 @keylog_option
 @tls_option
+@click.option("--interface", "-i", help="Capture live on this interface (dumpcap; with --keylog, tshark) instead of FILE.")
+@click.option("--filter", "capture_filter", help="Capture filter (BPF) for --interface, e.g. 'tcp port 443'.")
 @click.option("--request-type", "request_types", multiple=True, help="Only these X-RequestType values (repeatable).")
 @click.option("--session", "sessions", multiple=True, help="Only these sessions (context cookie, repeatable).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Worker processes (sessions are decoded in parallel); default: one per core.")
 @click.option("--strict", is_flag=True, help="Raise on the first malformed structure (for developers).")
-def dissect(file, fmt, keylog, tls, request_types, sessions, jobs, strict):
-    """Print every MAPI/HTTP exchange of FILE (pcap, pcapng, HAR, SAZ)."""
+def dissect(file, fmt, keylog, tls, interface, capture_filter, request_types, sessions, jobs, strict):
+    """Print every MAPI/HTTP exchange of FILE (pcap, pcapng, HAR, SAZ), or live from --interface."""
     from .dissect.parallel import decode_rendered
 
-    workers = 1 if strict else (jobs or min(os.cpu_count() or 1, 4))
+    if (file is None) == (interface is None):
+        raise click.UsageError("give a capture FILE or --interface, not both")
+    workers = 1 if strict or interface else (jobs or min(os.cpu_count() or 1, 4))
     render = functools.partial(render_record, fmt, frozenset(t.lower() for t in request_types), frozenset(sessions))
 
     def body():
-        exchanges = _exchanges(file, keylog, tls)
+        if interface:
+            from .dissect.sources.live import live_exchanges
+
+            exchanges = live_exchanges(interface, capture_filter, keylog)
+        else:
+            exchanges = _exchanges(file, keylog, tls)
         first = True
         if fmt == "json":
             click.echo("[", nl=False)
@@ -94,6 +103,8 @@ def dissect(file, fmt, keylog, tls, request_types, sessions, jobs, strict):
                 click.echo(("\n" if first else ",\n") + text, nl=False)
             else:
                 click.echo(text)
+            if interface:
+                sys.stdout.flush()  # live: each exchange shows as its response ends
             first = False
         if fmt == "json":
             click.echo("\n]" if not first else "]")

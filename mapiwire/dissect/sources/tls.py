@@ -42,9 +42,13 @@ _REQUEST_START = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,24} ")
 _H2_PREFACE = b"PRI * HTTP/2.0\r\n"
 
 
-def tshark_command(path: str, keylog: str | None) -> list[str]:
-    """The tshark command line that prints one line of `FIELDS` per interesting frame."""
-    cmd = ["tshark", "-n", "-r", path, "-Y", DISPLAY_FILTER, "--disable-protocol", "http",
+def tshark_command(path: str | None, keylog: str | None, *, interface: str | None = None,
+                   capture_filter: str | None = None) -> list[str]:
+    """The tshark command line that prints one line of `FIELDS` per interesting frame, reading
+    `path` or capturing live on `interface` (each frame printed as it comes, `-l`)."""
+    source = ["-r", path] if interface is None else ["-l", "-i", interface] + (
+        ["-f", capture_filter] if capture_filter else [])
+    cmd = ["tshark", "-n", *source, "-Y", DISPLAY_FILTER, "--disable-protocol", "http",
            "--disable-protocol", "http2", "-d", "tls.port==1-65535,data",
            "-T", "fields", "-E", "separator=/t",
            "-E", "occurrence=a", "-E", "aggregator=,"]
