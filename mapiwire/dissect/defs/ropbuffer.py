@@ -17,6 +17,8 @@ their NotificationHandle. A request ROP whose layout depends on its logon being 
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 import construct as c
 from construct import Construct, Int16ul
 
@@ -121,7 +123,7 @@ class _State:
         self.params = params
         self.direction = direction
         self.cursor = 0
-        self.request_rops = params.get("request_rops") if direction == "response" else None
+        self.requests = RequestIndex.of(params) if direction == "response" else None
         self.logon_flags = dict(params.get("logons") or {})
 
     def before_request(self, head: bytes) -> None:
@@ -129,7 +131,7 @@ class _State:
         self.params["private_logon"] = None if flags is None else bool(flags & 0x01)
 
     def before_response(self, rop_id: int, handle) -> None:
-        request_rop, self.cursor = pair(self.request_rops, rop_id, self.cursor)
+        request_rop, self.cursor = self.requests.pair(rop_id, self.cursor)
         if request_rop is None and rop_id in UNSOLICITED and self.params.get("notify_state") and handle is not None:
             request_rop = self.params["notify_state"](handle)
         self.params["request_rop"] = request_rop if request_rop is not None else UNKNOWN_REQUEST
@@ -143,15 +145,41 @@ class _State:
         self.params["private_logon"] = None
 
 
-def pair(request_rops, rop_id: int, cursor: int):
-    """The request ROP a response with `rop_id` answers: the next one of that RopId from
-    `cursor` on (responses come in request order; requests without a response are passed)."""
-    if not request_rops or rop_id in UNSOLICITED:
-        return None, cursor
-    for i in range(cursor, len(request_rops)):
-        if request_rops[i].get("RopId") == rop_id:
-            return request_rops[i], i + 1
-    return None, cursor
+class RequestIndex:
+    """The request ROPs by RopId, so that each response finds its request without a scan.
+
+    MS-OXCROPS 3.2.5.1/3.2.5.2: the server processes the requests in RopsList order and returns
+    the responses in the order it processed them; RopRelease has no response (3.2.5.3) and a
+    failed ROP can end the processing early, so the request a response answers is the next one
+    with its RopId after the previous pair. Positions are sorted: a bisect finds it.
+    """
+
+    def __init__(self, request_rops):
+        self.rops = request_rops or []
+        self.positions: dict[int, list[int]] = {}
+        for i, rop in enumerate(self.rops):
+            self.positions.setdefault(rop.get("RopId"), []).append(i)
+
+    @classmethod
+    def of(cls, params) -> RequestIndex:
+        """The index of the `request_rops` param, built once per list and kept in the params
+        (a packed response parses one RopsList per payload against the same requests)."""
+        request_rops = params.get("request_rops")
+        cached = params.get("_request_index")
+        if cached is None or cached[0] is not request_rops:
+            cached = params["_request_index"] = (request_rops, cls(request_rops))
+        return cached[1]
+
+    def pair(self, rop_id: int, cursor: int):
+        """(request ROP, new cursor) for a response with `rop_id`: the first request of that
+        RopId at or after `cursor`, else (None, cursor)."""
+        positions = self.positions.get(rop_id)
+        if not positions or rop_id in UNSOLICITED:
+            return None, cursor
+        k = bisect_left(positions, cursor)
+        if k == len(positions):
+            return None, cursor
+        return self.rops[positions[k]], positions[k] + 1
 
 
 def _message(exc: Exception) -> str:
