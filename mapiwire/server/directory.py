@@ -1,0 +1,300 @@
+"""The address book the NSPI endpoint serves: the Store's users as Address Book objects (MS-OXOABK 2.2),
+in one Global Address List sorted by display name, with the session's Minimal Entry IDs, ANR
+(MS-OXNSPI 3.1.4.7) and restriction evaluation (MS-OXCDATA 2.12) over their properties.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from ..dissect.defs.addressbook import EphemeralEntryID, PermanentEntryID
+from ..dissect.defs.core import build
+from ..dissect.defs.props import PROPERTY_NAMES, PROPERTY_TYPES_OF
+
+GUID_NSPI = uuid.UUID("c840a7dc-42c0-1a10-b4b9-08002b2fe182")  # MS-OXNSPI 2.2.9.3 ProviderUID of permanent IDs
+PTYP_UNSPECIFIED, PTYP_STRING8, PTYP_STRING = 0x0000, 0x001E, 0x001F
+MV_STRING8, MV_STRING = 0x101E, 0x101F
+MAPI_MAILUSER, MAPI_ABCONT = 0x00000006, 0x00000004  # MS-OXOABK 2.2.3.10 PidTagObjectType
+DT_MAILUSER, DT_CONTAINER = 0x00000000, 0x00000100  # MS-OXOABK 2.2.3.11 PidTagDisplayType
+AB_RECIPIENTS, AB_UNMODIFIABLE = 0x00000001, 0x00000008  # MS-OXOABK 2.2.2.1 PidTagContainerFlags
+GAL_NAME, GAL_DN = "Global Address List", "/"  # MS-OXNSPI 2.2.9.3: the GAL's permanent ID names "/"
+
+_NAMES = {name: pid for pid, name in PROPERTY_NAMES.items()}
+
+
+def pid(name: str) -> int:
+    """The property id of an MS-OXPROPS PidTag name."""
+    return _NAMES[name]
+
+
+def tag(name: str) -> int:
+    """The 32-bit property tag of an MS-OXPROPS PidTag name, with its canonical type."""
+    return (pid(name) << 16) | PROPERTY_TYPES_OF[pid(name)]
+
+
+ENTRY_ID, INSTANCE_KEY, ANR = tag("PidTagEntryId"), tag("PidTagInstanceKey"), pid("PidTagAnr")
+
+# fixture user keys (User.extra) -> the MS-OXOABK property that carries them
+EXTRA_PROPERTIES = {
+    "title": "PidTagTitle", "department": "PidTagDepartmentName", "phone": "PidTagBusinessTelephoneNumber",
+    "office": "PidTagOfficeLocation", "company": "PidTagCompanyName", "mobile": "PidTagMobileTelephoneNumber",
+    "given_name": "PidTagGivenName", "surname": "PidTagSurname",
+}
+
+
+class TooComplex(Exception):
+    """A restriction this server does not evaluate (MS-OXNSPI 2.2.1.2 TooComplex)."""
+
+
+def string8(text: str) -> str:
+    """A Unicode string as an 8-bit string (latin-1, what the String8 codec writes; MS-OXNSPI 3.1.4.3)."""
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def convert(value, stored: int, wanted: int):
+    """(type, value) of a stored value in the type the client asked for: the same type, PtypUnspecified
+    (the stored type), or a string in the other width (MS-OXNSPI 3.1.4.3); None when they do not fit."""
+    if wanted in (stored, PTYP_UNSPECIFIED):
+        return stored, value
+    if (stored, wanted) == (PTYP_STRING, PTYP_STRING8):
+        return wanted, string8(value)
+    if (stored, wanted) == (MV_STRING, MV_STRING8):
+        return wanted, [string8(v) for v in value]
+    return None
+
+
+@dataclass
+class Entry:
+    """One Address Book object (MS-OXOABK 2.2): its MId in this session, DN and stored properties
+    (property id -> (canonical type, value))."""
+
+    mid: int
+    dn: str
+    display_name: str
+    props: dict[int, tuple[int, object]] = field(default_factory=dict)
+    words: tuple[str, ...] = ()  # casefolded strings ANR matches by prefix
+    exact: tuple[str, ...] = ()  # casefolded strings ANR matches whole
+
+    @property
+    def sort_key(self) -> str:
+        return self.display_name.casefold()
+
+
+@dataclass
+class AnrResult:
+    """MS-OXNSPI 3.1.4.7: the objects a string maps to; resolved when exactly one stands out."""
+
+    entries: list[Entry]
+    resolved: bool
+
+
+def user_entry(user, mid: int) -> Entry:
+    """The MS-OXOABK properties of a mail user (2.2.3 common, 2.2.4 mail user) from a Store user."""
+    extra = getattr(user, "extra", None) or {}
+    strings = {"PidTagDisplayName": user.display_name, "PidTagTransmittableDisplayName": user.display_name,
+               "PidTagEmailAddress": user.dn, "PidTagAddressType": "EX", "PidTagSmtpAddress": user.smtp,
+               "PidTagAccount": user.alias}
+    for key, name in EXTRA_PROPERTIES.items():
+        if isinstance(extra.get(key), str):
+            strings[name] = extra[key]
+    props = {pid(name): (PTYP_STRING, value) for name, value in strings.items()}
+    props[pid("PidTagAddressBookProxyAddresses")] = (MV_STRING, ["SMTP:" + user.smtp, "X500:" + user.dn])
+    props[pid("PidTagObjectType")] = (0x0003, MAPI_MAILUSER)
+    props[pid("PidTagDisplayType")] = (0x0003, DT_MAILUSER)
+    props[pid("PidTagDisplayTypeEx")] = (0x0003, DT_MAILUSER)
+    props[pid("PidTagAddressBookContainerId")] = (0x0003, 0)
+    props[pid("PidTagSearchKey")] = (0x0102, b"EX:" + user.dn.upper().encode("ascii", "replace") + b"\0")
+    names = [user.display_name, *user.display_name.split(), user.alias, user.smtp,
+             *(extra.get(k) for k in ("given_name", "surname") if isinstance(extra.get(k), str))]
+    exact = [user.alias, user.smtp, "smtp:" + user.smtp, user.dn, user.display_name]
+    return Entry(mid, user.dn, user.display_name, props, tuple(n.casefold() for n in names if n),
+                 tuple(n.casefold() for n in exact))
+
+
+class Directory:
+    """The Global Address List of one session: entries in display-name order with MIds from `base`."""
+
+    def __init__(self, users, server_guid: uuid.UUID, base: int):
+        ordered = sorted(users, key=lambda u: (u.display_name.casefold(), u.alias.casefold()))
+        self.server_guid = server_guid
+        self.entries = [user_entry(user, base + i) for i, user in enumerate(ordered)]
+        self.by_mid = {e.mid: e for e in self.entries}
+        self.by_dn = {e.dn.casefold(): e for e in self.entries}
+        self.position = {e.mid: i for i, e in enumerate(self.entries)}
+
+    def index_of(self, mid: int) -> int | None:
+        return self.position.get(mid)
+
+    def mid_of_dn(self, dn: str) -> int:
+        """MS-OXNSPI 3.1.4.1.13: the MId of a DN, 0 when there is no such object."""
+        entry = self.by_dn.get(dn.casefold())
+        return entry.mid if entry else 0
+
+    def entry_id(self, entry: Entry, ephemeral: bool) -> bytes:
+        """PidTagEntryId: an EphemeralEntryID (MS-OXNSPI 2.2.9.2, this server's GUID and the MId) or a
+        PermanentEntryID (2.2.9.3, GUID_NSPI and the DN)."""
+        if ephemeral:
+            return build(EphemeralEntryID, {"IDType": 0x87, "R1": 0, "R2": 0, "R3": 0, "ProviderUID": self.server_guid,
+                                            "R4": 1, "DisplayType": DT_MAILUSER, "MId": entry.mid})
+        return build(PermanentEntryID, {"IDType": 0, "R1": 0, "R2": 0, "R3": 0, "ProviderUID": GUID_NSPI, "R4": 1,
+                                        "DisplayTypeString": DT_MAILUSER, "DistinguishedName": entry.dn})
+
+    def value(self, entry: Entry, column: int, ephemeral: bool = False):
+        """(type, value) of property tag `column` on `entry` in the asked type, or None."""
+        property_id, wanted = column >> 16, column & 0xFFFF
+        if property_id == ENTRY_ID >> 16:
+            stored = (0x0102, self.entry_id(entry, ephemeral))
+        elif property_id == INSTANCE_KEY >> 16:
+            stored = (0x0102, entry.mid.to_bytes(4, "little"))  # MS-OXOABK 2.2.3.6: the MId
+        else:
+            stored = entry.props.get(property_id)
+        return None if stored is None else convert(stored[1], stored[0], wanted)
+
+    def tags(self, entry: Entry) -> list[int]:
+        """The tags of every property `entry` has, with their stored types."""
+        return [ENTRY_ID, INSTANCE_KEY] + [(p << 16) | t for p, (t, _) in entry.props.items()]
+
+    def all_tags(self) -> list[int]:
+        """Every tag some entry has, first seen first."""
+        seen: dict[int, None] = {}
+        for entry in self.entries:
+            seen.update(dict.fromkeys(self.tags(entry)))
+        return list(seen)
+
+    def hierarchy_row(self, unicode: bool) -> list[dict]:
+        """The Global Address List's row of the address book hierarchy table (MS-OXNSPI 3.1.4.1.3,
+        MS-OXOABK 2.2.2): an AddressBookPropertyValueList."""
+        entry_id = build(PermanentEntryID, {"IDType": 0, "R1": 0, "R2": 0, "R3": 0, "ProviderUID": GUID_NSPI, "R4": 1,
+                                            "DisplayTypeString": DT_CONTAINER, "DistinguishedName": GAL_DN})
+        name_type = PTYP_STRING if unicode else PTYP_STRING8
+        values = [(ENTRY_ID, entry_id), (tag("PidTagContainerFlags"), AB_RECIPIENTS | AB_UNMODIFIABLE),
+                  (tag("PidTagDepth"), 0), (tag("PidTagAddressBookContainerId"), 0),
+                  ((pid("PidTagDisplayName") << 16) | name_type, GAL_NAME), (tag("PidTagAddressBookIsMaster"), False)]
+        return [{"PropertyType": t & 0xFFFF, "PropertyId": t >> 16, "PropertyValue": {"PropertyValue": v}}
+                for t, v in values]
+
+    # MS-OXNSPI 3.1.4.7 ANR -----------------------------------------------------------------
+
+    def anr(self, text: str | None) -> AnrResult:
+        """This server's ANR policy: a string equal to an alias, SMTP address (with or without "SMTP:"),
+        DN or display name picks that object; otherwise every object with a name, a word of its
+        display name, alias or address that starts with the string. NULL or empty maps to nothing."""
+        wanted = (text or "").strip().casefold()
+        if not wanted:
+            return AnrResult([], False)
+        exact = [e for e in self.entries if wanted in e.exact]
+        if exact:
+            return AnrResult(exact, len(exact) == 1)
+        found = [e for e in self.entries if any(w.startswith(wanted) for w in e.words)]
+        return AnrResult(found, len(found) == 1)
+
+    # MS-OXCDATA 2.12 restrictions --------------------------------------------------------
+
+    def matches(self, entry: Entry, restriction) -> bool:
+        """Whether `entry` satisfies a parsed restriction. PidTagAnr compares by ANR (the objects the
+        string maps to, MS-OXNSPI 3.1.4.7). SubObject and Count restrictions and RELOP_RE are TooComplex."""
+        kind = int(restriction["RestrictType"])
+        if kind == 0x00:
+            return all(self.matches(entry, r) for r in restriction["Restricts"])
+        if kind == 0x01:
+            return any(self.matches(entry, r) for r in restriction["Restricts"])
+        if kind == 0x02:
+            return not self.matches(entry, restriction["Restriction"])
+        if kind == 0x03:
+            return self.content(entry, restriction)
+        if kind == 0x04:
+            return self.property(entry, restriction)
+        if kind == 0x05:
+            first = self.value(entry, tag_of(restriction["PropTag1"]))
+            second = self.value(entry, tag_of(restriction["PropTag2"]))
+            return first is not None and second is not None and compare(first[1], second[1], restriction["RelOp"])
+        if kind == 0x06:
+            found = self.value(entry, tag_of(restriction["PropTag"]))
+            if found is None or not isinstance(found[1], int):
+                return False
+            zero = found[1] & int(restriction["Mask"]) == 0
+            return zero if int(restriction["BitmapRelOp"]) == 0x00 else not zero
+        if kind == 0x07:
+            found = self.value(entry, tag_of(restriction["PropTag"]))
+            return found is not None and compare(size_of(found[1]), int(restriction["Size"]), restriction["RelOp"])
+        if kind == 0x08:
+            property_tag = tag_of(restriction["PropTag"])
+            return property_tag >> 16 == ANR or self.value(entry, property_tag) is not None
+        if kind == 0x0A:
+            inner = restriction.get("Restriction")
+            return True if inner is None else self.matches(entry, inner)
+        raise TooComplex(f"RestrictType {kind:#04x}")
+
+    def anr_match(self, entry: Entry, text) -> bool:
+        return isinstance(text, str) and entry in self.anr(text).entries
+
+    def content(self, entry: Entry, restriction) -> bool:
+        """MS-OXCDATA 2.12.4 ContentRestriction: FL_FULLSTRING / FL_SUBSTRING / FL_PREFIX on a string or
+        binary property, FL_IGNORECASE folding case; multi-valued: any value."""
+        property_tag = tag_of(restriction["PropertyTag"])
+        wanted = restriction["TaggedValue"]["PropertyValue"]
+        if property_tag >> 16 == ANR:
+            return self.anr_match(entry, wanted)
+        found = self.value(entry, property_tag)
+        if found is None:
+            return False
+        low, high = int(restriction["FuzzyLevelLow"]) & 0xF, int(restriction["FuzzyLevelHigh"])
+        values = found[1] if isinstance(found[1], list) else [found[1]]
+        if not isinstance(wanted, (str, bytes)):
+            raise TooComplex("content restriction on a value that is neither string nor binary")
+        fold = high & 0x0001 and isinstance(wanted, str)
+        wanted = wanted.casefold() if fold else wanted
+        for value in values:
+            if type(value) is not type(wanted):
+                continue
+            value = value.casefold() if fold else value
+            if (low == 0x0 and value == wanted) or (low == 0x1 and wanted in value) or (
+                    low == 0x2 and value.startswith(wanted)):
+                return True
+        return False
+
+    def property(self, entry: Entry, restriction) -> bool:
+        """MS-OXCDATA 2.12.5 PropertyRestriction: the property's value against TaggedValue by RelOp;
+        multi-valued: any value."""
+        property_tag = tag_of(restriction["PropTag"])
+        wanted = restriction["TaggedValue"]["PropertyValue"]
+        if property_tag >> 16 == ANR:
+            return self.anr_match(entry, wanted)
+        found = self.value(entry, property_tag)
+        if found is None:
+            return False
+        values = found[1] if isinstance(found[1], list) else [found[1]]
+        return any(compare(v, wanted, restriction["RelOp"]) for v in values)
+
+
+def tag_of(value) -> int:
+    """A parsed PropertyTag as a 32-bit tag."""
+    return (int(value["PropertyId"]) << 16) | int(value["PropertyType"])
+
+
+def size_of(value) -> int:
+    if isinstance(value, str):
+        return len(value.encode("utf-16-le")) + 2
+    if isinstance(value, (bytes, list)):
+        return len(value)
+    return 4
+
+
+def compare(left, right, relop) -> bool:
+    """MS-OXCDATA 2.12.5.1 RelOp: LT LE GT GE EQ NE on two values of one kind (strings fold case);
+    RELOP_MEMBER_OF_DL is false (no distribution lists here), RELOP_RE is TooComplex."""
+    op = int(relop)
+    if op == 0x06:
+        raise TooComplex("RELOP_RE")
+    if op == 0x64:
+        return False
+    if isinstance(left, str) and isinstance(right, str):
+        left, right = left.casefold(), right.casefold()
+    elif not (type(left) is type(right) or (isinstance(left, (int, float)) and isinstance(right, (int, float)))):
+        return op == 0x05
+    try:
+        return {0x00: left < right, 0x01: left <= right, 0x02: left > right, 0x03: left >= right,
+                0x04: left == right, 0x05: left != right}[op]
+    except (KeyError, TypeError):
+        raise TooComplex(f"RelOp {op:#04x}") from None

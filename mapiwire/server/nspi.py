@@ -1,0 +1,463 @@
+"""The address book endpoint of `mapiwire serve`: NSPI over MAPI/HTTP.
+
+Bodies are MS-OXCMAPIHTTP 2.2.5 (parsed and built by dissect.defs.addressbook); the semantics are the
+MS-OXNSPI 3.1.4.1 server processing rules. The directory is the Store's users, one Global Address
+List (ContainerID 0) sorted by display name (SortTypeDisplayName). Minimal Entry IDs (MS-OXNSPI 2.2.9.1)
+are assigned per session, in table order, from a random base, so they are stable within a session and
+mean nothing in another one. A request with wrong values gets its MS-OXNSPI 2.2.1.2 return value in
+ErrorCode of the success body (StatusCode 0), the optional parts absent; `handle` never raises.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+import construct as c
+
+from ..dissect.defs.mapihttp import BODIES
+from .directory import Directory, Entry, TooComplex, pid, tag
+
+# MS-OXNSPI 2.2.1.2 return values
+SUCCESS, UNBIND_SUCCESS, ERRORS_RETURNED = 0x00000000, 0x00000001, 0x00040380
+GENERAL_FAILURE, NOT_SUPPORTED, NOT_FOUND = 0x80004005, 0x80040102, 0x8004010F
+TOO_COMPLEX, INVALID_CODEPAGE, TABLE_TOO_BIG = 0x80040117, 0x8004011E, 0x80040403
+INVALID_BOOKMARK, INVALID_PARAMETER = 0x80040405, 0x80070057
+
+# MS-OXNSPI 2.2.1.8 positions, 2.2.1.9 ANR results, 2.2.1.3 code pages, 2.2.1.10 sort types
+MID_BEGINNING_OF_TABLE, MID_CURRENT, MID_END_OF_TABLE = 0x0, 0x1, 0x2
+MID_UNRESOLVED, MID_AMBIGUOUS = 0x0, 0x1
+CP_WINUNICODE, CP_WINDOWS_1252 = 0x04B0, 0x04E4
+SORT_DISPLAY_NAMES = (0x00000000, 0x00000003)  # SortTypeDisplayName, SortTypePhoneticDisplayName
+
+PTYP_UNSPECIFIED, PTYP_ERROR_CODE, PTYP_STRING8, PTYP_STRING, PTYP_OBJECT = 0x0000, 0x000A, 0x001E, 0x001F, 0x000D
+MV_STRING8, MV_STRING = 0x101E, 0x101F
+NARROW = {PTYP_STRING: PTYP_STRING8, MV_STRING: MV_STRING8}
+
+# request flags: MS-OXCMAPIHTTP 2.2.5.7.1 / 2.2.5.12.1 (fSkipObjects, fEphID), 2.2.5.8.1, 2.2.5.13.1
+F_SKIP_OBJECTS, F_EPH_ID = 0x00000001, 0x00000002
+NSPI_ADDRESS_CREATION_TEMPLATES, NSPI_UNICODE_STRINGS, NSPI_UNICODE_PROPTYPES = 0x00000002, 0x00000004, 0x80000000
+
+HIERARCHY_VERSION = 1
+MAX_ROWS = 10_000  # rows, names and MIds a single request may ask the server to work through
+
+DISPLAY_NAME = tag("PidTagDisplayName")
+# MS-OXNSPI 3.1.4.1.8: the columns of NspiQueryRows when the client gives none
+DEFAULT_COLUMNS = [tag("PidTagAddressBookContainerId"), tag("PidTagObjectType"), tag("PidTagDisplayType"),
+                   pid("PidTagDisplayName") << 16 | PTYP_STRING8,
+                   pid("PidTagPrimaryTelephoneNumber") << 16 | PTYP_STRING8,
+                   pid("PidTagDepartmentName") << 16 | PTYP_STRING8,
+                   pid("PidTagOfficeLocation") << 16 | PTYP_STRING8]
+
+
+def tag_dict(value: int) -> dict:
+    """A 32-bit tag as a PropertyTag value (MS-OXCDATA 2.9)."""
+    return {"PropertyType": value & 0xFFFF, "PropertyId": value >> 16}
+
+
+def tag_int(value) -> int:
+    return (int(value["PropertyId"]) << 16) | int(value["PropertyType"])
+
+
+def narrowed(tags: list[int]) -> list[int]:
+    """String tags as PtypString8 / PtypMultipleString8 (MS-OXNSPI 3.1.4.3)."""
+    return [(t & 0xFFFF0000) | NARROW.get(t & 0xFFFF, t & 0xFFFF) for t in tags]
+
+
+class Refused(Exception):
+    """A request the server answers with an MS-OXNSPI return value other than success."""
+
+    def __init__(self, code: int):
+        super().__init__(hex(code))
+        self.code = code
+
+
+def wire_value(ptype: int, value) -> dict:
+    """An AddressBookPropertyValue (MS-OXCMAPIHTTP 2.2.1.1); the multi-valued strings and binaries
+    carry one HasValue per element."""
+    if ptype in (MV_STRING, MV_STRING8, 0x1102):
+        return {"PropertyValue": [{"Value": v} for v in value]}
+    return {"PropertyValue": value}
+
+
+def check_code_page(stat: dict | None) -> None:
+    """MS-OXNSPI 3.1.4.3: a STAT whose CodePage is CP_WINUNICODE is refused by the 8-bit methods."""
+    if stat is not None and int(stat["CodePage"]) == CP_WINUNICODE:
+        raise Refused(INVALID_CODEPAGE)
+
+
+def plain_stat(stat) -> dict:
+    """A parsed STAT as a dict of ints (MS-OXNSPI 2.2.8)."""
+    return {k: int(stat[k]) for k in ("SortType", "ContainerID", "CurrentRec", "Delta", "NumPos", "TotalRecs",
+                                      "CodePage", "TemplateLocale", "SortLocale")}
+
+
+def empty_body(request_type: str, code: int, code_page: int = CP_WINDOWS_1252) -> dict:
+    """The success body of `request_type` (MS-OXCMAPIHTTP 2.2.5.x.2) that carries only ErrorCode `code`:
+    every Has-field 0, so the optional parts are absent."""
+    body: dict = {"StatusCode": 0, "ErrorCode": code, "AuxiliaryBuffer": {"Blocks": []}}
+    for sub in BODIES[request_type].success.subcon.subcons:
+        name = sub.name
+        if name is None or name in body:
+            continue
+        if name.startswith("Has"):
+            body[name] = 0
+        elif name == "CodePage":
+            body[name] = code_page
+        elif name == "Result":
+            body[name] = 0
+        elif name == "ServerUrl":
+            body[name] = ""
+        elif name == "ServerGuid":
+            body[name] = uuid.UUID(int=0)
+    return body
+
+
+class AddressBookSession:
+    """NSPI state of one address book session context (MS-OXCMAPIHTTP 2.2.5, MS-OXNSPI 3.1.4.1)."""
+
+    def __init__(self, store, user, *, mailbox_url: str, addressbook_url: str):
+        self.store = store
+        self.user = user
+        self.mailbox_url = mailbox_url
+        self.addressbook_url = addressbook_url
+        domain = store.organization.get("domain", "mapiwire.test")
+        self.server_guid = uuid.uuid5(uuid.NAMESPACE_DNS, "nspi." + domain)  # one per server, stable
+        self.directory = Directory(store.users, self.server_guid, base=0x1000 + secrets.randbelow(1 << 16) * 0x100)
+        self.bound = False
+        self.handlers = {
+            "Bind": self.bind, "Unbind": self.unbind, "CompareMIds": self.compare_mids, "DNToMId": self.dn_to_mid,
+            "GetMatches": self.get_matches, "GetPropList": self.get_prop_list, "GetProps": self.get_props,
+            "GetSpecialTable": self.get_special_table, "GetTemplateInfo": self.not_supported,
+            "ModLinkAtt": self.not_supported, "ModProps": self.not_supported, "QueryRows": self.query_rows,
+            "QueryColumns": self.query_columns, "ResolveNames": self.resolve_names,
+            "ResortRestriction": self.not_supported, "SeekEntries": self.seek_entries, "UpdateStat": self.update_stat,
+            "GetMailboxUrl": self.get_mailbox_url, "GetAddressBookUrl": self.get_address_book_url,
+        }
+
+    def handle(self, request_type: str, request: dict) -> dict:
+        """One request body (parsed with BODIES[request_type].request) -> the response body value for
+        BODIES[request_type].success, or .failure for a type this endpoint does not have."""
+        handler = self.handlers.get(request_type)
+        if handler is None:
+            return {"StatusCode": NOT_SUPPORTED, "AuxiliaryBuffer": {"Blocks": []}}
+        try:
+            return handler(request)
+        except Refused as refused:
+            return empty_body(request_type, refused.code)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, c.ConstructError):
+            return empty_body(request_type, GENERAL_FAILURE)
+
+    # Session ---------------------------------------------------------------------------------
+
+    def bind(self, request: dict) -> dict:
+        """MS-OXCMAPIHTTP 2.2.5.1, MS-OXNSPI 3.1.4.1.1 NspiBind: the server GUID; a STAT in
+        CP_WINUNICODE is refused (InvalidCodepage)."""
+        check_code_page(request.get("State"))
+        self.bound = True
+        return {**empty_body("Bind", SUCCESS), "ServerGuid": self.server_guid}
+
+    def unbind(self, request: dict) -> dict:
+        """MS-OXCMAPIHTTP 2.2.5.2, MS-OXNSPI 3.1.4.1.2 NspiUnbind: returns UnbindSuccess (0x1)."""
+        self.bound = False
+        return empty_body("Unbind", UNBIND_SUCCESS)
+
+    def not_supported(self, request: dict) -> dict:
+        """GetTemplateInfo (2.2.5.9), ModLinkAtt (2.2.5.10), ModProps (2.2.5.11), ResortRestriction
+        (2.2.5.15): this server has no display templates and a read-only directory, and answers these
+        as a server without them: ErrorCode NotSupported (MS-OXNSPI 2.2.1.2), no optional parts."""
+        raise Refused(NOT_SUPPORTED)
+
+    # Tables and positions --------------------------------------------------------------------
+
+    def table(self, stat: dict | None) -> list[Entry]:
+        """The table a STAT names by ContainerID: only the Global Address List (0) exists here;
+        another container is InvalidBookmark (MS-OXNSPI 3.1.4.1.x: "unable to locate the container")."""
+        if stat is not None and stat["ContainerID"] != 0:
+            raise Refused(INVALID_BOOKMARK)
+        return self.directory.entries
+
+    def locate(self, stat: dict, table: list[Entry]) -> tuple[int, int]:
+        """MS-OXNSPI 3.1.4.5: the row of the Current Position before and after Delta. Absolute
+        positioning (CurrentRec a MId or MID_BEGINNING_OF_TABLE / MID_END_OF_TABLE) or fractional
+        positioning (MID_CURRENT: NumPos/TotalRecs of the table); a MId not in the table is NotFound."""
+        total, current = len(table), stat["CurrentRec"]
+        if current == MID_BEGINNING_OF_TABLE:
+            start = 0
+        elif current == MID_END_OF_TABLE:
+            start = total
+        elif current == MID_CURRENT:
+            start = total if stat["NumPos"] >= stat["TotalRecs"] else stat["NumPos"] * total // stat["TotalRecs"]
+        else:
+            start = self.directory.index_of(current)
+            if start is None:
+                raise Refused(NOT_FOUND)
+        return start, min(max(start + stat["Delta"], 0), total)
+
+    @staticmethod
+    def moved(stat: dict, table: list[Entry], index: int) -> dict:
+        """The STAT the server returns at row `index` (MS-OXNSPI 2.2.8: CurrentRec, NumPos, TotalRecs
+        set, Delta 0 on success; the other fields as the client sent them)."""
+        current = table[index].mid if index < len(table) else MID_END_OF_TABLE
+        return {**stat, "CurrentRec": current, "Delta": 0, "NumPos": index, "TotalRecs": len(table)}
+
+    def update_stat(self, request: dict) -> dict:
+        """MS-OXCMAPIHTTP 2.2.5.17, MS-OXNSPI 3.1.4.1.4 NspiUpdateStat: moves the position by Delta;
+        with DeltaRequested, Delta reports the rows actually moved."""
+        stat = self.required_stat(request)
+        check_code_page(stat)
+        table = self.table(stat)
+        start, end = self.locate(stat, table)
+        body = {**empty_body("UpdateStat", SUCCESS), "HasState": 1, "State": self.moved(stat, table, end)}
+        if request.get("DeltaRequested"):
+            body.update(HasDelta=1, Delta=end - start)
+        return body
+
+    @staticmethod
+    def required_stat(request: dict) -> dict:
+        """The request's STAT; a request without one is InvalidParameter."""
+        if not request.get("HasState"):
+            raise Refused(INVALID_PARAMETER)
+        return plain_stat(request["State"])
+
+    # Rows ------------------------------------------------------------------------------------
+
+    def columns(self, request: dict, name: str) -> list[int] | None:
+        """The LargePropertyTagArray `name` of a request as 32-bit tags (bounded by the defs' count)."""
+        has = {"Columns": "HasColumns", "PropertyTags": "HasPropertyTags"}[name]
+        if not request.get(has):
+            return None
+        return [tag_int(t) for t in request[name]["PropertyTags"]]
+
+    def row(self, entry: Entry | None, columns: list[int], ephemeral: bool) -> dict:
+        """An AddressBookPropertyRow (MS-OXCMAPIHTTP 2.2.1.7): Flags 0 with plain values (typed ones
+        for PtypUnspecified columns) when every column has a value, else Flags 1 with flagged values
+        (MS-OXCDATA 2.11.5), a missing or mistyped one as PtypErrorCode NotFound."""
+        found = [None if entry is None else self.directory.value(entry, column, ephemeral) for column in columns]
+        flagged = any(value is None for value in found)
+        values = []
+        for column, value in zip(columns, found):
+            if value is None:
+                ptype, flag, plain = PTYP_ERROR_CODE, 0xA, {"PropertyValue": NOT_FOUND}
+            else:
+                ptype, flag, plain = value[0], 0x0, wire_value(*value)
+            item = {"Flag": flag, "PropertyValue": plain} if flagged else plain
+            if column & 0xFFFF == PTYP_UNSPECIFIED:  # 2.2.1.4 / 2.2.1.6: the value carries its type
+                item = {"PropertyType": ptype, **item} if flagged else {"PropertyType": ptype, "PropertyValue": plain}
+            values.append(item)
+        return {"Flags": 1 if flagged else 0, "ValueArray": values}
+
+    def rows(self, entries, columns: list[int], ephemeral: bool) -> list[dict]:
+        return [self.row(entry, columns, ephemeral) for entry in entries]
+
+    def query_rows(self, request: dict) -> dict:
+        """MS-OXCMAPIHTTP 2.2.5.12, MS-OXNSPI 3.1.4.1.8 NspiQueryRows. With an explicit table: one row per
+        MId in it (an unknown MId gives a row of NotFound values), the STAT returned as sent. Without:
+        RowCount rows from the Current Position (Count 0 is InvalidParameter), the STAT moved past them.
+        Without columns, the default columns of 3.1.4.1.8."""
+        stat = self.required_stat(request)
+        check_code_page(stat)
+        table = self.table(stat)
+        columns = self.columns(request, "Columns") or DEFAULT_COLUMNS
+        ephemeral = bool(int(request["Flags"]) & F_EPH_ID)
+        explicit = request.get("ExplicitTable") or []
+        if len(explicit) > MAX_ROWS:
+            raise Refused(TABLE_TOO_BIG)
+        if explicit:
+            entries = [self.directory.by_mid.get(int(mid)) for mid in explicit]
+            new_stat = {**stat, "Delta": 0}
+        else:
+            count = min(int(request["RowCount"]), MAX_ROWS)
+            if count == 0:
+                raise Refused(INVALID_PARAMETER)
+            _, start = self.locate(stat, table)
+            entries = table[start:start + count]
+            new_stat = self.moved(stat, table, start + len(entries))
+        return {**empty_body("QueryRows", SUCCESS), "HasState": 1, "State": new_stat, "HasColumnsAndRows": 1,
+                "Columns": {"PropertyTags": [tag_dict(t) for t in columns]},
+                "RowData": self.rows(entries, columns, ephemeral)}
+
+    def seek_entries(self, request: dict) -> dict:
+        """MS-OXCMAPIHTTP 2.2.5.16, MS-OXNSPI 3.1.4.1.9 NspiSeekEntries: the first row (of the table, or
+        of the explicit table) whose display name sorts at or after Target becomes the Current
+        Position; none is NotFound. A sort other than by display name, or a Target other than
+        PidTagDisplayName, is TooComplex. Rows from that position on for the columns asked."""
+        stat = self.required_stat(request)
+        check_code_page(stat)
+        table = self.table(stat)
+        if stat["SortType"] not in SORT_DISPLAY_NAMES:
+            raise Refused(TOO_COMPLEX)
+        if not request.get("HasTarget"):
+            raise Refused(INVALID_PARAMETER)
+        target = request["Target"]
+        if int(target["PropertyId"]) != DISPLAY_NAME >> 16 or int(target["PropertyType"]) not in (PTYP_STRING,
+                                                                                                 PTYP_STRING8):
+            raise Refused(TOO_COMPLEX)
+        wanted = (target["PropertyValue"].get("PropertyValue") or "").casefold()
+        if request.get("HasExplicitTable"):
+            mids = request.get("ExplicitTable") or []
+            if len(mids) > MAX_ROWS:
+                raise Refused(TABLE_TOO_BIG)
+            table = [e for e in (self.directory.by_mid.get(int(m)) for m in mids) if e is not None]
+        index = next((i for i, e in enumerate(table) if e.sort_key >= wanted), None)
+        if index is None:
+            raise Refused(NOT_FOUND)
+        body = {**empty_body("SeekEntries", SUCCESS), "HasState": 1, "State": self.moved(stat, table, index)}
+        columns = self.columns(request, "Columns")
+        if columns is not None:
+            body.update(HasColumnsAndRows=1, Columns={"PropertyTags": [tag_dict(t) for t in columns]},
+                        RowData=self.rows(table[index:index + MAX_ROWS], columns, False))
+        return body
+
+    def get_matches(self, request: dict) -> dict:
+        """MS-OXCMAPIHTTP 2.2.5.5, MS-OXNSPI 3.1.4.1.10 NspiGetMatches: the rows of the table that
+        satisfy Filter (an MS-OXCDATA 2.12 restriction; PidTagAnr in it matches by ANR, 3.1.4.7) as an
+        explicit table of MIds, with their rows for the columns asked. More matches than RowCount is
+        TableTooBig; a restriction this server cannot evaluate is TooComplex. A link property
+        (PropertyName) without a filter: this directory has none, NotFound."""
+        stat = self.required_stat(request)
+        check_code_page(stat)
+        table = self.table(stat)
+        if stat["SortType"] not in SORT_DISPLAY_NAMES:
+            raise Refused(TOO_COMPLEX)
+        if not request.get("HasFilter"):
+            raise Refused(NOT_FOUND if request.get("HasPropertyName") else INVALID_PARAMETER)
+        try:
+            matches = [e for e in table if self.directory.matches(e, request["Filter"])]
+        except TooComplex:
+            raise Refused(TOO_COMPLEX) from None
+        if len(matches) > min(int(request["RowCount"]), MAX_ROWS):
+            raise Refused(TABLE_TOO_BIG)
+        new_stat = {**stat, "CurrentRec": MID_BEGINNING_OF_TABLE, "Delta": 0, "NumPos": 0, "TotalRecs": len(matches)}
+        body = {**empty_body("GetMatches", SUCCESS), "HasState": 1, "State": new_stat, "HasMinimalIds": 1,
+                "MinimalIds": [e.mid for e in matches]}
+        columns = self.columns(request, "Columns")
+        if columns is not None:
+            body.update(HasColumnsAndRows=1, Columns={"PropertyTags": [tag_dict(t) for t in columns]},
+                        RowData=self.rows(matches, columns, False))
+        return body
+
+    # Objects ---------------------------------------------------------------------------------
+
+    def get_props(self, request: dict) -> dict:
+        """MS-OXCMAPIHTTP 2.2.5.7, MS-OXNSPI 3.1.4.1.7 NspiGetProps: the properties of the object at
+        CurrentRec (all it has when no tags are given). A property it lacks comes back as PtypErrorCode
+        NotFound and the call returns ErrorsReturned; an unknown object is NotFound. fEphID asks for the
+        Ephemeral Entry ID in PidTagEntryId."""
+        stat = self.required_stat(request)
+        check_code_page(stat)
+        entry = self.directory.by_mid.get(stat["CurrentRec"])
+        if entry is None:
+            raise Refused(NOT_FOUND)
+        ephemeral = bool(int(request["Flags"]) & F_EPH_ID)
+        columns = self.columns(request, "PropertyTags")
+        if columns is None:
+            columns = self.directory.tags(entry)
+        values, code = [], SUCCESS
+        for column in columns:
+            value = self.directory.value(entry, column, ephemeral=ephemeral)
+            if value is None:
+                code = ERRORS_RETURNED
+                values.append({"PropertyType": PTYP_ERROR_CODE, "PropertyId": column >> 16,
+                               "PropertyValue": {"PropertyValue": NOT_FOUND}})
+            else:
+                values.append({"PropertyType": value[0], "PropertyId": column >> 16,
+                               "PropertyValue": wire_value(*value)})
+        return {**empty_body("GetProps", code, stat["CodePage"]), "HasPropertyValues": 1,
+                "PropertyValues": {"PropertyValues": values}}
+
+    def get_prop_list(self, request: dict) -> dict:
+        """MS-OXCMAPIHTTP 2.2.5.6, MS-OXNSPI 3.1.4.1.6 NspiGetPropList: the tags of the properties the
+        object has, string types as PtypString8 (the 8-bit code page of the request); fSkipObjects
+        leaves out PtypObject ones. An unknown MId is NotFound."""
+        if int(request["CodePage"]) == CP_WINUNICODE:
+            raise Refused(INVALID_CODEPAGE)
+        entry = self.directory.by_mid.get(int(request["MinimalId"]))
+        if entry is None:
+            raise Refused(NOT_FOUND)
+        skip_objects = bool(int(request["Flags"]) & F_SKIP_OBJECTS)
+        tags = narrowed([t for t in self.directory.tags(entry) if not (skip_objects and t & 0xFFFF == PTYP_OBJECT)])
+        return {**empty_body("GetPropList", SUCCESS), "HasPropertyTags": 1,
+                "PropertyTags": {"PropertyTags": [tag_dict(t) for t in tags]}}
+
+    def query_columns(self, request: dict) -> dict:
+        """MS-OXCMAPIHTTP 2.2.5.13, MS-OXNSPI 3.1.4.1.5 NspiQueryColumns: every property the directory
+        knows; strings as PtypString with NspiUnicodeProptypes, else PtypString8."""
+        unicode = bool(int(request["MapiFlags"]) & NSPI_UNICODE_PROPTYPES)
+        tags = self.directory.all_tags()
+        tags = tags if unicode else narrowed(tags)
+        return {**empty_body("QueryColumns", SUCCESS), "HasColumns": 1,
+                "Columns": {"PropertyTags": [tag_dict(t) for t in tags]}}
+
+    def get_special_table(self, request: dict) -> dict:
+        """MS-OXCMAPIHTTP 2.2.5.8, MS-OXNSPI 3.1.4.1.3 NspiGetSpecialTable: the address book hierarchy
+        table (one row, the Global Address List) with the server's hierarchy Version; strings as
+        PtypString with NspiUnicodeStrings. The address creation table (NspiAddressCreationTemplates)
+        is empty: this server has no templates."""
+        state = request.get("State") if request.get("HasState") else None
+        stat = plain_stat(state) if state is not None else None
+        flags = int(request["Flags"])
+        unicode = bool(flags & NSPI_UNICODE_STRINGS)
+        code_page = CP_WINUNICODE if unicode else (stat["CodePage"] if stat else CP_WINDOWS_1252)
+        if not unicode:
+            check_code_page(stat)
+        body = {**empty_body("GetSpecialTable", SUCCESS, code_page), "HasRows": 1, "Rows": []}
+        if request.get("HasVersion"):
+            body.update(HasVersion=1, Version=HIERARCHY_VERSION)
+        if not flags & NSPI_ADDRESS_CREATION_TEMPLATES:
+            body["Rows"] = [{"PropertyValues": self.directory.hierarchy_row(unicode)}]
+        return body
+
+    # Names and ids ---------------------------------------------------------------------------
+
+    def dn_to_mid(self, request: dict) -> dict:
+        """MS-OXCMAPIHTTP 2.2.5.4, MS-OXNSPI 3.1.4.1.13 NspiDNToMId: one MId per DN, 0 for a DN the
+        server does not know."""
+        names = request["Names"]["Strings"] if request.get("HasNames") else []
+        if len(names) > MAX_ROWS:
+            raise Refused(TABLE_TOO_BIG)
+        mids = [self.directory.mid_of_dn(name) for name in names]
+        return {**empty_body("DNToMId", SUCCESS), "HasMinimalIds": 1, "MinimalIds": mids}
+
+    def compare_mids(self, request: dict) -> dict:
+        """MS-OXCMAPIHTTP 2.2.5.3, MS-OXNSPI 3.1.4.1.11 NspiCompareMIds: Result < 0, 0 or > 0 as
+        MinimalId1 comes before, at or after MinimalId2 in the table; a MId not in it is GeneralFailure."""
+        stat = plain_stat(request["State"]) if request.get("HasState") else None
+        table = self.table(stat)
+        first = self.directory.index_of(int(request["MinimalId1"]))
+        second = self.directory.index_of(int(request["MinimalId2"]))
+        if first is None or second is None:
+            raise Refused(GENERAL_FAILURE)
+        return {**empty_body("CompareMIds", SUCCESS), "Result": (first > second) - (first < second)}
+
+    def resolve_names(self, request: dict) -> dict:
+        """MS-OXCMAPIHTTP 2.2.5.14, MS-OXNSPI 3.1.4.1.17 NspiResolveNamesW: ANR (3.1.4.7) on every name:
+        MID_UNRESOLVED, MID_AMBIGUOUS or the MId of the one object found; one row per resolved name, in
+        order, for the columns asked (the default columns of NspiQueryRows when none)."""
+        stat = plain_stat(request["State"]) if request.get("HasState") else None
+        self.table(stat)
+        if not request.get("HasNames"):
+            return empty_body("ResolveNames", SUCCESS, CP_WINUNICODE)
+        names = request["NameValues"]
+        if len(names) > MAX_ROWS:
+            raise Refused(TABLE_TOO_BIG)
+        columns = self.columns(request, "PropertyTags") or DEFAULT_COLUMNS
+        results = [self.directory.anr(name) for name in names]
+        mids = [r.entries[0].mid if r.resolved else (MID_AMBIGUOUS if r.entries else MID_UNRESOLVED)
+                for r in results]
+        resolved = [r.entries[0] for r in results if r.resolved]
+        return {**empty_body("ResolveNames", SUCCESS, CP_WINUNICODE), "HasMinimalIds": 1, "MinimalIds": mids,
+                "HasRowsAndCols": 1, "PropertyTags": {"PropertyTags": [tag_dict(t) for t in columns]},
+                "RowData": self.rows(resolved, columns, False)}
+
+    # URLs ------------------------------------------------------------------------------------
+
+    def get_mailbox_url(self, request: dict) -> dict:
+        """MS-OXCMAPIHTTP 2.2.5.18 GetMailboxUrl: the mailbox endpoint URL of the server in ServerDn."""
+        return {**empty_body("GetMailboxUrl", SUCCESS), "ServerUrl": self.mailbox_url}
+
+    def get_address_book_url(self, request: dict) -> dict:
+        """MS-OXCMAPIHTTP 2.2.5.19 GetAddressBookUrl: the address book endpoint URL for UserDn."""
+        return {**empty_body("GetAddressBookUrl", SUCCESS), "ServerUrl": self.addressbook_url}
+
+
