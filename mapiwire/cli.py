@@ -234,5 +234,132 @@ def proxy(listen_host, listen_port, mode, save, fmt, request_types, confdir, ups
     run(opts, addon)
 
 
+def _client_options(f):
+    """Connection options shared by `client` and `probe`."""
+    for option in reversed([
+        click.option("--user", "user", metavar="U:P", help="Credentials: USER:PASS (scheme from the server's 401), "
+                     "or basic:/ntlm:/negotiate:USER:PASS, bearer:TOKEN."),
+        click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), help="CA file to verify TLS with."),
+        click.option("--insecure", is_flag=True, help="Do not verify the server's TLS certificate."),
+        click.option("--source-address", help="Local address to connect from (e.g. 127.0.0.2)."),
+        click.option("--timeout", type=float, default=30.0, show_default=True, help="Socket timeout, seconds."),
+    ]):
+        f = option(f)
+    return f
+
+
+@main.command()
+@click.argument("url")
+@click.option("--profile", type=click.Choice(["startup", "browse", "send", "idle", "day"]), default="startup",
+              show_default=True, help="The Outlook-like session to run.")
+@_client_options
+@click.option("--record", type=click.Path(dir_okay=False), help="Record the exchanges to FILE (.har, .saz, .pcap, .pcapng).")
+@click.option("--to", help="send: the recipient (resolved by the address book; default: yourself).")
+@click.option("--gap", type=float, default=2.0, show_default=True, help="day: the idle gap, seconds.")
+def client(url, profile, user, ca_file, insecure, source_address, timeout, record, to, gap):
+    """Run an Outlook-like session (Autodiscover, address book, mailbox) against URL."""
+    from .client.auth import parse_auth
+    from .client.profiles import OutlookClient, run_profile
+    from .dissect.decode import Decoder
+    from .dissect.render import summary
+    from .errors import MapiwireError
+
+    if not user:
+        raise click.UsageError("--user is needed: the mailbox to open")
+    session = OutlookClient(url, parse_auth(user), ca_file=ca_file, insecure=insecure, source_address=source_address,
+                            timeout=timeout, log=lambda line: click.echo(f"  {line}", err=True))
+    options = {"day": {"gap": gap}, "send": {"to": to}}.get(profile, {})
+    failure = None
+    try:
+        run_profile(profile, session, **options)
+    except MapiwireError as exc:
+        failure = exc
+    decoder, codes, rops, bad_rops = Decoder(), {}, 0, 0
+    for exchange in session.exchanges:
+        rec = decoder.decode(exchange)
+        if rec is None:
+            continue
+        click.echo(summary(rec))
+        codes[rec["response_code"]] = codes.get(rec["response_code"], 0) + 1
+    for result in (session.mailbox.results if session.mailbox else []):
+        for response in result.responses:
+            rops += response is not None
+    if record:
+        from .client.recorder import record as write
+
+        write(session.exchanges, record)
+        click.echo(f"recorded {len(session.exchanges)} exchanges to {record}", err=True)
+    click.echo(f"profile {profile}: {sum(codes.values())} MAPI/HTTP requests, X-ResponseCode "
+               + ", ".join(f"{k}: {v}" for k, v in sorted(codes.items(), key=lambda kv: str(kv[0])))
+               + f"; {rops} ROP responses" + (f"; FAILED: {failure}" if failure else "; all as expected"))
+    sys.exit(1 if failure else 0)
+
+
+@main.command()
+@click.argument("target", metavar="URL|HOST")
+@_client_options
+def probe(target, user, ca_file, insecure, source_address, timeout):
+    """Test-OutlookConnectivity (OutlookMapiHttpSelfTestProbe): each step's result and time; exit 0 only when all succeed."""
+    from .client.auth import parse_auth
+    from .client.probe import probe as run_probe
+
+    if not user:
+        raise click.UsageError("--user is needed: the mailbox to probe")
+    report = run_probe(target, parse_auth(user), ca_file=ca_file, insecure=insecure,
+                       source_address=source_address, timeout=timeout)
+    click.echo(report.table())
+    sys.exit(0 if report.succeeded else 1)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="PEM certificate (with --tls-key).")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False))
+@click.option("--tls-self-signed", is_flag=True, help="Make a loopback-only self-signed certificate.")
+@click.option("--auth", type=click.Choice(["none", "basic", "ntlm"]), default="none", show_default=True)
+@click.option("--users", "users_file", type=click.Path(exists=True, dir_okay=False),
+              help='JSON {"alice": "password", ...}; default: the fixture users\' passwords.')
+@click.option("--mailbox", type=click.Path(exists=True, dir_okay=False), help="Fixture JSON (default: packaged).")
+@click.option("--session-timeout", default=900.0, show_default=True, type=float, help="Idle seconds.")
+@click.option("--pending-period", default=30.0, show_default=True, type=float, help="Seconds between PENDING.")
+@click.option("--notification-wait-limit", default=300.0, show_default=True, type=float)
+@click.option("--slow", "slow_ms", default=0.0, type=float, help="Make each request's work take MS milliseconds.")
+@click.option("--no-mapi-http", is_flag=True, help="Play MapiHttpEnabled=false: no /mapi/, no mapiHttp section.")
+@click.option("--internal-url", help="Base URL Autodiscover and GetMailboxUrl hand out.")
+@click.option("--external-url")
+@click.option("--max-sessions", default=20_000, show_default=True, type=int)
+@click.option("--max-body", default=1 << 20, show_default=True, type=int, help="Largest request body, bytes.")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False), help="Request log file (default: stderr).")
+def serve(host, port, tls_cert, tls_key, tls_self_signed, auth, users_file, mailbox, session_timeout,
+          pending_period, notification_wait_limit, slow_ms, no_mapi_http, internal_url, external_url,
+          max_sessions, max_body, log_path):
+    """Serve MAPI/HTTP (/mapi/emsmdb/, /mapi/nspi/) and Autodiscover from an in-memory mailbox."""
+    from .server import load_passwords, serve_forever
+    from .server.app import Options
+    from .server.tls import self_signed, server_context
+
+    if bool(tls_cert) != bool(tls_key) or (tls_cert and tls_self_signed):
+        raise click.UsageError("give --tls-cert with --tls-key, or --tls-self-signed")
+    ssl_context = None
+    if tls_self_signed:
+        import tempfile
+
+        try:
+            tls_cert, tls_key, fingerprint = self_signed(tempfile.mkdtemp(prefix="mapiwire-tls-"), host)
+        except ValueError as exc:
+            raise click.UsageError(str(exc))
+        click.echo(f"self-signed certificate {tls_cert} SHA-256 {fingerprint}", err=True)
+    if tls_cert:
+        ssl_context = server_context(tls_cert, tls_key)
+    options = Options(host=host, port=port, auth=auth, session_timeout=session_timeout,
+                      pending_period=pending_period, notification_wait_limit=notification_wait_limit,
+                      slow_ms=slow_ms, mapi_http=not no_mapi_http, internal_url=internal_url,
+                      external_url=external_url, max_sessions=max_sessions, max_body=max_body,
+                      passwords=load_passwords(users_file) if users_file else None, log_path=log_path)
+    _run(lambda: serve_forever(options, mailbox=mailbox, ssl_context=ssl_context,
+                               announce=lambda text: click.echo(text, err=True)))
+
+
 if __name__ == "__main__":
     main()

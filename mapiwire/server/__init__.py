@@ -125,4 +125,25 @@ def running_server(port: int = 0, *, host: str = "127.0.0.1", store=None, mailbo
         thread.join(timeout=10)
 
 
-__all__ = ["MapiServer", "Options", "RunningServer", "build_server", "load_passwords", "running_server", "start"]
+def serve_forever(options: Options, *, mailbox: str | None = None, ssl_context=None, announce=print) -> None:
+    """`mapiwire serve`: listen until interrupted, one log line per request."""
+    server = build_server(options, mailbox=mailbox, echo_log=True, tls=ssl_context is not None)
+
+    async def main():
+        runner, _ = await start(server, options.host, options.port, ssl_context)
+        users = ", ".join(u.alias for u in server.store.users)
+        announce(f"mapiwire serve: {server.url}/mapi/emsmdb/ and /mapi/nspi/"
+                 + ("" if options.mapi_http else " disabled (--no-mapi-http)")
+                 + f", autodiscover {server.url}/autodiscover/autodiscover.xml; auth {options.auth}; users {users}")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+
+
+__all__ = ["MapiServer", "Options", "RunningServer", "build_server", "load_passwords", "running_server", "serve_forever", "start"]
