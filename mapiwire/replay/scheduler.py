@@ -1,0 +1,576 @@
+"""Re-driving the plans against a live server (REPLAY.md 4.2-4.4, 1.4).
+
+Timing is anchored to one fixed origin for all sessions (planned send time = origin + the step's
+offset in the capture, scaled and with long gaps capped: no drift from accumulated sleeps);
+`original`, `fast` (no waiting: each request as soon as the previous answered) or a speed factor
+`xN`. Each session runs in its own thread, strictly one request at a time
+(MS-OXCMAPIHTTP 3.2.5.1); NotificationWait runs on a lane of its own as a long poll
+(3.1.5.5: it may be pending while another request is), and the Execute that fetches the
+notifications goes as soon as the live long poll says EventPending (3.2.5.5), not at its recorded
+time. Everything on the wire goes through the client package (client/session.py, client/http.py).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from ..client.session import ClientInstance, MapiSession, ResponseLost
+from ..client.http import Connection, ConnectionFailed
+from ..dissect.context import DecodingContext
+from ..dissect.decode import parse_body, rops_of
+from ..dissect.defs.mapihttp import BODIES
+from ..dissect.transport import context_cookie, parse_inner
+from ..errors import MapiwireError, UsageError
+from .check import Divergence, cadence, compare, response_codes
+from .plan import SessionPlan, Step, replayable
+from .rewrite import Identity, RewriteError, Rewriter, recorded_mailbox, writes_in
+
+CONTEXT_LOST = (6, 10)  # MS-OXCMAPIHTTP 2.2.3.3.3 (10; 6 from some servers, REPLAY.md 2.9)
+MAX_SOURCES = 250  # loopback source addresses handed out for client address changes
+
+
+@dataclass
+class Timing:
+    """`original`, `fast` or `xN` (N times faster), with gaps capped at `max_gap` seconds."""
+
+    factor: float  # seconds of replay per second of capture; 0: fast
+    max_gap: float | None = None
+    name: str = "original"
+
+    @classmethod
+    def parse(cls, text: str, max_gap: float | None = None) -> "Timing":
+        if text == "original":
+            return cls(1.0, max_gap, text)
+        if text == "fast":
+            return cls(0.0, max_gap, text)
+        if text.startswith("x"):
+            try:
+                speed = float(text[1:])
+            except ValueError:
+                speed = 0.0
+            if speed > 0:
+                return cls(1.0 / speed, max_gap, text)
+        raise UsageError(f"--timing {text!r}: original, fast or xN (e.g. x2, x0.5)")
+
+    def offsets(self, times: list[float]) -> dict[float, float]:
+        """Planned offset (s from the origin) of each capture time: gaps capped, then scaled."""
+        out: dict[float, float] = {}
+        previous = offset = None
+        for t in sorted(set(times)):
+            if previous is None:
+                offset = 0.0
+            else:
+                gap = t - previous
+                if self.max_gap is not None:
+                    gap = min(gap, self.max_gap)
+                offset += gap * self.factor
+            out[t] = offset
+            previous = t
+        return out
+
+
+def check_target(url: str, allow_remote: bool) -> None:
+    """The target must be loopback unless the user named it with --allow-remote (REPLAY.md 3)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--target {url!r}: an http:// or https:// URL")
+    if allow_remote:
+        return
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, None)}
+    except OSError as exc:
+        raise UsageError(f"--target {url!r}: {exc}") from exc
+    if not addresses or not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
+        raise UsageError(f"--target {parts.hostname} is not a loopback address: add --allow-remote to replay against it")
+
+
+@dataclass
+class ReplayOptions:
+    target: str
+    timing: Timing = field(default_factory=lambda: Timing(0.0, None, "fast"))
+    auth: object = None  # client.auth.Auth
+    ca_file: str | None = None
+    insecure: bool = False
+    source_address: str | None = None
+    allow_writes: bool = False
+    allow_remote: bool = False
+    max_requests: int | None = None
+    timeout: float = 30.0
+    scenarios: list = field(default_factory=list)  # scenarios.Scenario
+    as_user: str | None = None
+    policies: dict | None = None
+    hook: object = None
+    compare_content: bool = False
+    notify_grace: float = 1.0  # how long a plan's end waits for a parked long poll, and a fetch for its event
+    proxy: str | None = None  # route through this HTTP proxy (impair.py's proxy uses `via` instead)
+    via: tuple[str, int] | None = None  # connect to this address instead (the impairment proxy)
+    progress: object = None  # callable(str)
+
+
+class Channel:
+    """A session context on the wire: the client's MapiSession, the rewriter of its plan and the
+    live decoding state (columns by live handle) its responses are parsed with."""
+
+    def __init__(self, run: "SessionRun", rewriter: Rewriter, source: str | None):
+        options = run.replay.options
+        self.run = run
+        self.rewriter = rewriter
+        self.session = MapiSession(run.replay.base_url, run.plan.endpoint, auth=options.auth,
+                                   mailbox_id=rewriter.mailbox, client=run.replay.client, source_address=source,
+                                   ca_file=options.ca_file, insecure=options.insecure, timeout=options.timeout,
+                                   proxy=options.proxy)
+        self.ctx = DecodingContext(run.plan.key)
+
+    def parse_response(self, step: Step, request_value, response):
+        """(value, response ROPs, response handle table) of a live response, or Nones."""
+        if response is None or response.status != 200 or any(c not in (None, 0) for c in response_codes(response)):
+            return None, [], []
+        body_def = BODIES.get(step.request_type)
+        if body_def is None or body_def.success is None:
+            return None, [], []
+        body = parse_inner(response.body).body
+        if len(body) < 4:
+            return None, [], []
+        status = int.from_bytes(body[:4], "little")
+        params = {}
+        rops, handles = [], []
+        if step.request_type == "Execute" and request_value is not None:
+            rops, handles = rops_of(request_value.get("RopBuffer"))
+            self.ctx.annotate(rops, handles)
+            params = {"request_rops": rops, "notify_state": self.ctx.notify_state}
+        value = parse_body(body_def.success if status == 0 else body_def.failure, body, [], "response", **params)
+        if value is None or step.request_type != "Execute" or status != 0:
+            return value, [], []
+        live_rops, live_handles = rops_of(value.get("RopBuffer"))
+        self.ctx.learn(rops, live_rops, handles, live_handles)
+        return value, live_rops, live_handles
+
+
+class SessionRun:
+    """One plan re-driven: the main lane, the NotificationWait lane, scenarios, recovery."""
+
+    def __init__(self, replay: "Replay", plan: SessionPlan):
+        self.replay = replay
+        self.plan = plan
+        self.options = replay.options
+        self.identity = replay.identity_for(plan)
+        self.main = Channel(self, self.new_rewriter(), self.options.source_address)
+        self.entries: list[dict] = []  # the timeline: every live request (plan steps and extra ones)
+        self.events: list[dict] = []  # scenario events, address changes, reconnects
+        self.divergences: list[Divergence] = []
+        self.reconnects = 0
+        self.sent_ok: set[int] = set()  # positions of Execute steps answered with success
+        self.notify: dict | None = None  # the parked long poll: {"thread", "connection", "entry", "done"}
+        self.zombies: list[Connection] = []  # black-holed connections, closed at the end
+        self.jar_before: dict = {}
+        self.expected: list[dict] = []  # codes a scenario predicts: {"step", "codes", "until"}
+        self.lock = threading.Lock()
+        self.error: str | None = None
+        self.last_client = plan.steps[0].client_ip if plan.steps else None
+
+    def new_rewriter(self) -> Rewriter:
+        return Rewriter(self.plan, policies=self.options.policies, identity=self.identity, hook=self.options.hook)
+
+    # time ------------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return time.time() - self.replay.origin
+
+    def wait_until(self, offset: float) -> None:
+        delay = offset - self.now()
+        if delay > 0:
+            time.sleep(delay)
+
+    # sending ---------------------------------------------------------------------------------
+
+    def send(self, step: Step, *, kind: str = "plan", channel: Channel | None = None, lane: str = "main",
+             connection: Connection | None = None, cut_after: int | None = None, cut_at_meta: str | None = None,
+             cookies: dict | None = None) -> dict:
+        """Rewrite and send one step on `channel`, parse and check its answer, learn the maps.
+        Returns the timeline entry (also appended to `entries`)."""
+        channel = channel or self.main
+        entry = {"number": step.number, "position": step.position, "type": step.request_type, "lane": lane,
+                 "kind": kind, "planned": self.replay.planned(step), "sent": None, "received": None,
+                 "outcome": None, "status": None, "code": None, "inner_code": None, "meta": [],
+                 "client": None, "context": None, "error": None, "rops": [], "divergences": []}
+        with self.lock:
+            self.entries.append(entry)
+        writes = writes_in(step)
+        if writes and not self.options.allow_writes:
+            entry.update(outcome="refused", error="writes without --allow-writes: " + ", ".join(writes))
+            return entry
+        if not self.replay.take_budget():
+            entry.update(outcome="skipped", error="--max-requests reached")
+            return entry
+        try:
+            rewritten = channel.rewriter.request(step)
+        except RewriteError as exc:
+            entry.update(outcome="error", error=str(exc))
+            self._diverge(entry, Divergence(step.number, "protocol", "could not be sent", None, str(exc)))
+            return entry
+        session = channel.session
+        session.mailbox_id = rewritten.mailbox_id or session.mailbox_id
+        if kind == "plan" and lane == "main":
+            self.jar_before = dict(session.cookies)
+        saved = None
+        if cookies is not None:
+            saved, session.cookies = session.cookies, dict(cookies)
+        entry["sent"] = self.now()
+
+        def on_meta(tag, at):
+            entry["meta"].append([tag, at - self.replay.origin])
+
+        exchange = None
+        try:
+            exchange = session.request(step.request_type, rewritten.body, connection=connection,
+                                       cut_after=cut_after, cut_at_meta=cut_at_meta, on_meta=on_meta)
+        except ResponseLost as exc:
+            exchange = exc.exchange
+            entry.update(outcome="lost", error=str(exc))
+        except (ConnectionFailed, MapiwireError, OSError) as exc:
+            entry.update(outcome="failed", error=str(exc))
+        finally:
+            if saved is not None:
+                session.cookies = saved
+        entry["received"] = self.now()
+        if exchange is not None:
+            entry["client"] = exchange.client
+            if getattr(exchange, "cut", None):
+                entry.update(outcome="cut", error=str(exchange.cut))
+        response = exchange.response if exchange is not None else None
+        entry["context"] = context_cookie(session.cookies)
+        if response is None or entry["outcome"] in ("cut", "lost", "failed"):
+            return entry
+        entry["status"] = response.status
+        entry["code"], entry["inner_code"] = response_codes(response)
+        entry["expiration"] = _int(response.header("X-ExpirationInfo"))
+        entry["pending_period"] = _int(response.header("X-PendingPeriod"))
+        value, live_rops, live_handles = channel.parse_response(step, rewritten.value, response)
+        entry["rops"] = [[r.get("RopName"), _hex(r.get("ReturnValue"))] for r in live_rops]
+        code = entry["inner_code"] if entry["inner_code"] not in (None, 0) else entry["code"]
+        entry["outcome"] = "ok" if response.status == 200 and not code else "error"
+        if step.request_type == "NotificationWait" and value is not None:
+            entry["event_pending"] = int(value.get("EventPending", 0))
+        if entry["outcome"] == "ok":
+            channel.rewriter.learn(step, value, live_rops, live_handles)
+            if step.request_type == "Execute" and not writes:
+                self.sent_ok.add(step.position)
+        for divergence in compare(step, response, value, live_rops) + cadence(
+                step.number, [(t, at) for t, at in entry["meta"]], entry["pending_period"], entry["received"]):
+            self._diverge(entry, divergence)
+        return entry
+
+    def _diverge(self, entry: dict, divergence: Divergence) -> None:
+        if entry["kind"] != "plan":
+            divergence.expected = True  # extra requests are judged by their scenario's verdict
+        for expectation in self.expected:
+            if expectation["step"] == divergence.step and divergence.live in expectation["codes"]:
+                divergence.expected = True
+        entry["divergences"].append(divergence.as_dict())
+        with self.lock:
+            self.divergences.append(divergence)
+
+    # the NotificationWait lane --------------------------------------------------------------
+
+    def start_notify(self, step: Step) -> None:
+        """Park a NotificationWait on a connection of its own (MS-OXCMAPIHTTP 3.1.5.5)."""
+        if self.notify is not None and not self.notify["done"].is_set():
+            self.event("notify-still-parked", f"#{step.number}: the previous long poll is still parked, not sent again")
+            return
+        connection = self.main.session.open_connection()
+        lane = {"step": step, "connection": connection, "done": threading.Event(), "entry": None}
+
+        def run():
+            try:
+                lane["entry"] = self.send(step, lane="notify", connection=connection)
+            finally:
+                lane["done"].set()
+
+        lane["thread"] = threading.Thread(target=run, name=f"notify-{self.plan.key}", daemon=True)
+        self.notify = lane
+        lane["thread"].start()
+
+    def drop_notify(self, how: str) -> Step | None:
+        """The parked long poll's connection dies with the network (how: fin, rst, blackhole);
+        returns its step when it was still parked (to park it again on the new network)."""
+        lane = self.notify
+        if lane is None or lane["done"].is_set():
+            return None
+        if how == "blackhole":
+            self.zombies.append(lane["connection"])
+        else:
+            lane["connection"].close(how)
+            lane["done"].wait(self.options.timeout)
+        self.notify = None
+        return lane["step"]
+
+    def wait_for_event(self, deadline: float) -> None:
+        """Before an Execute that fetches notifications: go as soon as the parked long poll
+        completes (EventPending), or at `deadline` (replay offset) if it does not."""
+        lane = self.notify
+        if lane is not None:
+            lane["done"].wait(max(0.0, deadline - self.now()))
+
+    # network -----------------------------------------------------------------------------------
+
+    def switch_network(self, how: str, source: str | None, reason: str) -> dict:
+        """Old connections die (fin, rst or blackhole, including a parked NotificationWait); the
+        next request goes on a new connection from a new source address, same cookies."""
+        session = self.main.session
+        old = session.connection
+        if old is not None:
+            if how == "blackhole":
+                self.zombies.append(old)
+            else:
+                old.close(how)
+        session.connection = None
+        before = session.source_address
+        new_source = source or self.replay.next_source()
+        if new_source:
+            session.source_address = new_source
+        parked = self.drop_notify(how)
+        event = self.event("address-change", reason, old=before or (old.local_address if old else None),
+                           new=new_source, drop=how)
+        if parked is not None:
+            self.start_notify(parked)
+        return event
+
+    def follow_recorded_client(self, step: Step) -> None:
+        """The capture shows the client on a new address: do the same (a loopback source)."""
+        if step.client_ip != self.last_client and self.last_client is not None:
+            self.switch_network("fin", None, f"recorded: client {self.last_client} -> {step.client_ip}")
+        self.last_client = step.client_ip
+
+    def event(self, kind: str, what: str, **details) -> dict:
+        event = {"kind": kind, "what": what, "at": self.now(), **details}
+        with self.lock:
+            self.events.append(event)
+        return event
+
+    # recovery ----------------------------------------------------------------------------------
+
+    def reopen_steps(self, upto: Step) -> list[Step]:
+        """The Execute steps before `upto` that succeeded: re-running them brings a new context
+        back to the same objects (a new logon, the folders and tables reopened, releases too)."""
+        return [s for s in self.plan.steps[:upto.position]
+                if s.request_type == "Execute" and s.request_rops and s.position in self.sent_ok]
+
+    def reconnect(self, upto: Step, reason: str) -> float:
+        """MS-OXCMAPIHTTP 3.1.5.7 / 3.2.5.6: Connect (Bind) carrying all the old cookies, a new
+        context with new cookies only, then log on again and reopen the objects."""
+        start = self.now()
+        session = self.main.session
+        session.new_context(reconnect=True)
+        self.main.rewriter.maps.new_context()
+        self.main.ctx = DecodingContext(self.plan.key)
+        opener = next((s for s in self.plan.steps if s.request_type in ("Connect", "Bind")), None)
+        ok = False
+        if opener is not None:
+            ok = self.send(opener, kind="reconnect")["outcome"] == "ok"
+            if ok:
+                for step in self.reopen_steps(upto):
+                    self.send(step, kind="reopen")
+        self.reconnects += 1
+        took = self.now() - start
+        self.event("reconnect", reason, took=took, ok=ok, context=context_cookie(session.cookies))
+        return took
+
+    def measure_reconnect(self, upto: Step) -> float | None:
+        """A full reconnect timed beside a resume, in the same run: a second context (Connect,
+        logon, reopen to the same point) on a new connection, then disconnected."""
+        opener = next((s for s in self.plan.steps if s.request_type in ("Connect", "Bind")), None)
+        if opener is None:
+            return None
+        rewriter = self.new_rewriter()
+        for kind in ("id", "long_term_id", "mid"):
+            getattr(rewriter.maps, kind).update(getattr(self.main.rewriter.maps, kind))
+        side = Channel(self, rewriter, self.main.session.source_address)
+        start = self.now()
+        ok = self.send(opener, kind="measure", channel=side, lane="measure")["outcome"] == "ok"
+        if ok:
+            for step in self.reopen_steps(upto):
+                self.send(step, kind="measure", channel=side, lane="measure")
+        took = self.now() - start
+        closer = next((s for s in self.plan.steps if s.request_type in ("Disconnect", "Unbind")), None)
+        if ok and closer is not None:
+            self.send(closer, kind="measure", channel=side, lane="measure")
+        side.session.close()
+        return took if ok else None
+
+    # the plan ----------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except Exception as exc:  # a bug or a broken server must not hang the other sessions
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.event("error", self.error)
+        finally:
+            self.finish()
+
+    def _run(self) -> None:
+        scenarios = self.replay.scenarios_for(self.plan)
+        for step in self.plan.steps:
+            if self.replay.exhausted():
+                self.entries.append({"number": step.number, "position": step.position, "type": step.request_type,
+                                     "lane": step.lane, "kind": "plan", "planned": self.replay.planned(step),
+                                     "sent": None, "received": None, "outcome": "skipped",
+                                     "error": "--max-requests reached", "meta": [], "rops": [], "divergences": []})
+                continue
+            handled = False
+            for scenario in scenarios.get(step.number, ()):
+                handled = scenario.apply(self, step) or handled
+            if handled:
+                continue
+            self.step(step)
+
+    def step(self, step: Step, *, follow: bool = True) -> dict | None:
+        """One plan step at its planned time, with the spec's recovery when the context is lost."""
+        self.wait_until(self.replay.planned(step))
+        if step.lane == "notify":
+            self.start_notify(step)
+            return None
+        if step.request_type == "Execute" and not step.request_rops:
+            self.wait_for_event(self.now() + self.options.notify_grace)
+        if follow:
+            self.follow_recorded_client(step)
+        entry = self.send(step)
+        return self.recover(step, entry)
+
+    def recover(self, step: Step, entry: dict) -> dict:
+        """Context lost (10, or 6) on anything but Connect/Bind: reconnect, reopen, resend."""
+        code = entry.get("inner_code") or entry.get("code")
+        if code in CONTEXT_LOST and step.request_type not in ("Connect", "Bind") and step.exchange.response is not None \
+                and not (step.response_code in CONTEXT_LOST):
+            self.reconnect(step, f"#{step.number}: X-ResponseCode {code}")
+            if step.request_type not in ("Disconnect", "Unbind", "PING"):
+                return self.send(step, kind="resend")
+        return entry
+
+    def finish(self) -> None:
+        lane = self.notify
+        if lane is not None and not lane["done"].wait(self.options.notify_grace):
+            lane["connection"].close("fin")
+            lane["done"].wait(self.options.timeout)
+            entry = lane.get("entry")
+            if entry is not None:
+                entry["outcome"] = "abandoned"
+                entry["divergences"] = [d for d in entry["divergences"] if d["what"] != "no live response"]
+                with self.lock:
+                    self.divergences = [d for d in self.divergences
+                                        if not (d.step == entry["number"] and d.what == "no live response")]
+            self.event("notify-abandoned", "the long poll was still parked at the end of the plan")
+        self.main.session.close()
+        for connection in self.zombies:
+            connection.close("fin")
+
+
+class Replay:
+    """All plans of a capture re-driven at once, each session in its own thread."""
+
+    def __init__(self, plans: list[SessionPlan], options: ReplayOptions):
+        check_target(options.target, options.allow_remote)
+        self.options = options
+        self.plans = plans
+        self.base_url = options.target.rstrip("/")
+        if options.via:
+            parts = urlsplit(self.base_url)
+            self.base_url = f"{parts.scheme}://{options.via[0]}:{options.via[1]}"
+        self.client = ClientInstance()
+        times = [s.time for p in plans for s in p.steps]
+        self.capture_origin = min(times) if times else 0.0
+        self.offsets = options.timing.offsets(times)
+        self.origin = time.time()
+        self.budget = options.max_requests
+        self.lock = threading.Lock()
+        self.sources = 1
+        self.loopback = _is_loopback_url(options.target)
+        self.runs: list[SessionRun] = []
+        self.skipped: list[dict] = []
+        recorded_dns = [p.user_dn for p in plans if p.user_dn]
+        self.recorded_dn = recorded_dns[0] if recorded_dns else None
+        self.recorded_mailbox = next((m for m in (recorded_mailbox(p) for p in plans) if m), None)
+
+    def identity_for(self, plan: SessionPlan) -> Identity | None:
+        if not self.options.as_user:
+            return None
+        if not self.recorded_dn:
+            raise UsageError("--as-user: the capture shows no user DN (no Connect or RopLogon)")
+        return Identity.parse(self.options.as_user, plan.user_dn or self.recorded_dn,
+                              recorded_mailbox(plan) or self.recorded_mailbox)
+
+    def planned(self, step: Step) -> float:
+        return self.offsets.get(step.time, 0.0) * 1.0 + self.lead
+
+    lead = 0.02  # the first request goes this long after the origin
+
+    def take_budget(self) -> bool:
+        with self.lock:
+            if self.budget is None:
+                return True
+            if self.budget <= 0:
+                return False
+            self.budget -= 1
+            return True
+
+    def exhausted(self) -> bool:
+        return self.budget is not None and self.budget <= 0
+
+    def next_source(self) -> str | None:
+        """A fresh loopback source address (127.0.0.2, .3, ...) for a client address change;
+        None when the target is not on loopback (the kernel picks the address)."""
+        if not self.loopback:
+            return None
+        with self.lock:
+            self.sources = self.sources % MAX_SOURCES + 1
+            return f"127.0.{self.sources // 250}.{self.sources % 250 + 1}"
+
+    def scenarios_for(self, plan: SessionPlan) -> dict[int, list]:
+        numbers = {s.number for s in plan.steps}
+        out: dict[int, list] = {}
+        for scenario in self.options.scenarios:
+            if scenario.step in numbers:
+                out.setdefault(scenario.step, []).append(scenario)
+        return out
+
+    def run(self) -> list[SessionRun]:
+        known = {s.number for p in self.plans for s in p.steps}
+        for scenario in self.options.scenarios:
+            if scenario.step not in known:
+                raise UsageError(f"scenario {scenario.spec!r}: no step #{scenario.step} in the capture")
+        for plan in self.plans:
+            if replayable(plan):
+                self.runs.append(SessionRun(self, plan))
+            else:
+                self.skipped.append({"session": plan.key, "why": "no Connect or Bind: the capture starts inside it"})
+        self.origin = time.time()
+        threads = [threading.Thread(target=r.run, name=f"replay-{r.plan.key}", daemon=True) for r in self.runs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return self.runs
+
+
+def _is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    try:
+        return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in socket.getaddrinfo(host, None))
+    except (OSError, ValueError):
+        return False
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _hex(value) -> str | None:
+    return hex(int(value)) if value is not None else None
