@@ -14,6 +14,7 @@ import itertools
 import construct as c
 
 from .context import DecodingContext
+from .defs.budget import Budget
 from .defs.core import where
 from .defs.body import BodyDef
 from .defs.mapihttp import BODIES, BODIES_LOWER
@@ -28,16 +29,20 @@ MAX_SESSIONS = 10_000  # contexts kept; the least recently used goes first
 def iso_time(ts: float | None) -> str | None:
     if ts is None:
         return None
-    dt = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc)
+    try:
+        dt = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc)
+    except (ValueError, OverflowError, OSError):  # the readers check times; this never raises
+        return None
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
 
 
 def parse_body(definition: c.Construct, data: bytes, errors: list, prefix: str, strict: bool = False, **params):
-    """Parse one body; a failure becomes an `errors` entry and the body's hex."""
+    """Parse one body within its decoding budget (defs/budget.py); a failure becomes an `errors`
+    entry and the body's hex."""
     stream = io.BytesIO(data)
     sink: list = [] if not strict else None
     try:
-        value = definition.parse_stream(stream, errors=sink, **params)
+        value = definition.parse_stream(stream, errors=sink, budget=Budget(), **params)
     except Exception as exc:  # errors are data (STYLE.md 3.4)
         if strict:
             raise

@@ -20,6 +20,8 @@ import uuid
 import construct as c
 from construct import Construct, ConstructError, Subconstruct, stream_read, stream_tell, stream_write
 
+from .budget import budget_of
+
 # Wire values with names ----------------------------------------------------------------------
 
 
@@ -221,6 +223,9 @@ class BoundedArray(Subconstruct):
         left = remaining(stream)
         if count < 0 or count * self.min_size > left:
             raise c.RangeError(f"count {count} needs at least {count * self.min_size} bytes, {left} left", path=path)
+        budget = budget_of(context)
+        if budget is not None:
+            budget.take("values", count, path)
         items = c.ListContainer()
         for i in range(count):
             context._index = i

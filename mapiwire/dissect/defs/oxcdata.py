@@ -34,6 +34,7 @@ import construct as c
 from construct import (Bytes, Construct, If, IfThenElse, Int8ul, Int16ul, Int32ul, Pass, Rebuild, Switch,
                        evaluate, len_, this)
 
+from .budget import budget_of
 from .core import (AsciiZ, BoundedArray, Enum, EnumValue, FileTimeValue, Flags, Guid, GuidValue, HexBytes, SizeOf,
                    Sized, UnicodeZ, remaining, struct)
 from .errorcodes import ERROR_CODES, ErrorCode
@@ -744,6 +745,9 @@ class PropertyRow(Construct):
 
     def _parse(self, stream, context, path):
         columns = self._columns(context, path)
+        budget = budget_of(context)
+        if budget is not None:  # a PtypNull column takes no byte: the budget bounds the values
+            budget.take("values", len(columns), path)
         flag = _read(stream, 1, path)[0]
         if flag > 1:
             raise c.MappingError(f"PropertyRow Flag {flag:#04x} is neither 0x00 nor 0x01", path=path)

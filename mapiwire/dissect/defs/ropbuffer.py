@@ -22,6 +22,7 @@ from bisect import bisect_left
 import construct as c
 from construct import Construct, Int16ul
 
+from .budget import BudgetExceeded
 from .core import U32List, remaining, report, sized_field, struct
 
 ROP_LOGON = 0xFE
@@ -48,6 +49,7 @@ class RopList(Construct):
 
         params = context._params
         state = _State(params, self.direction)
+        budget = params.get("budget")
         items = c.ListContainer()
         while remaining(stream):
             start = stream.tell()
@@ -56,6 +58,13 @@ class RopList(Construct):
             rop_id = head[0]
             rop = ROP_BY_ID.get(rop_id)
             item_path = f"{path} -> RopsList[{len(items)}]"
+            if budget is not None:
+                try:
+                    budget.take("rops", 1, item_path)
+                except BudgetExceeded as exc:
+                    report(context, item_path, _message(exc), start)
+                    items.append(c.Container(RopId=rop_id, RopName=rop.name if rop else None, Undecoded=stream.read()))
+                    break
             definition = None
             if rop is not None:
                 if self.direction == "request":

@@ -13,6 +13,7 @@ from construct import Int16ul, Subconstruct
 
 from .. import lz77
 from ...errors import MalformedError
+from .budget import BudgetExceeded, budget_of
 from .core import Flags, remaining, report, struct
 
 RPC_HEADER_EXT_FLAGS = {"Compressed": 0x0001, "XorMagic": 0x0002, "Last": 0x0004}
@@ -80,7 +81,9 @@ class ExtendedBuffer(Subconstruct):
             wire = stream.read(header.Size)
             header["_wire"] = wire
             data = lz77.xor(wire) if header.Flags & 0x2 else wire
-            if header.Flags & 0x1:
+            if not self._afford(header, context, path, start, len(headers)):
+                data = None
+            elif header.Flags & 0x1:
                 try:
                     data = lz77.decompress(data, header.SizeActual)
                 except MalformedError as exc:
@@ -105,6 +108,25 @@ class ExtendedBuffer(Subconstruct):
         if len(payloads) == 1:
             return c.Container(RPC_HEADER_EXT=headers, **payloads[0])
         return c.Container(RPC_HEADER_EXT=headers, Payloads=c.ListContainer(payloads))
+
+    @staticmethod
+    def _afford(header, context, path, start: int, number: int) -> bool:
+        """Whether the body's decoding budget (defs/budget.py) allows this payload's plain bytes;
+        a payload past it stays as its wire bytes."""
+        budget = budget_of(context)
+        if budget is None:
+            return True
+        if budget.exhausted:
+            if not budget.noted:  # once per body: the payloads from here on stay undecoded
+                budget.noted = True
+                report(context, path, f"decoding budget spent: payload {number} and after are not decoded", start)
+            return False
+        try:
+            budget.take("plain", header.SizeActual if header.Flags & 0x1 else header.Size, path)
+        except BudgetExceeded as exc:
+            report(context, path, f"payload {number}: {str(exc).splitlines()[-1]}", start)
+            return False
+        return True
 
     def _build_payload(self, payload, context, path) -> bytes:
         if "Undecoded" in payload and not set(payload) - {"Undecoded", "RPC_HEADER_EXT"}:
