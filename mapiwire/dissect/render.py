@@ -17,7 +17,9 @@ sibling into its field's line and each property value into one `PidTagSubject (0
 
 from __future__ import annotations
 
+import datetime
 import functools
+import ipaddress
 import json
 import uuid
 
@@ -25,6 +27,9 @@ from .defs.core import EnumValue, FileTimeValue, FlagsValue, GuidValue
 from .defs.props import NAMED_PROPERTIES, PROPERTY_NAMES, PROPERTY_TAG_NAMES
 from .defs.errorcodes import ERROR_CODES
 from .defs.oxcdata import tag_value
+from .defs.proptypes import PROPERTY_TYPES
+
+PTYP_ERROR_CODE = 0x000A  # MS-OXCDATA 2.11.1
 
 HEX_FIELDS_WIDE = 64  # text rendering shortens longer hex values
 
@@ -65,21 +70,23 @@ def property_name(prop_id: int, prop_type: int, named=None) -> str | None:
 
 def to_json(value, named=None):
     """Plain JSON-able value of a parsed construct value (dicts keep field order); `named` maps
-    property ids from 0x8000 to what names them (see the module docstring)."""
+    property ids from 0x8000 to what names them (see the module docstring). Fields a layout leaves
+    out (None) are left out."""
     if isinstance(value, dict):
         if "PropertyValue" in value and ("PropertyTag" in value or ("PropertyId" in value and "PropertyType" in value)):
             return _property_value(value, named)
+        if _is_tag(value):
+            return property_tag(value, named)
         out = {}
         for key, item in value.items():
-            if key.startswith("_"):
+            if key.startswith("_") or item is None:
                 continue
-            out[key] = to_json(item, named)
+            if key == "PropertyTag" and _is_tag(item):
+                out.update(property_tag(item, named))  # a tag field: its contract shape, flattened
+                continue
+            out[key] = _field(key, item, named)
             if isinstance(item, (EnumValue, FlagsValue)) and item.name:
                 out[f"{key}Name"] = item.name
-            elif key == "PropertyId" and "PropertyType" in value:
-                name = property_name(int(item), int(value["PropertyType"]), named)
-                if name is not None:
-                    out["PropertyName"] = name
         return out
     if isinstance(value, (list, tuple)):
         return [to_json(item, named) for item in value]
@@ -98,6 +105,62 @@ def to_json(value, named=None):
     return str(value)
 
 
+GLOBAL_COUNTERS = ("GlobalCounter", "FolderGlobalCounter", "MessageGlobalCounter")
+ADDRESS_FIELDS = ("ClientIP", "ClientIPMask")  # MS-OXCRPC 2.2.2.2.15 AUX_PERF_CLIENTINFO
+MAC_FIELDS = ("MacAddress",)
+LOGON_TIME_FIELDS = ("Seconds", "Minutes", "Hour", "DayOfWeek", "Day", "Month", "Year")
+
+
+def _field(key: str, item, named):
+    """A field's JSON value, with the few fields whose wire form is not how people read them:
+    a GlobalCounter as the unsigned 48-bit integer it is (MS-OXCDATA 2.2.1.1, big-endian on the
+    wire), IP and MAC addresses in their usual notation, RopLogon's LogonTime as one time."""
+    if isinstance(item, (bytes, bytearray)):
+        if key in GLOBAL_COUNTERS and len(item) == 6:
+            return int.from_bytes(item, "big")
+        if key in ADDRESS_FIELDS and len(item) in (4, 16):
+            return str(ipaddress.ip_address(bytes(item)))
+        if key in MAC_FIELDS and len(item) == 6:
+            return ":".join(f"{b:02x}" for b in item)
+    if key == "LogonTime" and isinstance(item, dict) and tuple(k for k in item if k[0] != "_") == LOGON_TIME_FIELDS:
+        return _logon_time(item) or to_json(item, named)
+    return to_json(item, named)
+
+
+def _logon_time(value: dict) -> str | None:
+    """MS-OXCROPS 2.2.3.1.2.1 LogonTime as ISO 8601 (the server's clock; no zone on the wire)."""
+    try:
+        when = datetime.datetime(int(value["Year"]), int(value["Month"]), int(value["Day"]), int(value["Hour"]),
+                                 int(value["Minutes"]), int(value["Seconds"]))
+    except (ValueError, OverflowError):
+        return None
+    return when.isoformat()
+
+
+def _is_tag(value) -> bool:
+    """A parsed PropertyTag structure (MS-OXCDATA 2.9): exactly PropertyType and PropertyId."""
+    return isinstance(value, dict) and "PropertyType" in value and "PropertyId" in value and _public(value) == 2
+
+
+def _public(value: dict) -> int:
+    """How many fields a parsed structure has (construct adds `_io` and such)."""
+    return sum(1 for key in value if not key.startswith("_"))
+
+
+def property_tag(tag, named=None) -> dict:
+    """The contract's shape of a property tag: `{"PropertyTag": 0xIIIITTTT, "PropertyName": ...,
+    "PropertyTypeName": ...}` (names where known)."""
+    number = tag_value(tag)
+    out = {"PropertyTag": number}
+    name = property_name(number >> 16, number & 0xFFFF, named)
+    if name is not None:
+        out["PropertyName"] = name
+    type_name = PROPERTY_TYPES.get(number & 0xFFFF)
+    if type_name is not None:
+        out["PropertyTypeName"] = type_name
+    return out
+
+
 def _property_value(value: dict, named) -> dict:
     """A property value in the contract's shape `{"PropertyTag": 0xIIIITTTT, "PropertyName": ...,
     <other fields>, "Value": ...}`: `{PropertyTag, [PropertyType], [Flag], PropertyValue}` (TaggedPropertyValue,
@@ -111,24 +174,31 @@ def _property_value(value: dict, named) -> dict:
         tag = tag_value(value)
         skip = ("PropertyId", "PropertyType", "PropertyValue")
         prop_type = tag & 0xFFFF
-    out = {"PropertyTag": tag}
-    name = property_name(tag >> 16, prop_type, named)
-    if name is not None:
-        out["PropertyName"] = name
+    out = property_tag(tag, named)
+    if prop_type != tag & 0xFFFF:  # a PtypUnspecified column: the value says its type
+        name = property_name(tag >> 16, prop_type, named)
+        if name is not None:
+            out["PropertyName"] = name
     for key, item in value.items():
-        if key in skip or key.startswith("_"):
+        if key in skip or key.startswith("_") or item is None:
             continue
         out[key] = to_json(item, named)
         if isinstance(item, (EnumValue, FlagsValue)) and item.name:
             out[f"{key}Name"] = item.name
     item = value["PropertyValue"]
-    if "PropertyTag" not in value and isinstance(item, dict) and "PropertyValue" in item:
+    if isinstance(item, dict) and "PropertyValue" in item:  # the address book's {[HasValue], PropertyValue}
         if "HasValue" in item:
             out["HasValue"] = to_json(item["HasValue"], named)
         item = item["PropertyValue"]
+    if item is None:
+        return out
     out["Value"] = to_json(item, named)
     if isinstance(item, (EnumValue, FlagsValue)) and item.name:
         out["ValueName"] = item.name
+    elif (prop_type == PTYP_ERROR_CODE or value.get("Flag") == 0xA) and isinstance(item, int):
+        out["ValueName"] = ERROR_CODES.get(int(item))  # MS-OXCDATA 2.4: a PtypErrorCode value
+        if out["ValueName"] is None:
+            del out["ValueName"]
     return out
 
 
@@ -138,7 +208,28 @@ def dumps(record, indent: int | None = None) -> str:
 
 # Text --------------------------------------------------------------------------------------
 
-NUMBER_AS_HEX = ("Flags", "ReturnValue", "ErrorCode", "StatusCode", "Handle", "HandleTable", "Tag", "Code")
+NUMBER_AS_HEX = ("Flags", "ReturnValue", "ErrorCode", "StatusCode", "Handle", "HandleTable", "Tag", "Code",
+                 "PropertyId", "PropertyIds", "GlobalCounter")
+TAG_NAMES = ("PropertyName", "PropertyTypeName")  # shown with the PropertyTag they name
+
+
+def _tag_text(value: dict) -> str:
+    """`0x0037001F (PidTagSubject, PtypString)` for a dict carrying a PropertyTag number."""
+    names = [value[k] for k in TAG_NAMES if isinstance(value.get(k), str)]
+    return f"0x{value['PropertyTag']:08X}" + (f" ({', '.join(names)})" if names else "")
+
+
+def _is_tag_shape(value) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("PropertyTag"), int) and "Value" not in value
+
+
+def _tag_label(value) -> str | None:
+    """`PidTagSubject (0x0037001F, PtypString)` for a property tag in the contract's shape."""
+    if not _is_tag_shape(value) or set(value) - {"PropertyTag", *TAG_NAMES}:
+        return None
+    name = value.get("PropertyName")
+    extra = f", {value['PropertyTypeName']}" if value.get("PropertyTypeName") else ""
+    return f"{name} (0x{value['PropertyTag']:08X}{extra})" if name else f"0x{value['PropertyTag']:08X}{extra}"
 
 
 def _scalar(key: str, value, siblings: dict) -> str:
@@ -167,7 +258,7 @@ def _property_label(value) -> str | None:
 def _property_lines(label: str, value: dict, indent: int, out: list[str]) -> None:
     pad = "    " * indent
     extras = [f"{key} {_scalar(key, item, value)}" for key, item in value.items()
-              if key not in ("PropertyTag", "PropertyName", "Value", "ValueName")
+              if key not in ("PropertyTag", "Value", "ValueName", *TAG_NAMES)
               and not (key.endswith("Name") and key[:-4] in value) and not isinstance(item, (dict, list))]
     label += f" [{', '.join(extras)}]" if extras else ""
     item = value["Value"]
@@ -176,8 +267,9 @@ def _property_lines(label: str, value: dict, indent: int, out: list[str]) -> Non
         _lines(item, indent + 1, out)
     elif isinstance(item, list):
         out.append(f"{pad}{label}: [{', '.join(_scalar('Value', x, {}) for x in item)}]")
-    elif value.get("ValueName") and isinstance(item, int):  # an error code (PtypErrorCode, Flag 0xA)
-        out.append(f"{pad}{label}: {item:#x} ({value['ValueName']})")
+    elif isinstance(item, int) and (value.get("ValueName") or value.get("PropertyTypeName") == "PtypErrorCode"):
+        name = f" ({value['ValueName']})" if value.get("ValueName") else ""  # an error code (PtypErrorCode, Flag 0xA)
+        out.append(f"{pad}{label}: {item:#x}{name}")
     else:
         out.append(f"{pad}{label}: {_scalar('Value', item, value)}")
 
@@ -189,20 +281,31 @@ def _inline(value) -> str | None:
     """A small structure of plain fields on one line ("ReplicaId: 1, GlobalCounter: 0000000000a1")."""
     if not isinstance(value, dict) or not value or "RopId" in value:
         return None
-    shown = [k for k in value if not (k.endswith("Name") and k[:-4] in value)]
+    label = _tag_label(value)
+    if label is not None:
+        return label
+    tag = _is_tag_shape(value)
+    shown = [k for k in value if not (k.endswith("Name") and k[:-4] in value) and not (tag and k in TAG_NAMES)]
     if len(shown) > INLINE_FIELDS or any(isinstance(value[k], (dict, list)) for k in shown):
         return None
-    return ", ".join(f"{k}: {_scalar(k, value[k], value)}" for k in shown)
+    return ", ".join(f"{k}: {_tag_text(value) if tag and k == 'PropertyTag' else _scalar(k, value[k], value)}"
+                     for k in shown)
 
 
 def _lines(value, indent: int, out: list[str]) -> None:
     pad = "    " * indent
     if isinstance(value, dict):
+        tag = _is_tag_shape(value)
         for key, item in value.items():
             if key.endswith("Name") and key[:-4] in value and key not in ("RopName", "PropertyName"):
                 continue
             if key == "RopName" and "RopId" in value:
                 continue  # shown with RopId
+            if tag and key in TAG_NAMES:
+                continue  # shown with PropertyTag
+            if tag and key == "PropertyTag":
+                out.append(f"{pad}PropertyTag: {_tag_text(value)}")
+                continue
             label = _property_label(item)
             inline = _inline(item)
             if label is not None:

@@ -56,23 +56,24 @@ def test_property_row_cells_carry_tag_name_and_value():
     """RopQueryRows rows (columns from an earlier RopSetColumns) and a RopGetPropertiesSpecific row."""
     records = executes(outlook_flow(2))
     cells = rops(records[2], "response")[0]["RowData"][0]["ValueArray"]
-    assert cells[1] == {"PropertyTag": 0x0037001F, "PropertyName": "PidTagSubject",
+    assert cells[1] == {"PropertyTag": 0x0037001F, "PropertyName": "PidTagSubject", "PropertyTypeName": "PtypString",
                         "Value": "Quarterly report 0: please review the attached figures"}
     assert [c["PropertyName"] for c in cells] == ["PidTagMid", "PidTagSubject", "PidTagMessageDeliveryTime",
                                                   "PidTagMessageSize", "PidTagHasAttachments", "PidTagSenderName"]
     assert cells[2]["Value"].endswith("Z") and cells[4]["Value"] is True
     flagged = rops(records[3], "response")[1]["RowData"]["ValueArray"]
-    assert flagged[0] == {"PropertyTag": 0x3001001F, "PropertyName": "PidTagDisplayName", "Flag": 0, "Value": "Inbox"}
-    assert flagged[4] == {"PropertyTag": 0x8001000B, "PropertyName": "PidLidInternetAccountName", "Flag": 0x0A,
-                          "Value": 0x8004010F, "ValueName": "ecNotFound"}
+    assert flagged[0] == {"PropertyTag": 0x3001001F, "PropertyName": "PidTagDisplayName",
+                          "PropertyTypeName": "PtypString", "Flag": 0, "Value": "Inbox"}
+    assert flagged[4] == {"PropertyTag": 0x8001000B, "PropertyName": "PidLidInternetAccountName",
+                          "PropertyTypeName": "PtypBoolean", "Flag": 0x0A, "Value": 0x8004010F, "ValueName": "ecNotFound"}
     assert flagged[5]["PropertyName"] == "PidNameKeywords" and flagged[5]["Value"] == ["red", "q4"]
 
 
-def test_property_tags_gain_a_name_after_the_id():
+def test_property_tags_have_the_shape_of_value_tags():
     request = rops(executes(outlook_flow(2))[1], "request")[2]  # RopSetColumns
     first = request["PropertyTags"][0]
-    assert list(first) == ["PropertyType", "PropertyTypeName", "PropertyId", "PropertyName"]
-    assert first["PropertyId"] == 0x674A and first["PropertyName"] == "PidTagMid"
+    assert first == {"PropertyTag": 0x674A0014, "PropertyName": "PidTagMid", "PropertyTypeName": "PtypInteger64"}
+    assert "[0] PidTagMid (0x674A0014, PtypInteger64)" in render_text(executes(outlook_flow(2))[1])
 
 
 def test_named_ids_learned_earlier_in_the_session_are_named_later():
@@ -83,8 +84,9 @@ def test_named_ids_learned_earlier_in_the_session_are_named_later():
                 PS_PUBLIC_STRINGS + ":X-Contoso-Tag", None, "PidTagSubject"]
     assert [t.get("PropertyName") for t in requested] == expected
     assert [c.get("PropertyName") for c in cells] == expected
-    assert cells[0] == {"PropertyTag": 0x8004000B, "PropertyName": "PidLidReminderSet", "Value": True}
-    assert cells[4] == {"PropertyTag": 0x80080003, "Value": 1}  # never mapped: no name
+    assert cells[0] == {"PropertyTag": 0x8004000B, "PropertyName": "PidLidReminderSet", "PropertyTypeName": "PtypBoolean",
+                        "Value": True}
+    assert cells[4] == {"PropertyTag": 0x80080003, "PropertyTypeName": "PtypInteger32", "Value": 1}  # never mapped
     text = render_text(records[2])
     assert "PidLidReminderSet (0x8004000B): true" in text
     assert "PidTagSubject (0x0037001F): Hello" in text
@@ -107,10 +109,13 @@ def test_a_new_session_forgets_the_named_ids():
 def test_address_book_tags_are_named():
     decoder = Decoder()
     records = {r["request_type"]: r for r in (decoder.decode(e) for e in address_book_session()) if r}
-    assert records["ModLinkAtt"]["request"]["PropertyTag"]["PropertyName"] == "PidTagAddressBookMember"
+    assert records["ModLinkAtt"]["request"]["PropertyName"] == "PidTagAddressBookMember"
     values = records["GetProps"]["response"]["PropertyValues"]["PropertyValues"]
-    assert values[1] == {"PropertyTag": 0x39FE001F, "PropertyName": "PidTagSmtpAddress", "HasValue": 0xFF,
-                         "Value": "bob@contoso.com"}
+    assert values[1] == {"PropertyTag": 0x39FE001F, "PropertyName": "PidTagSmtpAddress", "PropertyTypeName": "PtypString",
+                         "HasValue": 0xFF, "Value": "bob@contoso.com"}
+    rows = records["QueryRows"]["response"]["RowData"]
+    assert [v["PropertyName"] for v in rows[0]["ValueArray"]] == ["PidTagDisplayName", "PidTagSmtpAddress",
+                                                                  "PidTagDisplayType"]
     columns = records["QueryColumns"]["response"]["Columns"]["PropertyTags"]
     assert [c["PropertyName"] for c in columns] == ["PidTagDisplayName", "PidTagSmtpAddress", "PidTagDisplayType"]
     assert "PidTagSmtpAddress (0x39FE001F) [HasValue 255]: bob@contoso.com" in render_text(records["GetProps"])
@@ -136,10 +141,21 @@ def test_property_name(prop_id, prop_type, named, expected):
 
 def test_to_json_shapes_by_hand():
     tagged = {"PropertyTag": {"PropertyType": 0x001F, "PropertyId": 0x0037}, "PropertyValue": "Hi"}
-    assert to_json(tagged) == {"PropertyTag": 0x0037001F, "PropertyName": "PidTagSubject", "Value": "Hi"}
+    assert to_json(tagged) == {"PropertyTag": 0x0037001F, "PropertyName": "PidTagSubject", "PropertyTypeName": "PtypString",
+                               "Value": "Hi"}
     restriction = {"RestrictType": 4, "RelOp": 0, "PropTag": {"PropertyType": 3, "PropertyId": 0x0E08},
                    "TaggedValue": {"PropertyTag": {"PropertyType": 3, "PropertyId": 0x0E08}, "PropertyValue": 10}}
     out = to_json(restriction)
-    assert out["PropTag"] == {"PropertyType": 3, "PropertyId": 0x0E08, "PropertyName": "PidTagMessageSize"}
-    assert out["TaggedValue"] == {"PropertyTag": 0x0E080003, "PropertyName": "PidTagMessageSize", "Value": 10}
-    assert to_json({"PropertyType": 3, "PropertyId": 0x7F00}) == {"PropertyType": 3, "PropertyId": 0x7F00}
+    size = {"PropertyTag": 0x0E080003, "PropertyName": "PidTagMessageSize", "PropertyTypeName": "PtypInteger32"}
+    assert out["PropTag"] == size
+    assert out["TaggedValue"] == dict(size, Value=10)
+    assert to_json({"PropertyType": 3, "PropertyId": 0x7F00}) == {"PropertyTag": 0x7F000003, "PropertyTypeName": "PtypInteger32"}
+    problem = {"Index": 1, "PropertyTag": {"PropertyType": 3, "PropertyId": 0x0E08}, "ErrorCode": 0x8004010F}
+    assert to_json(problem) == {"Index": 1, **size, "ErrorCode": 0x8004010F}  # a tag field, flattened
+    assert to_json({"ServerCount": None, "RowCount": 2}) == {"RowCount": 2}  # absent, not null
+    ids = to_json({"FolderId": {"ReplicaId": 1, "GlobalCounter": bytes.fromhex("00000000001d")}})
+    assert ids == {"FolderId": {"ReplicaId": 1, "GlobalCounter": 0x1D}}
+    logon = {"LogonTime": {"Seconds": 5, "Minutes": 4, "Hour": 16, "DayOfWeek": 1, "Day": 24, "Month": 11, "Year": 2025}}
+    assert to_json(logon) == {"LogonTime": "2025-11-24T16:04:05"}
+    client = to_json({"ClientIP": bytes([10, 0, 0, 5]), "ClientIPMask": bytes(16), "MacAddress": bytes(range(6))})
+    assert client == {"ClientIP": "10.0.0.5", "ClientIPMask": "::", "MacAddress": "00:01:02:03:04:05"}

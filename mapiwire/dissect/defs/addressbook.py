@@ -187,7 +187,7 @@ class AddressBookPropertyRow(Construct):
     The entry is parsed in a context whose PropertyType is the column's type. A PtypNull column in a
     0x0 row would take no bytes; it is refused so that the work per row stays bounded by its bytes.
 
-    Value: `{"Flags": n, "ValueArray": [entry, ...]}`.
+    Value: `{"Flags": n, "ValueArray": [entry, ...]}`; each entry also carries its column's PropertyTag.
     """
 
     PLAIN = AddressBookPropertyValue(this.PropertyType)
@@ -197,7 +197,7 @@ class AddressBookPropertyRow(Construct):
         self.columns = columns
 
     def _entries(self, flags, context, path):
-        """(column type, definition of its entry) for every column."""
+        """(column tag, column type, definition of its entry) for every column."""
         columns = c.evaluate(self.columns, context)
         if columns is None:
             raise c.ConstructError("row data without a column list", path=path)
@@ -212,7 +212,7 @@ class AddressBookPropertyRow(Construct):
                 definition = AddressBookTypedPropertyValue if flags == 0x0 else AddressBookFlaggedPropertyValueWithType
             else:
                 definition = self.PLAIN if flags == 0x0 else AddressBookFlaggedPropertyValue
-            entries.append((ptype, definition))
+            entries.append((tag, ptype, definition))
         return entries
 
     @staticmethod
@@ -224,9 +224,10 @@ class AddressBookPropertyRow(Construct):
     def _parse(self, stream, context, path):
         flags = Int8ul._parsereport(stream, context, path)
         values = c.ListContainer()
-        for i, (ptype, definition) in enumerate(self._entries(flags, context, path)):
+        for i, (tag, ptype, definition) in enumerate(self._entries(flags, context, path)):
             entry_path = f"{path} -> ValueArray[{i}]"
-            values.append(definition._parsereport(stream, self._entry_context(context, ptype), entry_path))
+            entry = definition._parsereport(stream, self._entry_context(context, ptype), entry_path)
+            values.append(c.Container(PropertyTag=tag, **entry))  # its column, to name it (not on the wire)
         return c.Container(Flags=flags, ValueArray=values)
 
     def _build(self, obj, stream, context, path):
@@ -235,7 +236,7 @@ class AddressBookPropertyRow(Construct):
         if len(entries) != len(obj["ValueArray"]):
             raise c.RangeError(f"{len(obj['ValueArray'])} values for {len(entries)} columns", path=path)
         Int8ul._build(flags, stream, context, path)
-        for i, ((ptype, definition), value) in enumerate(zip(entries, obj["ValueArray"])):
+        for i, ((_, ptype, definition), value) in enumerate(zip(entries, obj["ValueArray"])):
             definition._build(value, stream, self._entry_context(context, ptype), f"{path} -> ValueArray[{i}]")
         return obj
 

@@ -250,23 +250,29 @@ def test_getmatches_filter_is_a_restriction_with_32_bit_counts():
     assert content.RestrictType == 0x03 and content.FuzzyLevelLow.name == "FL_SUBSTRING"
 
 
+def untagged(values):
+    """Row values without the PropertyTag the row adds from its column (not on the wire)."""
+    return [{k: v for k, v in value.items() if k != "PropertyTag" and not k.startswith("_")} for value in values]
+
+
 def test_getmatches_rows_follow_the_columns():
     value = parse(ab.GetMatchesSuccess, vector(ab.GetMatchesSuccess))
     assert [t.PropertyType.name for t in value.Columns.PropertyTags] == ["PtypString", "PtypInteger32"]
     plain, flagged = value.RowData
     assert plain.Flags == 0
-    assert plain.ValueArray == [{"HasValue": 0xFF, "PropertyValue": "Alice"}, {"PropertyValue": 0}]
+    assert [t.PropertyTag.PropertyId for t in plain.ValueArray] == [0x3001, 0x3900]  # each value names its column
+    assert untagged(plain.ValueArray) == [{"HasValue": 0xFF, "PropertyValue": "Alice"}, {"PropertyValue": 0}]
     assert flagged.Flags == 1
-    assert flagged.ValueArray[0] == {"Flag": 0, "PropertyValue": {"HasValue": 0xFF, "PropertyValue": "Bob"}}
+    assert untagged(flagged.ValueArray)[0] == {"Flag": 0, "PropertyValue": {"HasValue": 0xFF, "PropertyValue": "Bob"}}
     assert flagged.ValueArray[1].Flag == 0x0A and flagged.ValueArray[1].PropertyValue.PropertyValue.name == "ecNotFound"
 
 
 def test_queryrows_unspecified_columns_carry_their_type():
     value = parse(ab.QueryRowsSuccess, vector(ab.QueryRowsSuccess))
     typed, flagged = value.RowData
-    assert typed.ValueArray[0] == {"PropertyType": 0x1F, "PropertyValue": {"HasValue": 0xFF, "PropertyValue": "Carol"}}
+    assert untagged(typed.ValueArray)[0] == {"PropertyType": 0x1F, "PropertyValue": {"HasValue": 0xFF, "PropertyValue": "Carol"}}
     assert typed.ValueArray[1].PropertyValue.iso() == "2019-05-01T12:00:00Z"
-    assert flagged.ValueArray[0] == {"PropertyType": 0x1F, "Flag": 1, "PropertyValue": None}
+    assert untagged(flagged.ValueArray)[0] == {"PropertyType": 0x1F, "Flag": 1, "PropertyValue": None}
     time = flagged.ValueArray[1]
     assert time.Flag == 0 and time.PropertyValue.PropertyValue == typed.ValueArray[1].PropertyValue
 
@@ -429,7 +435,7 @@ def test_row_errors():
     with pytest.raises(c.RangeError):
         build(ROW, {"Flags": 1, "ValueArray": []}, Columns=COLUMNS)
     value = parse(ROW, u8(1) + u8(0) + u8(0xFF) + w("x") + u8(1), Columns=COLUMNS)  # flagged: PtypNull is fine
-    assert value.ValueArray[1] == {"Flag": 1, "PropertyValue": None}
+    assert untagged(value.ValueArray)[1] == {"Flag": 1, "PropertyValue": None}
     assert build(ROW, value, Columns=COLUMNS) == u8(1) + u8(0) + u8(0xFF) + w("x") + u8(1)
 
 
