@@ -28,7 +28,7 @@ from ..dissect.defs.mapihttp import BODIES
 from ..dissect.transport import MAPI_CONTENT_TYPE, RESPONSE_CODES, parse_cookies
 from . import emsmdb
 from .auth import Authenticator, Challenge
-from .sessions import CREATES, Context, Refusal, SessionTable
+from .sessions import CREATES, SEQUENCE_COOKIE, Context, Refusal, SessionTable
 
 log = logging.getLogger("mapiwire.server")
 
@@ -373,7 +373,12 @@ class MapiServer:
                     ("X-ExpirationInfo", str(self.sessions.remaining_ms(context)))]
         if context is not None:
             endpoint = context.endpoint
-            for name, value in context.cookies().items():
+            cookies = context.cookies()
+            if request.headers.get("X-RequestType") == "NotificationWait":
+                # the long poll runs beside other requests (3.1.5.5): the sequence cookie it would
+                # carry is stale by the time it completes, and a client that stored it would get 15
+                cookies.pop(SEQUENCE_COOKIE)
+            for name, value in cookies.items():
                 headers.append(("Set-Cookie", f"{name}={value}; Path=/mapi/{endpoint}/; HttpOnly"
                                 + ("; Secure" if self.tls else "")))
         return headers
@@ -414,6 +419,8 @@ class MapiServer:
             result = Result(code=UNKNOWN_FAILURE)
         if context is not None:
             self.sessions.end(context, request_type)
+            if result.code and request_type in CREATES:  # no half-made context stays behind
+                self.sessions.destroy(context)
         elapsed = (time.monotonic() - t0) * 1000
         user = context.extra.get("user", user) if context is not None else user
         self._log(request, user, request_type, result.code, result.rops, start, t0)

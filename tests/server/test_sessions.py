@@ -88,6 +88,7 @@ def test_overlapping_requests_are_15_but_notification_wait_is_not():
         thread.join()
         assert overlap.code == 15
         assert waited.code == 0 and waited.inner_code == 0
+        assert [c.split("=")[0] for c in waited.header_all("Set-Cookie")] == [CONTEXT_COOKIE]  # no stale sequence
         assert results["first"].code == 0 and results["first"].inner_code == 0
 
 
