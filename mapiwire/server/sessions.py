@@ -40,6 +40,7 @@ ENDS = {"Disconnect", "Unbind"}
 # Request types that neither need nor rotate the sequence cookie (RopNotify collection, keep-alive,
 # end of session): PING and NotificationWait pass it "if available" (3.1.5.3, 3.1.5.5).
 UNSEQUENCED = {"PING", "NotificationWait", "Disconnect", "Unbind"}
+MAX_WAITS = 4  # NotificationWait requests parked at once on one context (each holds a connection)
 
 
 def new_cookie() -> str:
@@ -150,6 +151,8 @@ class SessionTable:
                 return Refusal(INVALID_SEQUENCE, f"stale {SEQUENCE_COOKIE} cookie")
         if context.busy and request_type != "NotificationWait":
             return Refusal(INVALID_SEQUENCE, "another request is being processed in this session context")
+        if request_type == "NotificationWait" and context.waiting >= MAX_WAITS:
+            return Refusal(INVALID_SEQUENCE, f"{MAX_WAITS} NotificationWait requests are already parked")
         return context
 
     def begin(self, context: Context, request_type: str) -> None:

@@ -161,3 +161,14 @@ def test_table_expiry_with_a_clock():
     table.end(context, "NotificationWait")
     now[0] = 210
     assert table.expire() == [context]
+
+
+def test_parked_notification_waits_are_bounded():
+    table = SessionTable(10, 5)
+    context = table.create("emsmdb", None, {})
+    table.end(context, "Connect")
+    for _ in range(4):
+        assert table.admit("emsmdb", "NotificationWait", context.cookies(), None) is context
+        table.begin(context, "NotificationWait")
+    assert table.admit("emsmdb", "NotificationWait", context.cookies(), None).code == 15
+    assert table.admit("emsmdb", "Execute", context.cookies(), None) is context  # Execute still goes through
