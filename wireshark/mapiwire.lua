@@ -1090,31 +1090,70 @@ local function learn(state, rops, response_rops, request_handles, response_handl
 end
 
 -- HTTP side (MS-OXCMAPIHTTP 2.2.2 - 2.2.7) ---------------------------------------------------------
+-- Every HTTP message is registered once per pass, in capture order: a request goes on the FIFO of
+-- its TCP stream, a response takes the request it answers from it (HTTP/1.1 answers in order,
+-- RFC 9112 9.3.2). Messages with an application/mapi-http or text/html body reach this plugin
+-- through the media_type table; the others (a PING request, a refusal with an empty body, a body
+-- of any other Content-Type) through a post-dissector that reads HTTP's own fields. The headers
+-- of each message are read from the bytes HTTP dissected (the data source of its request method
+-- or status code field), so that several messages in one frame keep their own.
 
-local f_request_line = Field.new("http.request.line")
-local f_response_line = Field.new("http.response.line")
 local f_request_method = Field.new("http.request.method")
 local f_response_code = Field.new("http.response.code")
-local f_request_in = Field.new("http.request_in")
 local f_tcp_stream = Field.new("tcp.stream")
 
 local streams = {}   -- tcp.stream -> FIFO of requests waiting for their response
 local sessions = {}  -- session key -> state (context.py)
 local html           -- the media_type dissector of text/html before this plugin (R.register)
 local cache = {}     -- "frame:q|r<n>" -> what the first pass decided
-local notify_memo = {}
+local now = {frame = -1, shown = {}}  -- this dissection of a frame: messages registered and shown
+local MAX_HEADER_BYTES = 65536
 
 function P.mapihttp.init()
     streams, sessions, cache = {}, {}, {}
+    now = {frame = -1, shown = {}}
 end
 
--- The last value of header `name` among HTTP header lines ("Name: value\r\n").
-local function header(lines, name)
-    for i = #lines, 1, -1 do
-        local k, v = tostring(lines[i].value):match("^([^:]+):%s*(.-)%s*$")
-        if k and lower(k) == name then return v end
+local function this_dissection(pinfo)
+    if now.frame ~= pinfo.number then now = {frame = pinfo.number, shown = {}} end
+    return now
+end
+
+-- The header fields of the HTTP message whose request method or status code `fi` is (RFC 9112
+-- 2.1, 5): lowercase name -> value (the last line of a name; Cookie lines joined with "; "), and
+-- the data source and offsets of the header block and of the body after it.
+local function message_headers(fi)
+    local h = {}
+    local tvb = fi.source
+    if not tvb then return h, nil end
+    local start = fi.offset
+    local n = math.min(tvb:len() - start, MAX_HEADER_BYTES)
+    if n <= 0 then return h, nil end
+    local raw = tvb:range(start, n):raw()
+    local pos = find(raw, "\r\n", 1, true)
+    local where = {tvb = tvb, start = start, stop = start + n, body = nil}
+    while pos do
+        local e = find(raw, "\r\n", pos + 2, true)
+        if not e then break end
+        if e == pos + 2 then
+            where.stop, where.body = start + e + 1, start + e + 1
+            break
+        end
+        local k, v = sub(raw, pos + 2, e - 1):match("^([^:]+):%s*(.-)%s*$")
+        if k then
+            k = lower(k)
+            h[k] = (k == "cookie" and h[k]) and (h[k] .. "; " .. v) or v
+        end
+        pos = e
     end
-    return nil
+    return h, where
+end
+
+-- MAPI/HTTP by its headers (transport.is_mapi): an X-RequestType, or the MAPI/HTTP Content-Type.
+local function is_mapi(h)
+    local ctype = h["content-type"]
+    return h["x-requesttype"] ~= nil or (ctype ~= nil and lower(ctype:match("^[^;]*")):match("^%s*(.-)%s*$") ==
+        "application/mapi-http")
 end
 
 -- The session context cookie (transport.context_cookie): a name with "context", else the first
@@ -1146,6 +1185,73 @@ local function copy(t)
     local out = {}
     for k, v in pairs(t) do out[k] = v end
     return out
+end
+
+local function tcp_stream()
+    local stream = f_tcp_stream()
+    return stream and stream.value or -1
+end
+
+-- Request i of this frame (fi: its http.request.method): registered on its stream's FIFO the
+-- first time it is seen with its HTTP fields; later passes take what was cached by frame.
+local function request_entry(pinfo, i, fi)
+    local key = pinfo.number .. ":q" .. i
+    local d = this_dissection(pinfo)
+    local entry = d[key] or (pinfo.visited and cache[key])
+    if entry then return entry end
+    local h = message_headers(fi)
+    local stream = tcp_stream()
+    local request_id = h["x-requestid"]
+    local guid = request_id and request_id:match("^%s*{?([%x-]+)}?:%d+%s*$")
+    local session = context_cookie(h["cookie"]) or (guid and "requestid:" .. guid:upper()) or ("tcp:" .. stream)
+    local mapi = is_mapi(h)
+    entry = {mapi = mapi, request_type = h["x-requesttype"], request_id = request_id, frame = pinfo.number,
+        session = session, logons = mapi and copy(session_state(session).logon_flags) or {}}
+    cache[key], d[key] = entry, entry
+    local fifo = streams[stream] or {}
+    streams[stream] = fifo
+    fifo[#fifo + 1] = entry
+    return entry
+end
+
+-- The request a response answers: the one its X-RequestId names (the requests before it got no
+-- response this dissector saw), none when no waiting request has that id, else the oldest.
+local function pop_request(stream, request_id)
+    local fifo = streams[stream]
+    if not fifo or #fifo == 0 then return nil end
+    local at = 1
+    if request_id then
+        at = nil
+        for i = 1, #fifo do
+            if fifo[i].request_id == request_id then at = i break end
+        end
+        if not at then return nil end
+    end
+    local entry = fifo[at]
+    for _ = 1, at do table.remove(fifo, 1) end
+    return entry
+end
+
+-- Response i of this frame (fi: its http.response.code): paired with its request when first
+-- seen (an interim 1xx response answers none), cached by frame. `fresh`: paired in this pass.
+local function response_state(pinfo, i, fi)
+    local key = pinfo.number .. ":r" .. i
+    local d = this_dissection(pinfo)
+    local state = d[key] or (pinfo.visited and cache[key])
+    if state then return state end
+    local h = message_headers(fi)
+    local status = fi.value
+    local entry
+    if status >= 200 then entry = pop_request(tcp_stream(), h["x-requestid"]) end
+    state = {memo = {}, entry = entry, mapi = (entry ~= nil and entry.mapi) or is_mapi(h), fresh = true}
+    cache[key], d[key] = state, state
+    return state
+end
+
+-- Register the messages of this frame before message `upto` in the same direction (those
+-- without a body were not seen yet): the FIFO keeps the order of the capture.
+local function register_before(pinfo, upto, fields, register)
+    for i = 1, upto - 1 do register(pinfo, i, fields[i]) end
 end
 
 -- The inner stream of a response (2.2.7): meta-tag lines, additional headers after DONE, a
@@ -1223,39 +1329,33 @@ local function info_text(request_type, suffix, names)
     return text
 end
 
-local function dissect_request(tvb, pinfo, tree, nreq)
-    local lines = {f_request_line()}
-    local request_type = header(lines, "x-requesttype")
-    local request_id = header(lines, "x-requestid")
-    local stream = f_tcp_stream()
-    stream = stream and stream.value or -1
-    local key = pinfo.number .. ":q" .. nreq
-    local entry = pinfo.visited and cache[key] or nil
-    if not entry then
-        -- the first time this request is seen (with its HTTP fields): queue it for its response
-        local guid = request_id and request_id:match("^%s*{?([%x-]+)}?:%d+%s*$")
-        local session = context_cookie(header(lines, "cookie")) or (guid and "requestid:" .. guid:upper()) or
-            ("tcp:" .. stream)
-        entry = {request_type = request_type, request_id = request_id, frame = pinfo.number, session = session,
-            logons = copy(session_state(session).logon_flags)}
-        cache[key] = entry
-        local fifo = streams[stream] or {}
-        streams[stream] = fifo
-        fifo[#fifo + 1] = entry
-    end
-    local item = tree:add(P.mapihttp, tvb:range(0, tvb:len()))
+-- The subtree of a message: over its body, else over its header block.
+local function message_item(tree, body, where)
+    if body then return tree:add(P.mapihttp, body:range(0, body:len())) end
+    return tree:add(P.mapihttp, where.tvb:range(where.start, where.stop - where.start))
+end
+
+-- A request: `body` is the Tvb of its body (nil: it has none), `where` its header block.
+local function show_request(body, where, pinfo, tree, entry)
+    local request_type = entry.request_type
+    local item = message_item(tree, body, where)
     item:append_text(", " .. (request_type or "?") .. " request")
-    item:add(F["mapihttp.request_type"], tvb:range(0, 0), request_type or ""):set_generated()
+    local zero = (body or where.tvb):range(0, 0)
+    item:add(F["mapihttp.request_type"], zero, request_type or ""):set_generated()
+    if entry.request_id then item:add(F["mapihttp.request_id"], zero, entry.request_id):set_generated() end
     local def = body_def(request_type)
     local ctx = name_context({logons = entry.logons, info = {}}, def, entry.session)
+    local size = body and body:len() or 0
     if request_type == nil then
         warn(item, "no X-RequestType header")
     elseif def == nil then
         warn(item, format("unknown X-RequestType %q", request_type))
     elseif def.request == nil then
-        if tvb:len() > 0 then warn(item, format("%s has no request body, got %d bytes", def.name, tvb:len())) end
+        if size > 0 then warn(item, format("%s has no request body, got %d bytes", def.name, size)) end
+    elseif size == 0 then
+        warn(item, format("%s request without a body", def.name))
     else
-        local v = parse_body(def.request, tvb, 0, item, ctx, def.request_label)
+        local v = parse_body(def.request, body, 0, item, ctx, def.request_label)
         if not entry.rops then
             entry.rops, entry.handles = {}, {}
             if v and def.name == "Execute" then entry.rops, entry.handles = rops_of(v.RopBuffer) end
@@ -1265,95 +1365,57 @@ local function dissect_request(tvb, pinfo, tree, nreq)
     pinfo.cols.info = info_text(request_type, "", ctx.info)
 end
 
--- The request a response answers: the oldest waiting on its TCP stream. A response that names
--- its X-RequestId takes the request with that id (the requests before it got no response this
--- dissector saw, e.g. a body-less 401) or none (a request without a body, e.g. PING, which never
--- reaches a media_type dissector). Without X-RequestId, a response whose own X-RequestType differs
--- from the oldest request's takes the first waiting request of its type, or none.
-local function pop_request(stream, request_id, request_type)
-    local fifo = streams[stream]
-    if not fifo or #fifo == 0 then return nil end
-    local at
-    if request_id then
-        for i = 1, #fifo do
-            if fifo[i].request_id == request_id then at = i break end
-        end
-    elseif request_type then
-        request_type = lower(request_type)
-        for i = 1, #fifo do
-            if lower(fifo[i].request_type or "") == request_type then at = i break end
-        end
-    else
-        at = 1
-    end
-    if not at then return nil end
-    local entry = fifo[at]
-    for _ = 1, at do table.remove(fifo, 1) end
-    return entry
-end
-
--- A response: its request (paired on the first pass, cached by frame), the meta-tags, the
--- additional headers, X-ResponseCode, then the body. `text`: a text/html body (MS-OXCMAPIHTTP
--- 2.2.3.2.2: the Content-Type of a response with a non-zero X-ResponseCode), shown as text.
-local function dissect_response(tvb, pinfo, tree, nresp, text)
-    local lines = {f_response_line()}
-    local stream = f_tcp_stream()
-    stream = stream and stream.value or -1
-    local codes = {f_response_code()}
-    local status = #codes > 0 and codes[#codes].value or nil
-    local key = pinfo.number .. ":r" .. nresp
-    local state = pinfo.visited and cache[key] or nil
-    local first = state == nil
-    if first then
-        state = {memo = {}, entry = pop_request(stream, header(lines, "x-requestid"), header(lines, "x-requesttype"))}
-        cache[key] = state
-    end
+-- A response: its request (paired when first seen), the meta-tags, the additional headers,
+-- X-ResponseCode, then the body. `body`: its Tvb (nil: none); `h`: its HTTP headers; `text`: a
+-- text body (MS-OXCMAPIHTTP 2.2.3.2.2: a response with a non-zero X-ResponseCode is text/html).
+local function show_response(body, where, pinfo, tree, state, h, status, text)
+    local first = state.fresh
+    state.fresh = nil
     local entry = state.entry
     -- the request's X-RequestType decides; the response's own (not all servers send it) only
     -- when the request is not known
     local request_type
-    if entry then request_type = entry.request_type else request_type = header(lines, "x-requesttype") end
-    local item = tree:add(P.mapihttp, tvb:range(0, tvb:len()))
+    if entry then request_type = entry.request_type else request_type = h["x-requesttype"] end
+    local item = message_item(tree, body, where)
+    local zero = (body or where.tvb):range(0, 0)
     item:append_text(", " .. (request_type or "?") .. " response")
-    item:add(F["mapihttp.request_type"], tvb:range(0, 0), request_type or ""):set_generated()
+    item:add(F["mapihttp.request_type"], zero, request_type or ""):set_generated()
+    local request_id = h["x-requestid"] or (entry and entry.request_id)
+    if request_id then item:add(F["mapihttp.request_id"], zero, request_id):set_generated() end
     if entry then
-        item:add(F["mapihttp.request_frame"], tvb:range(0, 0), entry.frame):set_generated()
-    elseif request_type and body_def(request_type) and body_def(request_type).request == nil then
-        -- a request without a body (PING) is not seen here: HTTP's own pairing names its frame
-        local all = {f_request_in()}
-        local request_in = all[#all]
-        if request_in then item:add(F["mapihttp.request_frame"], tvb:range(0, 0), request_in.value):set_generated() end
+        item:add(F["mapihttp.request_frame"], zero, entry.frame):set_generated()
     elseif request_type == nil or lower(request_type) == "execute" then
         -- without its request, the response's type (or the state of its ROPs) is not known
         item:add_proto_expert_info(E.missing, "response without a known request (capture started late?)")
     end
-    local raw = tvb:raw()
+    local raw = body and body:raw() or ""
     local meta, headers, body_at, errors = inner_stream(raw)
-    for _, m in ipairs(meta) do item:add(F["mapihttp.meta"], tvb:range(m[2], #m[1] + 2), m[1]) end
-    local code
-    local outer = header(lines, "x-responsecode")
-    if outer then code = tonumber(outer) end
-    for _, h in ipairs(headers) do
-        item:add(F["mapihttp.additional_header"], tvb:range(h[3], h[4]), h[1] .. ": " .. h[2])
-        if lower(h[1]) == "x-responsecode" then code = tonumber(h[2]) end
+    for _, m in ipairs(meta) do item:add(F["mapihttp.meta"], body:range(m[2], #m[1] + 2), m[1]) end
+    local code, inner_code
+    if h["x-responsecode"] then code = tonumber(h["x-responsecode"]) end
+    for _, a in ipairs(headers) do
+        item:add(F["mapihttp.additional_header"], body:range(a[3], a[4]), a[1] .. ": " .. a[2])
+        if lower(a[1]) == "x-responsecode" then code = tonumber(a[2]) inner_code = code end
     end
     for _, e in ipairs(errors) do warn(item, e) end
-    if code then item:add(F["mapihttp.response_code"], tvb:range(0, 0), code):set_generated() end
+    if code then item:add(F["mapihttp.response_code"], zero, code):set_generated() end
     local def = body_def(request_type)
     local ctx = name_context({info = {}}, def, entry and entry.session)
-    local body_len = tvb:len() - body_at
+    local body_len = #raw - body_at
     pinfo.cols.protocol = "MAPIHTTP"
     if status ~= 200 or (code ~= nil and code ~= 0) or def == nil then
         if body_len > 0 then
             if text then
-                item:add_packet_field(F["mapihttp.text"], tvb:range(body_at, body_len), ENC_UTF_8)
+                item:add_packet_field(F["mapihttp.text"], body:range(body_at, body_len), ENC_UTF_8)
             else
-                item:add(F["mapihttp.undecoded"], tvb:range(body_at, body_len))
+                item:add(F["mapihttp.undecoded"], body:range(body_at, body_len))
             end
         end
         local info = info_text(request_type, " response", ctx.info)
         if code ~= nil and code ~= 0 then
             info = info .. format(" [X-ResponseCode %d: %s]", code, VS.response_codes[code] or "unknown")
+        elseif status ~= 200 then
+            info = info .. format(" [HTTP %d]", status)
         end
         pinfo.cols.info = info
         return
@@ -1364,11 +1426,11 @@ local function dissect_response(tvb, pinfo, tree, nresp, text)
         return
     end
     if body_len < 4 then
-        if body_len > 0 or code == nil then warn(item, format("body of %d bytes has no StatusCode", body_len)) end
+        if body_len > 0 or inner_code == nil then warn(item, format("body of %d bytes has no StatusCode", body_len)) end
         pinfo.cols.info = info_text(request_type, " response", ctx.info)
         return
     end
-    local status_code = tvb:range(body_at, 4):le_uint()
+    local status_code = body:range(body_at, 4):le_uint()
     local definition = status_code == 0 and def.success or def.failure
     local label = status_code == 0 and def.success_label or def.failure_label
     local execute = def.name == "Execute" and entry and entry.rops
@@ -1381,12 +1443,12 @@ local function dissect_response(tvb, pinfo, tree, nresp, text)
         end
         ctx.request_rops = entry.rops
         local memo = state.memo
-        ctx.notify_state = function(h)
-            if memo[h] == nil and first then memo[h] = {_columns = session.columns[h]} end
-            return memo[h] or UNKNOWN_REQUEST
+        ctx.notify_state = function(handle)
+            if memo[handle] == nil and first then memo[handle] = {_columns = session.columns[handle]} end
+            return memo[handle] or UNKNOWN_REQUEST
         end
     end
-    local v = parse_body(definition, tvb, body_at, item, ctx, label)
+    local v = parse_body(definition, body, body_at, item, ctx, label)
     if v and execute and first and status_code == 0 then
         local response_rops, response_handles = rops_of(v.RopBuffer)
         learn(session, entry.rops, response_rops, entry.handles, response_handles)
@@ -1400,31 +1462,84 @@ local function starts_with_meta(tvb)
     return head:sub(1, 12) == "PROCESSING\r\n" or head:sub(1, 9) == "PENDING\r\n" or head:sub(1, 6) == "DONE\r\n"
 end
 
--- Requests are queued and paired, and session state learnt, the first time a message is seen
--- with its HTTP fields; later passes (GUI redraws, tshark -2) reuse what was cached by frame.
--- The first pass always starts afresh: with `tshark -2 -R`, frames the filter drops share the
--- number of the next frame it keeps, which the cache ends up holding.
--- Wireshark fills the fields only when it builds a tree: the GUI always does on its first pass,
--- `tshark -2` only with a read filter (-R). A pass without them shows nothing here.
--- text/html bodies (registered too) are MAPI/HTTP only in a response with an X-ResponseCode
--- header; any other goes to the dissector text/html had before, unchanged.
-function P.mapihttp.dissector(tvb, pinfo, tree)
-    local nreq, nresp = select("#", f_request_method()), select("#", f_response_code())
+-- The body of message i of this frame, handed over by HTTP (application/mapi-http or text/html).
+-- The messages before it in the frame are registered first (the post-dissector shows them).
+-- text/html is MAPI/HTTP's refusal (2.2.3.2.2) when the response has an X-ResponseCode: shown
+-- here as text; any other text/html body goes to the dissector text/html had before, unchanged,
+-- and its message gets a MAPI/HTTP tree too when it is one.
+local function dissect_body(tvb, pinfo, tree)
+    local methods, codes = {f_request_method()}, {f_response_code()}
+    local nreq, nresp = #methods, #codes
+    if nreq == 0 and nresp == 0 then return end
+    local request = nreq > 0 and not starts_with_meta(tvb)
+    local d = this_dissection(pinfo)
     local text = lower(pinfo.match_string or "") == "text/html"
-    if text and (nresp == 0 or nreq > 0 or not header({f_response_line()}, "x-responsecode")) then
-        if html then return html:call(tvb, pinfo, tree) end
-        return 0
-    end
-    if nreq == 0 and nresp == 0 then return tvb:len() end
-    local ok, err = pcall(function()
-        if nreq > 0 and not starts_with_meta(tvb) then
-            dissect_request(tvb, pinfo, tree, nreq)
-        else
-            dissect_response(tvb, pinfo, tree, nresp, text)
+    if request then
+        register_before(pinfo, nreq, methods, request_entry)
+        local entry = request_entry(pinfo, nreq, methods[nreq])
+        if text and html then html:call(tvb, pinfo, tree) end
+        if entry.mapi then
+            d.shown["q" .. nreq] = true
+            show_request(tvb, nil, pinfo, tree, entry)
         end
-    end)
+        return
+    end
+    register_before(pinfo, nresp, codes, response_state)
+    local fi = codes[nresp]
+    local state = response_state(pinfo, nresp, fi)
+    local h = message_headers(fi)
+    if text and html and h["x-responsecode"] == nil then html:call(tvb, pinfo, tree) end
+    if state.mapi then
+        d.shown["r" .. nresp] = true
+        show_response(tvb, nil, pinfo, tree, state, h, fi.value, text)
+    end
+end
+
+function P.mapihttp.dissector(tvb, pinfo, tree)
+    local ok, err = pcall(dissect_body, tvb, pinfo, tree)
     if not ok then report(tree, err, "mapihttp") end
     return tvb:len()
+end
+
+-- The body of a message HTTP handed to no dissector of this plugin: its Content-Length bytes
+-- after the header block, when they are all in the same data source (nil otherwise).
+local function plain_body(h, where)
+    local n = tonumber(h["content-length"] or "")
+    if not n or n <= 0 or not where or not where.body or h["transfer-encoding"] then return nil end
+    if where.body + n > where.tvb:len() then return nil end
+    return where.tvb:range(where.body, n):tvb()
+end
+
+-- After every frame: the MAPI/HTTP messages of the frame that got no tree from a body (a PING
+-- request, a response with an empty body, a body of another Content-Type).
+local post = Proto("mapihttp_nobody", "MAPI over HTTP messages without a MAPI/HTTP body")
+
+local function dissect_rest(pinfo, tree)
+    local methods, codes = {f_request_method()}, {f_response_code()}
+    if #methods == 0 and #codes == 0 then return end
+    local d = this_dissection(pinfo)
+    for i, fi in ipairs(methods) do
+        local entry = request_entry(pinfo, i, fi)
+        if entry.mapi and not d.shown["q" .. i] then
+            local h, where = message_headers(fi)
+            if where then show_request(plain_body(h, where), where, pinfo, tree, entry) end
+        end
+    end
+    for i, fi in ipairs(codes) do
+        local state = response_state(pinfo, i, fi)
+        if state.mapi and not d.shown["r" .. i] then
+            local h, where = message_headers(fi)
+            local text = lower(h["content-type"] or ""):match("^%s*text/") ~= nil
+            if where then show_response(plain_body(h, where), where, pinfo, tree, state, h, fi.value, text) end
+        end
+    end
+end
+
+function post.dissector(tvb, pinfo, tree)
+    pinfo.cols.info:clear_fence()
+    local ok, err = pcall(dissect_rest, pinfo, tree)
+    if not ok then report(tree, err, "mapihttp") end
+    now = {frame = -1, shown = {}}
 end
 
 function R.register()
@@ -1437,6 +1552,7 @@ function R.register()
     html = media:get_dissector("text/html")
     media:add("application/mapi-http", P.mapihttp)
     media:add("text/html", P.mapihttp)
+    register_postdissector(post)
 end
 
 -- value strings ----------------------------------------------------------------------
@@ -1478,6 +1594,7 @@ VS.vs35 = {[0] = "MessagingUser", [1] = "DistributionList", [2] = "Forum", [3] =
 
 -- fields -----------------------------------------------------------------------------
 F["mapihttp.request_type"] = ProtoField.string("mapihttp.request_type", "Request type (X-RequestType)")
+F["mapihttp.request_id"] = ProtoField.string("mapihttp.request_id", "X-RequestId")
 F["mapihttp.response_code"] = ProtoField.uint32("mapihttp.response_code", "X-ResponseCode", base.DEC, VS.response_codes)
 F["mapihttp.request_frame"] = ProtoField.framenum("mapihttp.request_frame", "Request in frame", base.NONE)
 F["mapihttp.meta"] = ProtoField.string("mapihttp.meta", "Meta-tag")
@@ -11586,6 +11703,7 @@ GEN.ADDRESS_BOOK_TAG_NAMES = {
 }
 GEN.FIELD_ORDER = {
     "mapihttp.request_type",
+    "mapihttp.request_id",
     "mapihttp.response_code",
     "mapihttp.request_frame",
     "mapihttp.meta",

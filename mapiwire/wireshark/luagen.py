@@ -67,6 +67,7 @@ VALUE_KINDS = {
 # Fields the runtime adds by itself: (abbrev, kind, label, base, value strings).
 RUNTIME_FIELDS = [
     ("mapihttp.request_type", "string", "Request type (X-RequestType)", None, None),
+    ("mapihttp.request_id", "string", "X-RequestId", None, None),
     ("mapihttp.response_code", "uint32", "X-ResponseCode", "DEC", "RESPONSE_CODES"),
     ("mapihttp.request_frame", "framenum", "Request in frame", None, None),
     ("mapihttp.meta", "string", "Meta-tag", None, None),

@@ -14,6 +14,7 @@ reported on both sides.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import shutil
@@ -28,8 +29,9 @@ from mapiwire.wireshark.luagen import COMMON_FIELDS
 TSHARK = shutil.which("tshark")
 COMMON = {abbrev: name for names in COMMON_FIELDS.values() for name, abbrev in names.items()}
 # keys of the JSON records that are not on the wire (names added to numbers, pairing state, ...)
-NOT_ON_WIRE = {"RopName", "PropertyName", "PropertyTag", "_columns", "_logon_flags"}
+NOT_ON_WIRE = {"RopName", "PropertyName", "PropertyTypeName", "PropertyTag", "_columns", "_logon_flags"}
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT")
+BYTES = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2})+$")
 
 
 def tshark_pdml(capture: str, plugin: str | None, home: str, *options: str) -> tuple[str, str]:
@@ -109,7 +111,10 @@ def lua_messages(pdml: str) -> list[LuaMessage]:
                     name, _, value = line.partition(":")
                     headers[name.strip().lower()] = value.strip()
                 request = http is not None and http.find(".//field[@name='http.request']") is not None
-                out.append(LuaMessage(frame, "request" if request else "response", headers, proto))
+                message = LuaMessage(frame, "request" if request else "response", headers, proto)
+                # a message shown after the frame's last HTTP message (the post-dissector) names its own
+                message.headers["x-requestid"] = message.field("mapihttp.request_id")
+                out.append(message)
     return out
 
 
@@ -162,8 +167,12 @@ def find_child(el, key: str):
 
 
 def _number(text: str | None):
+    """A number shown by the plugin; bytes (`00:00:00:00:00:1d`) read as a big-endian number, as
+    mapiwire gives a GlobalCounter (MS-OXCDATA 2.2.1.1)."""
     if text is None:
         return None
+    if BYTES.match(text):
+        return int(text.replace(":", ""), 16)
     try:
         return int(text, 0)
     except ValueError:
@@ -258,10 +267,20 @@ def compare_value(py, el, where: str, result: Result) -> None:
         shown, raw = el.get("show"), el.get("value")
         if _same_text(py, shown) or raw == py or (shown or "").upper() == py.strip("{}").upper():
             result.compared += 1
-        elif ISO.match(py) and _number(shown) is not None:
-            result.compared += 1  # a FILETIME: ISO in JSON, the number plus its date in Wireshark
+        elif ISO.match(py) and (_number(shown) is not None or len(_children(el)) > 1):
+            result.compared += 1  # a FILETIME (the number plus its date in Wireshark) or LogonTime's fields
+        elif _address(py) is not None and _address(py) == (shown or "").replace(":", ""):
+            result.compared += 1  # an IP address: its bytes in Wireshark
         else:
             result.bad(where, f"mapiwire {py!r}, plugin {shown!r}")
+
+
+def _address(text: str) -> str | None:
+    """The bytes of an IP address in hex, else None."""
+    try:
+        return ipaddress.ip_address(text).packed.hex()
+    except ValueError:
+        return None
 
 
 def _shown(text: str) -> str:

@@ -16,12 +16,13 @@ import copy
 import glob
 import os
 import random
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from mapiwire.dissect.exchange import Exchange, HttpMessage
-from mapiwire.dissect.sources.writers import write_capture
+from mapiwire.dissect.sources.writers import serialize, write_capture
 from mapiwire.samples import Session, address_book_session, aux, failures, mailbox_session, outlook_flow, rop_request
 from tests.wireshark.compare import TSHARK, compare_capture, lua_errors, lua_messages, python_records, tshark_pdml
 from tests.wireshark.sessions import vector_session
@@ -220,7 +221,8 @@ def test_response_code_filter_finds_the_refused_execute(home):
 
 def test_ordinary_html_is_left_to_the_text_html_dissector(tmp_path, home):
     """text/html without X-ResponseCode (a web page; a MAPI request answered by a proxy's error
-    page) dissects exactly as without the plugin."""
+    page) dissects exactly as without the plugin; the proxy's answer to a MAPI request gets a
+    MAPI/HTTP tree too, paired with its request."""
     page = b"<html>\r\n<body><p>It works</p></body>\r\n</html>\r\n"
     web = Exchange(HttpMessage(headers=[("Host", "intranet.contoso.com")], method="GET", target="/", time=1.7e9),
                    HttpMessage(headers=[("Content-Type", "text/html; charset=utf-8")], body=page, status=200,
@@ -235,40 +237,120 @@ def test_ordinary_html_is_left_to_the_text_html_dissector(tmp_path, home):
     with_plugin, stderr = tshark_pdml(capture, PLUGIN, home)
     without, _ = tshark_pdml(capture, None, home)
     assert not lua_errors(with_plugin, stderr)
-    assert [m.direction for m in lua_messages(with_plugin)] == ["request"]  # the proxied Execute request only
+    messages = lua_messages(with_plugin)
+    assert [(m.direction, m.field("mapihttp.request_type")) for m in messages] == [
+        ("request", "Execute"), ("response", "Execute")]  # the proxied Execute only
+    assert messages[1].field("mapihttp.request_frame") == str(messages[0].frame)
 
     def html(pdml):
-        return [ET.tostring(p) for packet in _frames(pdml) for p in packet if p.get("name") == "data-text-lines"]
+        return [ET.tostring(p).strip() for packet in _frames(pdml) for p in packet if p.get("name") == "data-text-lines"]
 
     assert len(html(without)) == 2
     assert html(with_plugin) == html(without)
 
 
-def test_ping_requests_do_not_break_pairing(tmp_path, home):
-    """A PING request has no body, so the plugin never sees it. On one connection: an Execute
-    answered by a body-less 401 (its request stays waiting), a PING whose response lacks
-    X-RequestId, an Execute, a PING: the PING responses show as PING responses with HTTP's request
-    frame, the Execute response is paired with its own request."""
+def _execute(s: Session, **options):
+    return s.add("Execute", {"Flags": 0, "RopBuffer": rop_request([], []), "MaxRopOut": 0x40000,
+                             "AuxiliaryBuffer": aux()},
+                 {"StatusCode": 0, "ErrorCode": 0, "Flags": 0, "RopBuffer": rop_request([], []),
+                  "AuxiliaryBuffer": aux()}, **options)
+
+
+def _refuse(exchange, code: int, content_type: str) -> None:
+    """A refusal (MS-OXCMAPIHTTP 2.2.3.3.3 X-ResponseCode) with the given Content-Type."""
+    exchange.response.headers = [(k, str(code) if k == "X-ResponseCode" else content_type if k == "Content-Type"
+                                  else v) for k, v in exchange.response.headers]
+
+
+def test_ping_requests_are_dissected_and_paired(tmp_path, home):
+    """A PING request has no body: the post-dissector gives it its tree. On one connection: an
+    Execute answered by a body-less 401, a PING whose response lacks X-RequestId, an Execute, a
+    PING: every request and response is shown, each response paired with its own request."""
     s = Session("emsmdb", connection="keepalive")
     s.cookies = {"MapiContext": "ping-ctx", "MapiSequence": "p-1"}
-    execute = {"Flags": 0, "RopBuffer": rop_request([], []), "MaxRopOut": 0x40000, "AuxiliaryBuffer": aux()}
-    answer = {"StatusCode": 0, "ErrorCode": 0, "Flags": 0, "RopBuffer": rop_request([], []), "AuxiliaryBuffer": aux()}
-    unauthorized = s.add("Execute", execute, answer)
+    unauthorized = _execute(s)
     unauthorized.response = HttpMessage(headers=[("Content-Length", "0")], status=401, reason="Unauthorized",
                                         time=unauthorized.response.time, end_time=unauthorized.response.end_time)
     ping = s.add("PING", None, None)
     ping.response.headers = [(k, v) for k, v in ping.response.headers if k != "X-RequestId"]
-    second = s.add("Execute", execute, answer)
+    second = _execute(s)
     last_ping = s.add("PING", None, None)
     capture = str(tmp_path / "ping.pcapng")
     write_capture(capture, s.exchanges)
     pdml, stderr = tshark_pdml(capture, PLUGIN, home)
     assert not lua_errors(pdml, stderr)
     frames = _request_frames(pdml)
-    ids = [e.request.header("X-RequestId") for e in (ping, second, last_ping)]
-    responses = [(m.field("mapihttp.request_type"), m.field("mapihttp.request_frame"))
-                 for m in lua_messages(pdml) if m.direction == "response"]
-    assert responses == [("PING", str(frames[ids[0]])), ("Execute", str(frames[ids[1]])), ("PING", str(frames[ids[2]]))]
+    exchanges = (unauthorized, ping, second, last_ping)
+    expected = [(e.request.header("X-RequestType"), frames[e.request.header("X-RequestId")]) for e in exchanges]
+    messages = lua_messages(pdml)
+    assert [(m.field("mapihttp.request_type"), m.frame) for m in messages if m.direction == "request"] == expected
+    assert [(m.field("mapihttp.request_type"), int(m.field("mapihttp.request_frame")))
+            for m in messages if m.direction == "response"] == expected
+    result, counts = compare_capture(capture, PLUGIN, home)
+    assert_same(result, counts)
+
+
+def _info(capture: str, home: str, display_filter: str) -> list[str]:
+    """The Info column of the frames a display filter keeps."""
+    env = dict(os.environ, HOME=home, WIRESHARK_CONFIG_DIR=home, XDG_CONFIG_HOME=home)
+    out = subprocess.run([TSHARK, "-r", capture, "-X", f"lua_script:{PLUGIN}", "-Y", display_filter, "-T", "fields",
+                          "-e", "_ws.col.Info"], capture_output=True, env=env, timeout=120, check=True)
+    return out.stdout.decode().splitlines()
+
+
+def test_response_code_filter_finds_a_refusal_with_an_empty_body(tmp_path, home):
+    """The expired context of issue 8: X-ResponseCode 10 in an empty text/html response reaches no
+    body dissector; the post-dissector shows it, paired with its request, so that
+    `mapihttp.response_code != 0` finds it, as it finds a refusal with a text/plain body."""
+    s = Session("emsmdb", connection="expired")
+    s.cookies = {"MapiContext": "expired-ctx", "MapiSequence": "x-1"}
+    s.add("PING", None, None)
+    empty = _execute(s, raw_response=b"", chunked=False)
+    _refuse(empty, 10, "text/html")
+    plain = _execute(s, raw_response=b"Invalid sequence cookie", chunked=False)
+    _refuse(plain, 15, "text/plain; charset=utf-8")
+    capture = str(tmp_path / "expired.pcapng")
+    write_capture(capture, s.exchanges)
+    assert empty.response.header("Content-Length") == "0"
+    pdml, stderr = tshark_pdml(capture, PLUGIN, home, "-Y", "mapihttp.response_code != 0")
+    assert not lua_errors(pdml, stderr)
+    messages = lua_messages(pdml)
+    assert [(m.direction, m.field("mapihttp.request_type"), m.field("mapihttp.response_code"),
+             m.field("mapihttp.text")) for m in messages] == [
+        ("response", "Execute", "10", None), ("response", "Execute", "15", "Invalid sequence cookie")]
+    everything, _ = tshark_pdml(capture, PLUGIN, home)
+    frames = _request_frames(everything)
+    assert [int(m.field("mapihttp.request_frame")) for m in messages] == [
+        frames[e.request.header("X-RequestId")] for e in (empty, plain)]
+    assert _info(capture, home, "mapihttp.response_code == 10") == [
+        "Execute response [X-ResponseCode 10: Context Not Found]"]
+    result, counts = compare_capture(capture, PLUGIN, home)
+    assert_same(result, counts)
+
+
+def test_messages_sharing_a_frame_keep_their_order(tmp_path, home):
+    """A PING pipelined before an Execute in one TCP segment, and their responses in one segment:
+    the body-less PING is queued before the Execute (the FIFO keeps the order of the capture) and
+    each response finds its own request."""
+    s = Session("emsmdb", connection="pipelined")
+    s.cookies = {"MapiContext": "pipe-ctx", "MapiSequence": "q-1"}
+    ping = s.add("PING", None, None, chunked=False)
+    execute = _execute(s, chunked=False)
+    ping.request.body = serialize(execute.request)  # after the PING's empty body (Content-Length: 0)
+    ping.response.body += serialize(execute.response)  # after the PING response's Content-Length bytes
+    capture = str(tmp_path / "pipelined.pcapng")
+    write_capture(capture, [ping])
+    pdml, stderr = tshark_pdml(capture, PLUGIN, home)
+    assert not lua_errors(pdml, stderr)
+    messages = lua_messages(pdml)
+    requests = {m.field("mapihttp.request_type"): m for m in messages if m.direction == "request"}
+    responses = {m.field("mapihttp.request_type"): m for m in messages if m.direction == "response"}
+    assert set(requests) == set(responses) == {"PING", "Execute"}
+    assert requests["PING"].frame == requests["Execute"].frame
+    for name in ("PING", "Execute"):
+        assert responses[name].field("mapihttp.request_id") == requests[name].field("mapihttp.request_id")
+        assert responses[name].field("mapihttp.request_frame") == str(requests[name].frame)
+    assert not [e for m in messages for e in m.experts()]
 
 
 def test_named_properties_are_named_per_session(home):
