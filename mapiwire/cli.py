@@ -361,5 +361,68 @@ def serve(host, port, tls_cert, tls_key, tls_self_signed, auth, users_file, mail
                                announce=lambda text: click.echo(text, err=True)))
 
 
+@main.command()
+@capture
+@click.option("--target", help="The server's base URL (http[s]://host:port); loopback unless --allow-remote.")
+@keylog_option
+@tls_option
+@click.option("--session", "sessions", multiple=True, help="Only these sessions (context cookie, repeatable).")
+@click.option("--timing", default="original", show_default=True, help="original, fast, or xN (N times faster).")
+@click.option("--max-gap", type=float, help="Cap every idle gap of the capture at this many seconds.")
+@click.option("--scenario", "scenarios", multiple=True, metavar="SPEC",
+              help="network-switch@STEP[,drop=fin|rst|blackhole][,source=IP], cut@STEP,during=request|response, "
+                   "hibernate@STEP,sleep=DURATION[,ping=yes|no], sequence-probe@STEP,kind=stale|overlap, "
+                   "impair@STEP,mode=latency|stall|reset|blackhole[,duration=D][,delay=D] (repeatable).")
+@click.option("--auth", help="basic:USER[:PASS], ntlm:DOMAIN\\USER[:PASS] or bearer:TOKEN.")
+@click.option("--ca", type=click.Path(exists=True, dir_okay=False), help="Verify TLS against this CA file.")
+@click.option("--insecure", is_flag=True, help="Do not verify the TLS certificate.")
+@click.option("--source-address", help="Bind the client sockets to this address.")
+@click.option("--allow-writes", is_flag=True, help="Send the ROPs and requests that change or send data.")
+@click.option("--allow-remote", is_flag=True, help="Allow a target that is not on loopback.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the full report as JSON.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write the HTML timeline report.")
+@click.option("--max-requests", type=click.IntRange(1), help="Stop after this many requests.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for each response.")
+@click.option("--plan-only", is_flag=True, help="Print the plan of each session and stop.")
+@click.option("--as-user", help="Replay under another mailbox: its DN, or MAILBOX=DN.")
+@click.option("--map", "policies", multiple=True, metavar="KIND=POLICY",
+              help="handle|id|long_term_id|mid|bookmark = map|keep|fail (default map).")
+@click.option("--hook", help="MODULE:FUNCTION or FILE.py:FUNCTION called with each RequestEdit before it is built.")
+@click.option("--compare-content", is_flag=True, help="Content divergences count for the exit status too.")
+def replay(file, target, keylog, tls, sessions, timing, max_gap, scenarios, auth, ca, insecure, source_address,
+           allow_writes, allow_remote, report_path, html_path, max_requests, timeout, plan_only, as_user, policies,
+           hook, compare_content):
+    """Re-drive the MAPI sessions of FILE against a server and report every divergence.
+    Exit status: 0 matched, 1 diverged, 2 could not run."""
+    from .replay.command import run_replay
+
+    status = [2]
+
+    def body():
+        status[0] = run_replay(file, target=target, keylog=keylog, tls=tls, sessions=sessions, timing=timing,
+                               max_gap=max_gap, scenarios=scenarios, auth=auth, ca=ca, insecure=insecure,
+                               source_address=source_address, allow_writes=allow_writes, allow_remote=allow_remote,
+                               report_path=report_path, html_path=html_path, max_requests=max_requests,
+                               timeout=timeout, plan_only=plan_only, as_user=as_user, policies=policies, hook=hook,
+                               compare_content=compare_content, echo=click.echo)
+
+    _run(body)
+    sys.exit(status[0])
+
+
+@main.command()
+@capture
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(["html", "json", "text"]), default="html", show_default=True)
+@keylog_option
+@tls_option
+@click.option("--session", "sessions", multiple=True, help="Only these sessions (context cookie, repeatable).")
+def report(file, output, fmt, keylog, tls, sessions):
+    """The timeline of FILE's MAPI sessions as a self-contained HTML page (or JSON / text)."""
+    from .replay.command import run_report
+
+    _run(lambda: run_report(file, output=output, fmt=fmt, keylog=keylog, tls=tls, sessions=sessions, echo=click.echo))
+
+
 if __name__ == "__main__":
     main()

@@ -98,9 +98,9 @@ class SessionPlan:
 
     @property
     def user_dn(self) -> str | None:
-        """The mailbox's user DN as recorded (Connect UserDn, else RopLogon Essdn)."""
+        """The mailbox's user DN as recorded (Connect or GetAddressBookUrl UserDn, RopLogon Essdn)."""
         for step in self.steps:
-            if step.request_type == "Connect" and step.request_value is not None:
+            if step.request_type in ("Connect", "GetAddressBookUrl") and step.request_value is not None:
                 return str(step.request_value.get("UserDn") or "") or None
             for rop in step.request_rops:
                 if rop.get("RopId") == 0xFE and rop.get("Essdn"):

@@ -110,6 +110,7 @@ class ReplayOptions:
     proxy: str | None = None  # route through this HTTP proxy (impair.py's proxy uses `via` instead)
     via: tuple[str, int] | None = None  # connect to this address instead (the impairment proxy)
     progress: object = None  # callable(str)
+    sessions: tuple[str, ...] = ()  # replay only these sessions (context cookies)
 
 
 class Channel:
@@ -188,11 +189,19 @@ class SessionRun:
 
     # sending ---------------------------------------------------------------------------------
 
-    def send(self, step: Step, *, kind: str = "plan", channel: Channel | None = None, lane: str = "main",
-             connection: Connection | None = None, cut_after: int | None = None, cut_at_meta: str | None = None,
-             cookies: dict | None = None) -> dict:
-        """Rewrite and send one step on `channel`, parse and check its answer, learn the maps.
-        Returns the timeline entry (also appended to `entries`)."""
+    def send(self, step: Step, **options) -> dict:
+        """Rewrite and send one step, parse and check its answer, learn the maps (see `_send`);
+        the progress line hears of it."""
+        entry = self._send(step, **options)
+        if self.options.progress:
+            self.options.progress(entry)
+        return entry
+
+    def _send(self, step: Step, *, kind: str = "plan", channel: Channel | None = None, lane: str = "main",
+              connection: Connection | None = None, cut_after: int | None = None, cut_at_meta: str | None = None,
+              cookies: dict | None = None) -> dict:
+        """Rewrite and send one step on `channel` (default: the main one); returns the timeline
+        entry (also appended to `entries`)."""
         channel = channel or self.main
         entry = {"number": step.number, "position": step.position, "type": step.request_type, "lane": lane,
                  "kind": kind, "planned": self.replay.planned(step), "sent": None, "received": None,
@@ -274,6 +283,25 @@ class SessionRun:
         entry["divergences"].append(divergence.as_dict())
         with self.lock:
             self.divergences.append(divergence)
+
+    def ping(self) -> dict:
+        """A PING on the main session (MS-OXCMAPIHTTP 3.1.5.3, 2.2.6: no body): keeps the context alive."""
+        entry = {"number": None, "position": None, "type": "PING", "lane": "main", "kind": "ping",
+                 "planned": None, "sent": self.now(), "received": None, "outcome": None, "status": None,
+                 "code": None, "inner_code": None, "meta": [], "client": None, "context": None, "error": None,
+                 "rops": [], "divergences": []}
+        with self.lock:
+            self.entries.append(entry)
+        try:
+            exchange = self.main.session.request("PING", b"")
+            response = exchange.response
+            entry.update(status=response.status if response else None, client=exchange.client)
+            entry["code"], entry["inner_code"] = response_codes(response)
+            entry["outcome"] = "ok" if response is not None and response.status == 200 and not entry["code"] else "error"
+        except (MapiwireError, OSError) as exc:
+            entry.update(outcome="failed", error=str(exc))
+        entry["received"] = self.now()
+        return entry
 
     # the NotificationWait lane --------------------------------------------------------------
 
@@ -473,15 +501,22 @@ class SessionRun:
 class Replay:
     """All plans of a capture re-driven at once, each session in its own thread."""
 
+    lead = 0.02  # the first request goes this long after the origin
+
     def __init__(self, plans: list[SessionPlan], options: ReplayOptions):
         check_target(options.target, options.allow_remote)
         self.options = options
-        self.plans = plans
+        recorded_dns = [p.user_dn for p in plans if p.user_dn and p.endpoint == "emsmdb"] + [p.user_dn for p in plans if p.user_dn]
+        self.recorded_dn = recorded_dns[0] if recorded_dns else None
+        self.recorded_mailbox = next((m for m in (recorded_mailbox(p) for p in plans) if m), None)
+        self.plans = [p for p in plans if not options.sessions or p.key in options.sessions]
+        plans = self.plans
         self.base_url = options.target.rstrip("/")
         if options.via:
             parts = urlsplit(self.base_url)
             self.base_url = f"{parts.scheme}://{options.via[0]}:{options.via[1]}"
         self.client = ClientInstance()
+        self.impair = None  # impair.ImpairProxy when the replay goes through it
         times = [s.time for p in plans for s in p.steps]
         self.capture_origin = min(times) if times else 0.0
         self.offsets = options.timing.offsets(times)
@@ -492,22 +527,17 @@ class Replay:
         self.loopback = _is_loopback_url(options.target)
         self.runs: list[SessionRun] = []
         self.skipped: list[dict] = []
-        recorded_dns = [p.user_dn for p in plans if p.user_dn]
-        self.recorded_dn = recorded_dns[0] if recorded_dns else None
-        self.recorded_mailbox = next((m for m in (recorded_mailbox(p) for p in plans) if m), None)
 
     def identity_for(self, plan: SessionPlan) -> Identity | None:
         if not self.options.as_user:
             return None
         if not self.recorded_dn:
             raise UsageError("--as-user: the capture shows no user DN (no Connect or RopLogon)")
-        return Identity.parse(self.options.as_user, plan.user_dn or self.recorded_dn,
+        return Identity.parse(self.options.as_user, self.recorded_dn,
                               recorded_mailbox(plan) or self.recorded_mailbox)
 
     def planned(self, step: Step) -> float:
-        return self.offsets.get(step.time, 0.0) * 1.0 + self.lead
-
-    lead = 0.02  # the first request goes this long after the origin
+        return self.offsets.get(step.time, 0.0) + self.lead
 
     def take_budget(self) -> bool:
         with self.lock:
@@ -543,6 +573,20 @@ class Replay:
         for scenario in self.options.scenarios:
             if scenario.step not in known:
                 raise UsageError(f"scenario {scenario.spec!r}: no step #{scenario.step} in the capture")
+        if any(s.kind == "impair" for s in self.options.scenarios) and self.impair is None:
+            from .impair import ImpairProxy
+
+            parts = urlsplit(self.options.target)
+            with ImpairProxy(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)) as proxy:
+                self.impair = proxy
+                self.base_url = f"{parts.scheme}://{proxy.address[0]}:{proxy.address[1]}"
+                try:
+                    return self._run_all()
+                finally:
+                    self.impair = None
+        return self._run_all()
+
+    def _run_all(self) -> list[SessionRun]:
         for plan in self.plans:
             if replayable(plan):
                 self.runs.append(SessionRun(self, plan))
