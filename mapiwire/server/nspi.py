@@ -30,12 +30,12 @@ MID_UNRESOLVED, MID_AMBIGUOUS = 0x0, 0x1
 CP_WINUNICODE, CP_WINDOWS_1252 = 0x04B0, 0x04E4
 SORT_DISPLAY_NAMES = (0x00000000, 0x00000003)  # SortTypeDisplayName, SortTypePhoneticDisplayName
 
-PTYP_UNSPECIFIED, PTYP_ERROR_CODE, PTYP_STRING8, PTYP_STRING, PTYP_OBJECT = 0x0000, 0x000A, 0x001E, 0x001F, 0x000D
+PTYP_UNSPECIFIED, PTYP_ERROR_CODE, PTYP_STRING8, PTYP_STRING = 0x0000, 0x000A, 0x001E, 0x001F
 MV_STRING8, MV_STRING = 0x101E, 0x101F
 NARROW = {PTYP_STRING: PTYP_STRING8, MV_STRING: MV_STRING8}
 
-# request flags: MS-OXCMAPIHTTP 2.2.5.7.1 / 2.2.5.12.1 (fSkipObjects, fEphID), 2.2.5.8.1, 2.2.5.13.1
-F_SKIP_OBJECTS, F_EPH_ID = 0x00000001, 0x00000002
+# request flags: MS-OXCMAPIHTTP 2.2.5.7.1 / 2.2.5.12.1 (fEphID), 2.2.5.8.1, 2.2.5.13.1
+F_EPH_ID = 0x00000002
 NSPI_ADDRESS_CREATION_TEMPLATES, NSPI_UNICODE_STRINGS, NSPI_UNICODE_PROPTYPES = 0x00000002, 0x00000004, 0x80000000
 
 HIERARCHY_VERSION = 1
@@ -250,112 +250,127 @@ class AddressBookSession:
     def rows(self, entries, columns: list[int], ephemeral: bool) -> list[dict]:
         return [self.row(entry, columns, ephemeral) for entry in entries]
 
+    def explicit_entries(self, mids) -> list[Entry | None]:
+        """The objects of an Explicit Table (MS-OXNSPI 3.1.4.4.2), None for a MId of no object."""
+        if len(mids) > MAX_ROWS:
+            raise Refused(TABLE_TOO_BIG)
+        return [self.directory.by_mid.get(int(mid)) for mid in mids]
+
+    def row_set(self, columns: list[int] | None, entries, ephemeral: bool = False) -> dict:
+        """Columns + RowData of a response, as NspiQueryRows builds them for these rows (3.1.4.1.8)."""
+        return {"Columns": {"PropertyTags": [tag_dict(t) for t in columns]},
+                "RowData": self.rows(entries, columns, ephemeral)}
+
     def query_rows(self, request: dict) -> dict:
-        """MS-OXCMAPIHTTP 2.2.5.12, MS-OXNSPI 3.1.4.1.8 NspiQueryRows. With an explicit table: one row per
-        MId in it (an unknown MId gives a row of NotFound values), the STAT returned as sent. Without:
-        RowCount rows from the Current Position (Count 0 is InvalidParameter), the STAT moved past them.
-        Without columns, the default columns of 3.1.4.1.8."""
+        """MS-OXCMAPIHTTP 2.2.5.12, MS-OXNSPI 3.1.4.1.8 NspiQueryRows: at most RowCount rows, in table
+        order, each what NspiGetProps gives for its object (a MId of no object: a row of PtypErrorCode
+        values). With an explicit table, from its first row, the STAT untouched; otherwise from the
+        Current Position (with Delta) of the STAT's table, the STAT then moved past them as
+        NspiUpdateStat would. RowCount 0 is InvalidParameter; without columns, the default ones."""
         stat = self.required_stat(request)
         check_code_page(stat)
-        table = self.table(stat)
         columns = self.columns(request, "Columns") or DEFAULT_COLUMNS
         ephemeral = bool(int(request["Flags"]) & F_EPH_ID)
+        count = min(int(request["RowCount"]), MAX_ROWS)
+        if count == 0:
+            raise Refused(INVALID_PARAMETER)
         explicit = request.get("ExplicitTable") or []
-        if len(explicit) > MAX_ROWS:
-            raise Refused(TABLE_TOO_BIG)
         if explicit:
-            entries = [self.directory.by_mid.get(int(mid)) for mid in explicit]
-            new_stat = {**stat, "Delta": 0}
+            entries, new_stat = self.explicit_entries(explicit)[:count], stat
         else:
-            count = min(int(request["RowCount"]), MAX_ROWS)
-            if count == 0:
-                raise Refused(INVALID_PARAMETER)
+            table = self.table(stat)
             _, start = self.locate(stat, table)
             entries = table[start:start + count]
             new_stat = self.moved(stat, table, start + len(entries))
         return {**empty_body("QueryRows", SUCCESS), "HasState": 1, "State": new_stat, "HasColumnsAndRows": 1,
-                "Columns": {"PropertyTags": [tag_dict(t) for t in columns]},
-                "RowData": self.rows(entries, columns, ephemeral)}
+                **self.row_set(columns, entries, ephemeral)}
 
     def seek_entries(self, request: dict) -> dict:
-        """MS-OXCMAPIHTTP 2.2.5.16, MS-OXNSPI 3.1.4.1.9 NspiSeekEntries: the first row (of the table, or
-        of the explicit table) whose display name sorts at or after Target becomes the Current
-        Position; none is NotFound. A sort other than by display name, or a Target other than
-        PidTagDisplayName, is TooComplex. Rows from that position on for the columns asked."""
+        """MS-OXCMAPIHTTP 2.2.5.16, MS-OXNSPI 3.1.4.1.9 NspiSeekEntries: the first row (of the STAT's
+        table, or of the explicit table) whose PidTagDisplayName sorts at or after Target becomes the
+        Current Position (CurrentRec, NumPos, TotalRecs of the table used); none is NotFound. A sort
+        other than SortTypeDisplayName, or a Target other than PidTagDisplayName, is GeneralFailure;
+        an explicit table with a MId outside the container, or Reserved not 0, InvalidParameter.
+        With columns, the rows NspiQueryRows would give: the whole explicit table, or the STAT's
+        table from the new position."""
         stat = self.required_stat(request)
         check_code_page(stat)
         table = self.table(stat)
-        if stat["SortType"] not in SORT_DISPLAY_NAMES:
-            raise Refused(TOO_COMPLEX)
-        if not request.get("HasTarget"):
+        if int(request["Reserved"]) != 0 or not request.get("HasTarget"):
             raise Refused(INVALID_PARAMETER)
         target = request["Target"]
-        if int(target["PropertyId"]) != DISPLAY_NAME >> 16 or int(target["PropertyType"]) not in (PTYP_STRING,
-                                                                                                 PTYP_STRING8):
-            raise Refused(TOO_COMPLEX)
+        if stat["SortType"] != SORT_DISPLAY_NAMES[0] or int(target["PropertyId"]) != DISPLAY_NAME >> 16 or int(
+                target["PropertyType"]) not in (PTYP_STRING, PTYP_STRING8):
+            raise Refused(GENERAL_FAILURE)
         wanted = (target["PropertyValue"].get("PropertyValue") or "").casefold()
-        if request.get("HasExplicitTable"):
-            mids = request.get("ExplicitTable") or []
-            if len(mids) > MAX_ROWS:
-                raise Refused(TABLE_TOO_BIG)
-            table = [e for e in (self.directory.by_mid.get(int(m)) for m in mids) if e is not None]
+        explicit = request.get("ExplicitTable") if request.get("HasExplicitTable") else None
+        if explicit is not None:
+            table = self.explicit_entries(explicit)
+            if None in table or any(a.sort_key > b.sort_key for a, b in zip(table, table[1:])):
+                raise Refused(INVALID_PARAMETER)  # not a sorted restriction of the container
         index = next((i for i, e in enumerate(table) if e.sort_key >= wanted), None)
         if index is None:
             raise Refused(NOT_FOUND)
         body = {**empty_body("SeekEntries", SUCCESS), "HasState": 1, "State": self.moved(stat, table, index)}
         columns = self.columns(request, "Columns")
         if columns is not None:
-            body.update(HasColumnsAndRows=1, Columns={"PropertyTags": [tag_dict(t) for t in columns]},
-                        RowData=self.rows(table[index:index + MAX_ROWS], columns, False))
+            body.update(HasColumnsAndRows=1, **self.row_set(columns, table if explicit is not None else table[index:]))
         return body
 
     def get_matches(self, request: dict) -> dict:
-        """MS-OXCMAPIHTTP 2.2.5.5, MS-OXNSPI 3.1.4.1.10 NspiGetMatches: the rows of the table that
-        satisfy Filter (an MS-OXCDATA 2.12 restriction; PidTagAnr in it matches by ANR, 3.1.4.7) as an
-        explicit table of MIds, with their rows for the columns asked. More matches than RowCount is
-        TableTooBig; a restriction this server cannot evaluate is TooComplex. A link property
-        (PropertyName) without a filter: this directory has none, NotFound."""
+        """MS-OXCMAPIHTTP 2.2.5.5, MS-OXNSPI 3.1.4.1.10 NspiGetMatches: the explicit table of the rows of
+        the STAT's table that satisfy Filter (an MS-OXCDATA 2.12 restriction; PidTagAnr matches by ANR,
+        3.1.4.7), in table order, with NspiQueryRows' rows for them when columns are given; more than
+        RowCount is TableTooBig, a restriction this server does not evaluate TooComplex. Without a
+        filter, the values of a link property of the object at CurrentRec: no object is GeneralFailure,
+        and this directory has no link properties (NotSupported). On success the STAT's ContainerID
+        becomes the input CurrentRec, nothing else changes."""
         stat = self.required_stat(request)
         check_code_page(stat)
-        table = self.table(stat)
+        if int(request["Reserved"]) != 0:
+            raise Refused(INVALID_PARAMETER)
+        if not request.get("HasFilter"):
+            raise Refused(NOT_SUPPORTED if stat["CurrentRec"] in self.directory.by_mid else GENERAL_FAILURE)
         if stat["SortType"] not in SORT_DISPLAY_NAMES:
             raise Refused(TOO_COMPLEX)
-        if not request.get("HasFilter"):
-            raise Refused(NOT_FOUND if request.get("HasPropertyName") else INVALID_PARAMETER)
+        table = self.table(stat)
         try:
             matches = [e for e in table if self.directory.matches(e, request["Filter"])]
         except TooComplex:
             raise Refused(TOO_COMPLEX) from None
         if len(matches) > min(int(request["RowCount"]), MAX_ROWS):
             raise Refused(TABLE_TOO_BIG)
-        new_stat = {**stat, "CurrentRec": MID_BEGINNING_OF_TABLE, "Delta": 0, "NumPos": 0, "TotalRecs": len(matches)}
-        body = {**empty_body("GetMatches", SUCCESS), "HasState": 1, "State": new_stat, "HasMinimalIds": 1,
-                "MinimalIds": [e.mid for e in matches]}
+        body = {**empty_body("GetMatches", SUCCESS), "HasState": 1, "State": {**stat, "ContainerID": stat["CurrentRec"]},
+                "HasMinimalIds": 1, "MinimalIds": [e.mid for e in matches]}
         columns = self.columns(request, "Columns")
         if columns is not None:
-            body.update(HasColumnsAndRows=1, Columns={"PropertyTags": [tag_dict(t) for t in columns]},
-                        RowData=self.rows(matches, columns, False))
+            body.update(HasColumnsAndRows=1, **self.row_set(columns, matches))
         return body
 
     # Objects ---------------------------------------------------------------------------------
 
     def get_props(self, request: dict) -> dict:
         """MS-OXCMAPIHTTP 2.2.5.7, MS-OXNSPI 3.1.4.1.7 NspiGetProps: the properties of the object at
-        CurrentRec (all it has when no tags are given). A property it lacks comes back as PtypErrorCode
-        NotFound and the call returns ErrorsReturned; an unknown object is NotFound. fEphID asks for the
-        Ephemeral Entry ID in PidTagEntryId."""
+        CurrentRec, in the order asked (all it has, as NspiGetPropList lists them, when no tags are
+        given). A property without a value comes back as PtypErrorCode NotFound and the call returns
+        ErrorsReturned; an unknown object is one without values. fEphID gives PidTagEntryId as an
+        Ephemeral Entry ID, else a Permanent one. PtypString8 asked with CP_WINUNICODE is refused."""
         stat = self.required_stat(request)
-        check_code_page(stat)
-        entry = self.directory.by_mid.get(stat["CurrentRec"])
-        if entry is None:
-            raise Refused(NOT_FOUND)
-        ephemeral = bool(int(request["Flags"]) & F_EPH_ID)
+        self.table(stat)
         columns = self.columns(request, "PropertyTags")
+        if stat["CodePage"] == CP_WINUNICODE and any(t & 0xFFFF in (PTYP_STRING8, MV_STRING8) for t in columns or ()):
+            raise Refused(INVALID_CODEPAGE)
+        entry = self.directory.by_mid.get(stat["CurrentRec"])
         if columns is None:
-            columns = self.directory.tags(entry)
+            if entry is None:
+                raise Refused(NOT_FOUND)
+            columns = narrowed(self.directory.tags(entry))
+        if len(columns) > MAX_ROWS:
+            raise Refused(TABLE_TOO_BIG)
+        ephemeral = bool(int(request["Flags"]) & F_EPH_ID)
         values, code = [], SUCCESS
         for column in columns:
-            value = self.directory.value(entry, column, ephemeral=ephemeral)
+            value = None if entry is None else self.directory.value(entry, column, ephemeral)
             if value is None:
                 code = ERRORS_RETURNED
                 values.append({"PropertyType": PTYP_ERROR_CODE, "PropertyId": column >> 16,
@@ -368,62 +383,61 @@ class AddressBookSession:
 
     def get_prop_list(self, request: dict) -> dict:
         """MS-OXCMAPIHTTP 2.2.5.6, MS-OXNSPI 3.1.4.1.6 NspiGetPropList: the tags of the properties the
-        object has, string types as PtypString8 (the 8-bit code page of the request); fSkipObjects
-        leaves out PtypObject ones. An unknown MId is NotFound."""
-        if int(request["CodePage"]) == CP_WINUNICODE:
-            raise Refused(INVALID_CODEPAGE)
+        object has, string ones as PtypString8; fSkipObjects leaves out PtypEmbeddedTable ones (this
+        directory has none). A MId of no object is NotFound."""
         entry = self.directory.by_mid.get(int(request["MinimalId"]))
         if entry is None:
             raise Refused(NOT_FOUND)
-        skip_objects = bool(int(request["Flags"]) & F_SKIP_OBJECTS)
-        tags = narrowed([t for t in self.directory.tags(entry) if not (skip_objects and t & 0xFFFF == PTYP_OBJECT)])
         return {**empty_body("GetPropList", SUCCESS), "HasPropertyTags": 1,
-                "PropertyTags": {"PropertyTags": [tag_dict(t) for t in tags]}}
+                "PropertyTags": {"PropertyTags": [tag_dict(t) for t in narrowed(self.directory.tags(entry))]}}
 
     def query_columns(self, request: dict) -> dict:
-        """MS-OXCMAPIHTTP 2.2.5.13, MS-OXNSPI 3.1.4.1.5 NspiQueryColumns: every property the directory
-        knows; strings as PtypString with NspiUnicodeProptypes, else PtypString8."""
-        unicode = bool(int(request["MapiFlags"]) & NSPI_UNICODE_PROPTYPES)
+        """MS-OXCMAPIHTTP 2.2.5.13, MS-OXNSPI 3.1.4.1.5 NspiQueryColumns: every property the server knows;
+        strings as PtypString with NspiUnicodeProptypes, else PtypString8."""
         tags = self.directory.all_tags()
-        tags = tags if unicode else narrowed(tags)
+        tags = tags if int(request["MapiFlags"]) & NSPI_UNICODE_PROPTYPES else narrowed(tags)
         return {**empty_body("QueryColumns", SUCCESS), "HasColumns": 1,
                 "Columns": {"PropertyTags": [tag_dict(t) for t in tags]}}
 
     def get_special_table(self, request: dict) -> dict:
-        """MS-OXCMAPIHTTP 2.2.5.8, MS-OXNSPI 3.1.4.1.3 NspiGetSpecialTable: the address book hierarchy
-        table (one row, the Global Address List) with the server's hierarchy Version; strings as
-        PtypString with NspiUnicodeStrings. The address creation table (NspiAddressCreationTemplates)
-        is empty: this server has no templates."""
-        state = request.get("State") if request.get("HasState") else None
-        stat = plain_stat(state) if state is not None else None
+        """MS-OXCMAPIHTTP 2.2.5.8, MS-OXNSPI 3.1.4.1.3 NspiGetSpecialTable. The address book hierarchy
+        table: one row, the Global Address List (MS-OXOABK 2.2.2), strings as PtypString with
+        NspiUnicodeStrings, else 8-bit (CP_WINUNICODE refused); none when the client already holds the
+        server's Version; Version set to it. The address creation table (NspiAddressCreationTemplates,
+        which wins over NspiUnicodeStrings) is empty: this server keeps no templates."""
+        stat = plain_stat(request["State"]) if request.get("HasState") else None
         flags = int(request["Flags"])
-        unicode = bool(flags & NSPI_UNICODE_STRINGS)
-        code_page = CP_WINUNICODE if unicode else (stat["CodePage"] if stat else CP_WINDOWS_1252)
-        if not unicode:
+        templates = bool(flags & NSPI_ADDRESS_CREATION_TEMPLATES)
+        unicode = bool(flags & NSPI_UNICODE_STRINGS) and not templates
+        if not unicode and not templates:
             check_code_page(stat)
+        code_page = CP_WINUNICODE if unicode else (stat["CodePage"] if stat else CP_WINDOWS_1252)
         body = {**empty_body("GetSpecialTable", SUCCESS, code_page), "HasRows": 1, "Rows": []}
-        if request.get("HasVersion"):
-            body.update(HasVersion=1, Version=HIERARCHY_VERSION)
-        if not flags & NSPI_ADDRESS_CREATION_TEMPLATES:
+        if templates:
+            return body
+        body.update(HasVersion=1, Version=HIERARCHY_VERSION)
+        if not (request.get("HasVersion") and int(request["Version"]) == HIERARCHY_VERSION):
             body["Rows"] = [{"PropertyValues": self.directory.hierarchy_row(unicode)}]
         return body
 
     # Names and ids ---------------------------------------------------------------------------
 
     def dn_to_mid(self, request: dict) -> dict:
-        """MS-OXCMAPIHTTP 2.2.5.4, MS-OXNSPI 3.1.4.1.13 NspiDNToMId: one MId per DN, 0 for a DN the
-        server does not know."""
+        """MS-OXCMAPIHTTP 2.2.5.4, MS-OXNSPI 3.1.4.1.13 NspiDNToMId: one MId per DN, in order, 0 for a DN
+        of no object."""
         names = request["Names"]["Strings"] if request.get("HasNames") else []
         if len(names) > MAX_ROWS:
             raise Refused(TABLE_TOO_BIG)
-        mids = [self.directory.mid_of_dn(name) for name in names]
-        return {**empty_body("DNToMId", SUCCESS), "HasMinimalIds": 1, "MinimalIds": mids}
+        return {**empty_body("DNToMId", SUCCESS), "HasMinimalIds": 1,
+                "MinimalIds": [self.directory.mid_of_dn(name) for name in names]}
 
     def compare_mids(self, request: dict) -> dict:
-        """MS-OXCMAPIHTTP 2.2.5.3, MS-OXNSPI 3.1.4.1.11 NspiCompareMIds: Result < 0, 0 or > 0 as
-        MinimalId1 comes before, at or after MinimalId2 in the table; a MId not in it is GeneralFailure."""
+        """MS-OXCMAPIHTTP 2.2.5.3, MS-OXNSPI 3.1.4.1.12 NspiCompareMIds: Result < 0, 0 or > 0 as
+        MinimalId1 comes before, at or after MinimalId2 in the STAT's table; a MId not in it is
+        GeneralFailure."""
         stat = plain_stat(request["State"]) if request.get("HasState") else None
-        table = self.table(stat)
+        check_code_page(stat)
+        self.table(stat)
         first = self.directory.index_of(int(request["MinimalId1"]))
         second = self.directory.index_of(int(request["MinimalId2"]))
         if first is None or second is None:
@@ -431,24 +445,27 @@ class AddressBookSession:
         return {**empty_body("CompareMIds", SUCCESS), "Result": (first > second) - (first < second)}
 
     def resolve_names(self, request: dict) -> dict:
-        """MS-OXCMAPIHTTP 2.2.5.14, MS-OXNSPI 3.1.4.1.17 NspiResolveNamesW: ANR (3.1.4.7) on every name:
-        MID_UNRESOLVED, MID_AMBIGUOUS or the MId of the one object found; one row per resolved name, in
-        order, for the columns asked (the default columns of NspiQueryRows when none)."""
+        """MS-OXCMAPIHTTP 2.2.5.14, MS-OXNSPI 3.1.4.1.17 NspiResolveNamesW: ANR (3.1.4.7) on every name,
+        in order: MID_UNRESOLVED, MID_AMBIGUOUS or the MId of the one object it maps to; then the rows
+        NspiQueryRows gives for the resolved MIds (the default columns when none are asked)."""
         stat = plain_stat(request["State"]) if request.get("HasState") else None
+        check_code_page(stat)
         self.table(stat)
+        if int(request["Reserved"]) != 0:
+            raise Refused(INVALID_PARAMETER)
         if not request.get("HasNames"):
             return empty_body("ResolveNames", SUCCESS, CP_WINUNICODE)
         names = request["NameValues"]
         if len(names) > MAX_ROWS:
             raise Refused(TABLE_TOO_BIG)
-        columns = self.columns(request, "PropertyTags") or DEFAULT_COLUMNS
         results = [self.directory.anr(name) for name in names]
         mids = [r.entries[0].mid if r.resolved else (MID_AMBIGUOUS if r.entries else MID_UNRESOLVED)
                 for r in results]
         resolved = [r.entries[0] for r in results if r.resolved]
+        columns = self.columns(request, "PropertyTags") or DEFAULT_COLUMNS
+        rows = self.row_set(columns, resolved)
         return {**empty_body("ResolveNames", SUCCESS, CP_WINUNICODE), "HasMinimalIds": 1, "MinimalIds": mids,
-                "HasRowsAndCols": 1, "PropertyTags": {"PropertyTags": [tag_dict(t) for t in columns]},
-                "RowData": self.rows(resolved, columns, False)}
+                "HasRowsAndCols": 1, "PropertyTags": rows["Columns"], "RowData": rows["RowData"]}
 
     # URLs ------------------------------------------------------------------------------------
 

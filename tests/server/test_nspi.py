@@ -83,6 +83,11 @@ def mids(session) -> dict[str, int]:
     return dict(zip(ORDER, answer.MinimalIds))
 
 
+def fields(state) -> dict:
+    """A parsed STAT as a plain dict of its nine fields."""
+    return {name: int(state[name]) for name in stat()}
+
+
 def plain(values) -> list:
     """Row values without the column tag the dissector adds for naming."""
     return [{k: v for k, v in value.items() if k != "PropertyTag" and not k.startswith("_")} for value in values]
@@ -152,6 +157,13 @@ def test_hierarchy_table_is_the_global_address_list(session, flags, ptype, code_
     assert entry_id.ProviderUID == GUID_NSPI
 
 
+def test_hierarchy_table_the_client_already_holds_has_no_rows(session):
+    answer = call(session, "GetSpecialTable", Flags=0x4, HasState=0, HasVersion=1, Version=1)
+    assert (answer.Version, answer.Rows) == (1, [])
+    assert int(call(session, "GetSpecialTable", Flags=0, HasState=1, State=stat(CodePage=0x4B0), HasVersion=0)
+               .ErrorCode) == 0x8004011E  # 8-bit strings asked in CP_WINUNICODE
+
+
 def test_address_creation_table_is_empty(session):
     answer = call(session, "GetSpecialTable", Flags=0x2, HasState=1, State=stat(), HasVersion=0)
     assert (answer.HasRows, answer.Rows, answer.Version) == (1, [], None)
@@ -208,12 +220,13 @@ def test_query_rows_honours_delta_and_fractional_position(session):
 
 def test_query_rows_with_an_explicit_table(session):
     known = mids(session)
-    answer = query(session, stat(), count=1, explicit=[known["dave"], 0x99, known["alice"]], columns=(DISPLAY_NAME,))
+    answer = query(session, stat(), count=3, explicit=[known["dave"], 0x99, known["alice"]], columns=(DISPLAY_NAME,))
     assert [row.Flags for row in answer.RowData] == [0, 1, 0]
+    assert len(query(session, stat(), count=2, explicit=[known["dave"], 0x99, known["alice"]]).RowData) == 2
     assert answer.RowData[0].ValueArray[0].PropertyValue == "Dave Dunn"
     missing = answer.RowData[1].ValueArray[0]
     assert (missing.Flag, int(missing.PropertyValue.PropertyValue)) == (0xA, NOT_FOUND)
-    assert answer.State.CurrentRec == 0  # an explicit table leaves the position alone
+    assert fields(answer.State) == stat()  # an explicit table leaves the STAT alone
 
 
 def test_query_rows_default_columns_are_8_bit(session):
@@ -273,9 +286,9 @@ def test_update_stat_moves_and_reports_delta(session):
 
 # SeekEntries, GetProps, GetPropList, QueryColumns -------------------------------------------------
 
-def seek(session, text, state=None, columns=(DISPLAY_NAME,), explicit=None, ptype=0x1F):
+def seek(session, text, state=None, columns=(DISPLAY_NAME,), explicit=None, property_id=0x3001):
     return call(session, "SeekEntries", Reserved=0, HasState=1, State=state or stat(), HasTarget=1,
-                Target={"PropertyType": ptype, "PropertyId": 0x3001, "PropertyValue": {"PropertyValue": text}},
+                Target={"PropertyType": 0x1F, "PropertyId": property_id, "PropertyValue": {"PropertyValue": text}},
                 HasExplicitTable=0 if explicit is None else 1, ExplicitTable=explicit,
                 HasColumns=1 if columns else 0, Columns=lpta(*columns) if columns else None)
 
@@ -286,9 +299,13 @@ def test_seek_entries_positions_at_the_first_name_at_or_after_the_target(session
     assert (answer.State.CurrentRec, answer.State.NumPos) == (known["carol"], 3)
     assert names(answer) == ["Carol Cole", "Dave Dunn"]
     assert seek(session, "Bob Baker", columns=()).State.CurrentRec == known["bob"]
-    assert seek(session, "Alj", explicit=[known["dave"], known["alice"]]).State.CurrentRec == known["dave"]
+    in_explicit = seek(session, "Alj", explicit=[known["alice"], known["dave"]])
+    assert (in_explicit.State.CurrentRec, in_explicit.State.NumPos, in_explicit.State.TotalRecs) == (known["dave"], 1, 2)
+    assert names(in_explicit) == ["Alice Archer", "Dave Dunn"]  # the whole explicit table, as QueryRows gives it
     assert int(seek(session, "zz").ErrorCode) == NOT_FOUND
-    assert int(seek(session, "b", state=stat(SortType=0x3E8)).ErrorCode) == 0x80040117  # TooComplex
+    assert int(seek(session, "a", explicit=[known["dave"], known["alice"]]).ErrorCode) == 0x80070057  # unsorted
+    assert int(seek(session, "b", state=stat(SortType=0x3)).ErrorCode) == 0x80004005  # GeneralFailure
+    assert int(seek(session, "b", property_id=ACCOUNT >> 16).ErrorCode) == 0x80004005
 
 
 def test_get_props_returns_values_and_errors_returned(session):
@@ -302,9 +319,13 @@ def test_get_props_returns_values_and_errors_returned(session):
     everything = call(session, "GetProps", Flags=0, HasState=1, State=stat(CurrentRec=known["bob"]), HasPropertyTags=0)
     assert int(everything.ErrorCode) == 0
     got = {(v.PropertyId << 16) | v.PropertyType for v in everything.PropertyValues.PropertyValues}
-    assert {DISPLAY_NAME, SMTP, TITLE, ENTRY_ID, tag("PidTagEmailAddress"), tag("PidTagObjectType")} <= got
-    unknown = call(session, "GetProps", Flags=0, HasState=1, State=stat(CurrentRec=0x77), HasPropertyTags=0)
-    assert (int(unknown.ErrorCode), unknown.HasPropertyValues) == (NOT_FOUND, 0)
+    narrow = {t & 0xFFFF0000 | 0x1E for t in (DISPLAY_NAME, SMTP, TITLE, tag("PidTagEmailAddress"))}
+    assert narrow | {ENTRY_ID, tag("PidTagObjectType")} <= got  # NspiGetPropList's list: strings 8-bit
+    unknown = call(session, "GetProps", Flags=0, HasState=1, State=stat(CurrentRec=0x77), HasPropertyTags=1,
+                   PropertyTags=lpta(DISPLAY_NAME))  # as if the object had no values (3.1.4.1.7)
+    assert int(unknown.ErrorCode) == 0x00040380 and unknown.PropertyValues.PropertyValues[0].PropertyType == 0xA
+    listless = call(session, "GetProps", Flags=0, HasState=1, State=stat(CurrentRec=0x77), HasPropertyTags=0)
+    assert (int(listless.ErrorCode), listless.HasPropertyValues) == (NOT_FOUND, 0)
 
 
 def test_get_prop_list_and_query_columns(session):
@@ -332,6 +353,8 @@ def test_resolve_names_gives_resolved_ambiguous_and_unresolved(session):
     assert [[v.PropertyValue for v in row.ValueArray] for row in answer.RowData] == [
         ["Alice Archer", "alice@mapiwire.test"], ["Dave Dunn", "dave@mapiwire.test"],
         ["Carol Cole", "carol@mapiwire.test"]]  # one row per resolved name, in order
+    reserved = call(session, "ResolveNames", Reserved=1, HasState=0, HasPropertyTags=0, HasNames=1, NameValues=["a"])
+    assert (int(reserved.ErrorCode), reserved.HasMinimalIds) == (0x80070057, 0)
     none = call(session, "ResolveNames", Reserved=0, HasState=0, HasPropertyTags=0, HasNames=0)
     assert (none.HasMinimalIds, none.HasRowsAndCols) == (0, 0)
 
@@ -370,7 +393,8 @@ def test_get_matches_evaluates_restrictions(session, restriction, expected):
     answer = matches(session, restriction)
     assert int(answer.ErrorCode) == 0
     assert list(answer.MinimalIds) == [known[a] for a in expected]
-    assert len(answer.RowData) == len(expected) and answer.State.TotalRecs == len(expected)
+    assert len(answer.RowData) == len(expected)
+    assert fields(answer.State) == stat(ContainerID=0)  # ContainerID := CurrentRec (0), the rest unchanged
 
 
 def test_get_matches_refusals(session):
@@ -379,7 +403,11 @@ def test_get_matches_refusals(session):
     assert int(matches(session, sub_object).ErrorCode) == 0x80040117  # TooComplex
     no_filter = call(session, "GetMatches", Reserved=0, HasState=1, State=stat(), HasMinimalIds=0,
                      InterfaceOptionFlags=0, HasFilter=0, HasPropertyName=0, RowCount=5, HasColumns=0)
-    assert int(no_filter.ErrorCode) == 0x80070057
+    assert int(no_filter.ErrorCode) == 0x80004005  # no object at CurrentRec to read a link property of
+    bob = mids(session)["bob"]
+    link = call(session, "GetMatches", Reserved=0, HasState=1, State=stat(CurrentRec=bob), HasMinimalIds=0,
+                InterfaceOptionFlags=0, HasFilter=0, HasPropertyName=0, RowCount=5, HasColumns=0)
+    assert int(link.ErrorCode) == 0x80040102  # NotSupported: no link-valued properties here
 
 
 # The whole sample session and hostile bodies -----------------------------------------------------
