@@ -1,0 +1,254 @@
+"""The Server objects a session's handles name (MS-OXCROPS 1.3.2) and the properties each shows.
+
+Stored properties come from the store's `Props`; the ones the store computes (ids, counts,
+sizes, entry ids, display lists) are added here, per object kind (MS-OXCFOLD 2.2.2.2,
+MS-OXCMSG 2.2.1, 2.2.2). Messages and attachments are opened as working copies that
+RopSaveChangesMessage / RopSaveChangesAttachment commit (MS-OXCMSG 3.2.5.3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..store import (MF_HAS_ATTACH, MF_READ, MISSING, PT_BINARY, PT_UNICODE, RECIPIENT_BCC, RECIPIENT_CC,
+                     RECIPIENT_TO, TAG, Attachment, Folder, Mailbox, Message, Props, convert)
+from .base import EC_OBJECT_DELETED, RopError
+
+
+@dataclass
+class LogonObject:
+    mailbox: Mailbox
+    logon_id: int
+    flags: int
+
+
+@dataclass
+class FolderObject:
+    mailbox: Mailbox
+    fid: int
+
+    @property
+    def folder(self) -> Folder:
+        folder = self.mailbox.folders.get(self.fid)
+        if folder is None:
+            raise RopError(EC_OBJECT_DELETED)
+        return folder
+
+
+@dataclass
+class MessageObject:
+    """An open message: `message` is the working copy, committed by RopSaveChangesMessage."""
+
+    mailbox: Mailbox
+    message: Message
+    is_new: bool
+    writable: bool
+    submitted: bool = False
+
+
+@dataclass
+class AttachmentObject:
+    parent: MessageObject
+    attachment: Attachment
+    is_new: bool
+    writable: bool
+
+
+@dataclass
+class StreamObject:
+    """An open property stream (MS-OXCPRPT 2.2.14): the bytes, the position, the owner to commit to."""
+
+    owner: object
+    tag: int
+    data: bytearray
+    writable: bool
+    position: int = 0
+    dirty: bool = False
+
+
+@dataclass
+class NotificationObject:
+    """A RopRegisterNotification subscription (MS-OXCNOTIF 2.2.1.2.1)."""
+
+    mailbox: Mailbox
+    logon_id: int
+    types: int
+    folder_id: int | None  # None: the whole store
+    message_id: int | None
+
+
+@dataclass
+class TableObject:
+    table: object  # tables.Table
+    logon_id: int
+    notes: dict = field(default_factory=dict)
+
+
+# Properties -----------------------------------------------------------------------------------------
+
+def _count_unread(folder: Folder) -> int:
+    return sum(1 for m in folder.messages.values() if not _flags(m) & MF_READ)
+
+
+def _flags(message: Message) -> int:
+    return int(message.props.values.get(0x0E07, (0, 0))[1])
+
+
+def _display_list(message: Message, recipient_type: int) -> str:
+    return "; ".join(str(r.props.values.get(0x3001, (0, ""))[1]) for r in message.recipients
+                     if r.recipient_type == recipient_type)
+
+
+def _size(props: Props) -> int:
+    total = 0
+    for _, value in props.values.values():
+        if isinstance(value, str):
+            total += 2 * len(value) + 2
+        elif isinstance(value, (bytes, bytearray)):
+            total += len(value)
+        elif isinstance(value, list):
+            total += sum(2 * len(v) + 2 if isinstance(v, str) else 8 for v in value)
+        else:
+            total += 8
+    return total
+
+
+def _message_size(message: Message) -> int:
+    return (_size(message.props) + sum(_size(r.props) for r in message.recipients)
+            + sum(_size(a.props) for a in message.attachments.values()))
+
+
+FOLDER_COMPUTED = {
+    TAG["PidTagFolderId"]: lambda mb, f: f.fid,
+    TAG["PidTagParentFolderId"]: lambda mb, f: f.parent_id or 0,
+    TAG["PidTagContentCount"]: lambda mb, f: len(f.messages),
+    TAG["PidTagContentUnreadCount"]: lambda mb, f: _count_unread(f),
+    TAG["PidTagSubfolders"]: lambda mb, f: bool(f.children),
+    TAG["PidTagFolderType"]: lambda mb, f: 0 if f.parent_id is None else 1,  # MS-OXCFOLD 2.2.2.2.1.2
+    TAG["PidTagEntryId"]: lambda mb, f: mb.folder_entry_id(f.fid),
+    TAG["PidTagParentEntryId"]: lambda mb, f: mb.folder_entry_id(f.parent_id or f.fid),
+    TAG["PidTagRecordKey"]: lambda mb, f: mb.folder_entry_id(f.fid),
+    TAG["PidTagMessageSize"]: lambda mb, f: sum(_message_size(m) for m in f.messages.values()),
+}
+
+MESSAGE_COMPUTED = {
+    TAG["PidTagMid"]: lambda mb, m: m.mid,
+    TAG["PidTagInstID"]: lambda mb, m: m.mid,
+    TAG["PidTagInstanceNum"]: lambda mb, m: 0,
+    TAG["PidTagParentFolderId"]: lambda mb, m: m.folder_id,
+    TAG["PidTagFolderId"]: lambda mb, m: m.folder_id,
+    TAG["PidTagEntryId"]: lambda mb, m: mb.message_entry_id(m.folder_id, m.mid),
+    TAG["PidTagParentEntryId"]: lambda mb, m: mb.folder_entry_id(m.folder_id),
+    TAG["PidTagRecordKey"]: lambda mb, m: mb.message_entry_id(m.folder_id, m.mid),
+    TAG["PidTagMessageSize"]: lambda mb, m: _message_size(m),
+    TAG["PidTagHasAttachments"]: lambda mb, m: bool(m.attachments),
+    TAG["PidTagRead"]: lambda mb, m: bool(_flags(m) & MF_READ),
+    TAG["PidTagDisplayTo"]: lambda mb, m: _display_list(m, RECIPIENT_TO),
+    TAG["PidTagDisplayCc"]: lambda mb, m: _display_list(m, RECIPIENT_CC),
+    TAG["PidTagDisplayBcc"]: lambda mb, m: _display_list(m, RECIPIENT_BCC),
+    TAG["PidTagMessageFlags"]: lambda mb, m: (_flags(m) & ~MF_HAS_ATTACH) | (MF_HAS_ATTACH if m.attachments else 0),
+}
+
+ATTACHMENT_COMPUTED = {
+    TAG["PidTagAttachSize"]: lambda mb, a: _size(a.props),
+    TAG["PidTagAttachNumber"]: lambda mb, a: a.number,
+}
+
+
+class View:
+    """The properties of one store item as a client sees them: stored plus computed."""
+
+    __slots__ = ("mailbox", "item", "computed", "extra")
+
+    def __init__(self, mailbox: Mailbox, item, extra: dict | None = None):
+        self.mailbox = mailbox
+        self.item = item
+        self.computed = (FOLDER_COMPUTED if isinstance(item, Folder) else MESSAGE_COMPUTED
+                         if isinstance(item, Message) else ATTACHMENT_COMPUTED if isinstance(item, Attachment) else {})
+        self.extra = extra or {}  # row-only values (PidTagDepth, PidTagRowid ...): tag -> value
+
+    @property
+    def props(self) -> Props:
+        return self.item.props
+
+    def get(self, tag: int):
+        """The value for `tag` (converted to its type), or MISSING."""
+        if tag in self.extra:
+            return self.extra[tag]
+        prop_id, wanted = tag >> 16, tag & 0xFFFF
+        for computed_tag, compute in self.computed.items():
+            if computed_tag >> 16 == prop_id:
+                return convert(computed_tag & 0xFFFF, compute(self.mailbox, self.item), wanted)
+        stored = self.props.values.get(prop_id)
+        if stored is None:
+            return MISSING
+        return convert(stored[0], stored[1], wanted)
+
+    def typed(self, tag: int) -> tuple[int, object]:
+        """(type, value) for a tag whose type may be PtypUnspecified; (0, MISSING) when absent."""
+        if tag & 0xFFFF:
+            return tag & 0xFFFF, self.get(tag)
+        prop_id = tag >> 16
+        for computed_tag, compute in self.computed.items():
+            if computed_tag >> 16 == prop_id:
+                return computed_tag & 0xFFFF, compute(self.mailbox, self.item)
+        stored = self.props.values.get(prop_id)
+        return (stored[0], stored[1]) if stored else (0, MISSING)
+
+    def tags(self) -> list[int]:
+        stored = self.props.tags()
+        known = {t >> 16 for t in stored}
+        return stored + [t for t in self.computed if t >> 16 not in known]
+
+
+def view_of(obj) -> View | None:
+    """The property view of an open object (None: the object has no properties)."""
+    if isinstance(obj, FolderObject):
+        return View(obj.mailbox, obj.folder)
+    if isinstance(obj, MessageObject):
+        return View(obj.mailbox, obj.message)
+    if isinstance(obj, AttachmentObject):
+        return View(obj.parent.mailbox, obj.attachment)
+    if isinstance(obj, LogonObject):
+        return View(obj.mailbox, _store_properties(obj.mailbox))
+    return None
+
+
+class _StoreItem:
+    """The logon object's properties (MS-OXCSTOR 2.2.2: PidTagDisplayName, PidTagMailboxOwnerName ...)."""
+
+    def __init__(self, props: Props):
+        self.props = props
+
+
+def _store_properties(mailbox: Mailbox) -> _StoreItem:
+    props = Props()
+    props.set(TAG["PidTagDisplayName"], f"Mailbox - {mailbox.user.display_name}")
+    props.set(TAG["PidTagMailboxOwnerName"], mailbox.user.display_name)
+    props.set(TAG["PidTagUserEntryId"], mailbox.folder_entry_id(mailbox.special[0]))
+    props.set(TAG["PidTagRecordKey"], mailbox.mailbox_guid.bytes_le)
+    props.set(TAG["PidTagStoreSupportMask"], 0x00040000 | 0x0001 | 0x0010)  # STORE_UNICODE_OK etc.
+    props.set(TAG["PidTagMessageSizeExtended"], sum(_message_size(m) for f in mailbox.folders.values()
+                                                    for m in f.messages.values()))
+    return _StoreItem(props)
+
+
+def stream_bytes(value, ptype: int) -> bytes:
+    """A property's value as the bytes of its stream (MS-OXCPRPT 2.2.14: strings without the null)."""
+    if ptype == PT_UNICODE:
+        return str(value).encode("utf-16-le", "surrogatepass")
+    if ptype == PT_BINARY:
+        return bytes(value)
+    return str(value).encode("latin-1", "replace")
+
+
+def stream_value(data: bytes, ptype: int):
+    if ptype == PT_UNICODE:
+        return data[: len(data) // 2 * 2].decode("utf-16-le", "replace")
+    if ptype == PT_BINARY:
+        return bytes(data)
+    return data.decode("latin-1")
+
+
+__all__ = ["MISSING", "AttachmentObject", "FolderObject", "LogonObject", "MessageObject", "NotificationObject",
+           "StreamObject", "TableObject", "View", "stream_bytes", "stream_value", "view_of"]

@@ -1,0 +1,279 @@
+"""Tables (MS-OXCTABL): rows of a folder's subfolders or messages or a message's attachments,
+seen through a column set, a sort order, a restriction, a cursor and bookmarks.
+
+Rows are computed from the store when they are read, so a table always shows the folder as it
+is now (MS-OXCTABL 3.2.5: a server may keep the table current). Restrictions follow MS-OXCDATA
+2.12, sort orders MS-OXCDATA 2.13; rows are built as MS-OXCDATA 2.8.1 PropertyRows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from ..store import MISSING, PT_UNSPECIFIED, TAG, Mailbox
+from .base import EC_MAPI_OOM, EC_NOT_FOUND, EC_TOO_COMPLEX
+from .objects import View
+
+MV_INSTANCE = 0x2000  # MS-OXCDATA 2.11.1.1 PtypMultiple + MV_INSTANCE column
+PT_OBJECT, PT_ERROR = 0x000D, 0x000A
+MAX_BOOKMARKS = 64
+RECIPIENTS_TAG, ATTACHMENTS_TAG = TAG.get("PidTagMessageRecipients", 0x0E12000D), TAG.get(
+    "PidTagMessageAttachments", 0x0E13000D)
+# MS-OXCDATA 2.12.4.1 FuzzyLevelLow / FuzzyLevelHigh, 2.12.5.1 RelOp, 2.12.7.1 BitmapRelOp
+FL_FULLSTRING, FL_SUBSTRING, FL_PREFIX = 0x0000, 0x0001, 0x0002
+FL_IGNORECASE, FL_IGNORENONSPACE, FL_LOOSE = 0x0001, 0x0002, 0x0004
+RELOP_LT, RELOP_LE, RELOP_GT, RELOP_GE, RELOP_EQ, RELOP_NE, RELOP_RE = range(7)
+BMR_EQZ = 0x00
+DESCENDING = 0x01
+
+
+def tag_int(tag) -> int:
+    return tag if isinstance(tag, int) else (int(tag["PropertyId"]) << 16) | int(tag["PropertyType"])
+
+
+class Table:
+    """One open table. `kind`: "hierarchy", "contents" or "attachments"."""
+
+    def __init__(self, mailbox: Mailbox, kind: str, source, flags: int = 0):
+        self.mailbox = mailbox
+        self.kind = kind
+        self.source = source  # folder id, or the MessageObject of an attachment table
+        self.flags = flags
+        self.columns: list | None = None  # the PropertyTags of the last RopSetColumns, as given
+        self.column_tags: list[int] = []
+        self.sort_orders: list[tuple[int, int]] = []
+        self.restriction = None
+        self.position = 0
+        self.bookmarks: dict[bytes, tuple] = {}
+        self._bookmark_ids = itertools.count(1)
+
+    # rows
+    def _items(self) -> list[View]:
+        if self.kind == "attachments":
+            message = self.source.message
+            return [View(self.mailbox, a) for a in message.attachments.values()]
+        folder = self.mailbox.folders.get(self.source)
+        if folder is None:
+            return []
+        if self.kind == "contents":
+            associated = bool(self.flags & 0x02)  # MS-OXCFOLD 2.2.1.14.1 Associated
+            return [View(self.mailbox, m) for m in folder.messages.values() if m.associated == associated]
+        depth_flag = bool(self.flags & 0x04)  # MS-OXCFOLD 2.2.1.13.1 Depth
+        out: list[View] = []
+
+        def walk(parent, depth: int) -> None:
+            for child_id in parent.children:
+                child = self.mailbox.folders[child_id]
+                out.append(View(self.mailbox, child, {TAG["PidTagDepth"]: depth}))
+                if depth_flag:
+                    walk(child, depth + 1)
+        walk(folder, 0)
+        return out
+
+    def rows(self) -> list[View]:
+        """The table's rows now: restricted (MS-OXCTABL 3.2.5.4), then sorted (3.2.5.3)."""
+        items = self._items()
+        if self.restriction is not None:
+            counters: dict[int, int] = {}
+            items = [v for v in items if matches(self.restriction, v, counters)]
+        for tag, order in reversed(self.sort_orders):
+            items.sort(key=lambda v, t=tag: sort_key(v.get(t)), reverse=order == DESCENDING)
+        return items
+
+    @staticmethod
+    def row_key(view: View):
+        item = view.item
+        return getattr(item, "mid", None) or getattr(item, "fid", None) or ("attachment", getattr(item, "number", 0))
+
+    def index_of(self, rows: list[View], key) -> int | None:
+        for i, view in enumerate(rows):
+            if self.row_key(view) == key:
+                return i
+        return None
+
+    # bookmarks (MS-OXCTABL 2.2.2.1.2)
+    def create_bookmark(self, rows: list[View]) -> bytes:
+        if len(self.bookmarks) >= MAX_BOOKMARKS:
+            self.bookmarks.pop(next(iter(self.bookmarks)))
+        mark = next(self._bookmark_ids).to_bytes(4, "little")
+        key = self.row_key(rows[self.position]) if self.position < len(rows) else None
+        self.bookmarks[mark] = (key, self.position)
+        return mark
+
+    def bookmark_position(self, mark: bytes, rows: list[View]) -> tuple[int, bool] | None:
+        """(position, row no longer visible) of a bookmark, None when unknown."""
+        found = self.bookmarks.get(bytes(mark))
+        if found is None:
+            return None
+        key, position = found
+        index = self.index_of(rows, key) if key is not None else None
+        if index is None:
+            return min(position, len(rows)), key is not None
+        return index, False
+
+
+# Rows -------------------------------------------------------------------------------------------------
+
+def property_row(view: View, columns: list[int], limit: int | None = None) -> dict:
+    """MS-OXCDATA 2.8.1 PropertyRow of `view` in these columns: a StandardPropertyRow when every
+    value is there, else a FlaggedPropertyRow with ErrorCode values (2.11.5)."""
+    values = []
+    flagged = False
+    for tag in columns:
+        ptype = tag & 0xFFFF
+        if ptype == PT_UNSPECIFIED:
+            found_type, value = view.typed(tag)
+        else:
+            found_type, value = ptype, column_value(view, tag)
+        error = None
+        if value is MISSING or found_type in (PT_OBJECT, PT_UNSPECIFIED):
+            error = EC_NOT_FOUND
+        elif limit is not None and _encoded_size(value) > limit:
+            error = EC_MAPI_OOM
+        if error is not None:
+            flagged = True
+            item = {"Flag": 0x0A, "PropertyValue": error}
+            if ptype == PT_UNSPECIFIED:
+                item["PropertyType"] = PT_ERROR
+        else:
+            item = {"Flag": 0x00, "PropertyValue": value}
+            if ptype == PT_UNSPECIFIED:
+                item["PropertyType"] = found_type
+        values.append(item)
+    if not flagged:
+        for item in values:
+            del item["Flag"]
+    return {"Flag": 0x01 if flagged else 0x00, "ValueArray": values}
+
+
+def column_value(view: View, tag: int):
+    """A column's value; an MV_INSTANCE column shows the first value of the multi-valued property."""
+    if tag & MV_INSTANCE:
+        values = view.get(tag & ~MV_INSTANCE)
+        return values[0] if values is not MISSING and values else MISSING
+    return view.get(tag)
+
+
+def _encoded_size(value) -> int:
+    if isinstance(value, str):
+        return 2 * len(value) + 2
+    if isinstance(value, (bytes, bytearray)):
+        return len(value)
+    if isinstance(value, list):
+        return sum(_encoded_size(v) for v in value)
+    return 8
+
+
+# Sort -------------------------------------------------------------------------------------------------
+
+def sort_key(value):
+    """Values of mixed kinds in one order: missing first, then numbers, strings (case-blind), bytes."""
+    if value is MISSING or value is None:
+        return (0, 0)
+    if isinstance(value, (bool, int, float)):
+        return (1, value)
+    if isinstance(value, str):
+        return (2, value.casefold())
+    if isinstance(value, (bytes, bytearray)):
+        return (3, bytes(value))
+    if isinstance(value, list):
+        return (4, tuple(sort_key(v) for v in value))
+    return (5, str(value))
+
+
+# Restrictions (MS-OXCDATA 2.12) -----------------------------------------------------------------------
+
+class TooComplex(Exception):
+    """A restriction this server does not evaluate (answered ecTooComplex, MS-OXCTABL 3.2.5.4)."""
+
+    code = EC_TOO_COMPLEX
+
+
+def matches(restriction, view: View, counters: dict) -> bool:
+    kind = int(restriction["RestrictType"])
+    if kind == 0x00:  # AndRestriction
+        return all(matches(r, view, counters) for r in restriction["Restricts"])
+    if kind == 0x01:  # OrRestriction
+        return any(matches(r, view, counters) for r in restriction["Restricts"])
+    if kind == 0x02:  # NotRestriction
+        return not matches(restriction["Restriction"], view, counters)
+    if kind == 0x03:  # ContentRestriction
+        return _content(restriction, view)
+    if kind == 0x04:  # PropertyRestriction
+        tag = tag_int(restriction["PropTag"])
+        return _compare(int(restriction["RelOp"]), view.get(tag), restriction["TaggedValue"]["PropertyValue"])
+    if kind == 0x05:  # ComparePropertiesRestriction
+        return _compare(int(restriction["RelOp"]), view.get(tag_int(restriction["PropTag1"])),
+                        view.get(tag_int(restriction["PropTag2"])))
+    if kind == 0x06:  # BitMaskRestriction
+        value = view.get(tag_int(restriction["PropTag"]))
+        if not isinstance(value, int):
+            return False
+        masked = value & int(restriction["Mask"])
+        return masked == 0 if int(restriction["BitmapRelOp"]) == BMR_EQZ else masked != 0
+    if kind == 0x07:  # SizeRestriction
+        value = view.get(tag_int(restriction["PropTag"]))
+        return value is not MISSING and _compare(int(restriction["RelOp"]), _encoded_size(value),
+                                                 int(restriction["Size"]))
+    if kind == 0x08:  # ExistRestriction
+        return view.get(tag_int(restriction["PropTag"])) is not MISSING
+    if kind == 0x09:  # SubObjectRestriction
+        return any(matches(restriction["Restriction"], sub, counters)
+                   for sub in _subobjects(view, tag_int(restriction["Subobject"])))
+    if kind == 0x0A:  # CommentRestriction
+        inner = restriction.get("Restriction")
+        return True if inner is None else matches(inner, view, counters)
+    if kind == 0x0B:  # CountRestriction: the first Count rows the subrestriction matches
+        key = id(restriction)
+        if counters.get(key, 0) >= int(restriction["Count"]):
+            return False
+        if matches(restriction["SubRestriction"], view, counters):
+            counters[key] = counters.get(key, 0) + 1
+            return True
+        return False
+    raise TooComplex()
+
+
+def _subobjects(view: View, tag: int) -> list[View]:
+    item = view.item
+    if tag >> 16 == RECIPIENTS_TAG >> 16:
+        return [View(view.mailbox, r) for r in getattr(item, "recipients", ())]
+    if tag >> 16 == ATTACHMENTS_TAG >> 16:
+        return [View(view.mailbox, a) for a in getattr(item, "attachments", {}).values()]
+    return []
+
+
+def _content(restriction, view: View) -> bool:
+    """MS-OXCDATA 2.12.4: a string or binary value that equals, contains or starts with the given one."""
+    wanted = restriction["TaggedValue"]["PropertyValue"]
+    value = view.get(tag_int(restriction["PropertyTag"]))
+    if value is MISSING:
+        return False
+    low, high = int(restriction["FuzzyLevelLow"]), int(restriction["FuzzyLevelHigh"])
+    candidates = value if isinstance(value, list) else [value]
+    for candidate in candidates:
+        a, b = candidate, wanted
+        if isinstance(a, str) and isinstance(b, str):
+            if high & (FL_IGNORECASE | FL_IGNORENONSPACE | FL_LOOSE):
+                a, b = a.casefold(), b.casefold()
+        elif not (isinstance(a, (bytes, bytearray)) and isinstance(b, (bytes, bytearray))):
+            continue
+        if (low == FL_SUBSTRING and b in a) or (low == FL_PREFIX and a.startswith(b)) or (
+                low == FL_FULLSTRING and a == b):
+            return True
+    return False
+
+
+def _compare(relop: int, value, wanted) -> bool:
+    if value is MISSING or wanted is MISSING:
+        return False
+    if isinstance(value, list):  # a multi-valued property matches when one of its values does
+        return any(_compare(relop, v, wanted) for v in value)
+    if relop == RELOP_RE:
+        return isinstance(value, str) and isinstance(wanted, str) and re.search(re.escape(wanted), value) is not None
+    a, b = sort_key(value), sort_key(wanted)
+    if a[0] != b[0]:
+        return relop == RELOP_NE
+    return {RELOP_LT: a < b, RELOP_LE: a <= b, RELOP_GT: a > b, RELOP_GE: a >= b, RELOP_EQ: a == b,
+            RELOP_NE: a != b}.get(relop, False)
