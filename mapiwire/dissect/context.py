@@ -9,8 +9,13 @@ LogonFlags of each LogonId, named-property ids, and forgets released handles.
 
 from __future__ import annotations
 
+from array import array
+
 import construct as c
 
+from .defs.oxcdata import tag_value
+
+MAX_STATE = 262_144  # units of state one session keeps (a table column 1, see _COST); oldest dropped first
 NO_HANDLE = 0xFFFFFFFF  # placeholder in a request's ServerObjectHandleTable (MS-OXCROPS 2.2.1)
 
 ROP_RELEASE = 0x01
@@ -44,6 +49,8 @@ class DecodingContext:
         self.recipient_columns: dict[int, list] = {}  # server object handle of a message -> its RecipientColumns
         self.logon_flags: dict[int, int] = {}  # LogonId -> LogonFlags
         self.named: dict[int, object] = {}  # property id >= 0x8000 -> PropertyName (MS-OXCDATA 2.6.1)
+        self.cost = 0  # state kept, in the units of _COST: at most MAX_STATE
+        self.dropped = 0  # entries forgotten to stay within MAX_STATE since the last drop_note()
 
     # before the response -----------------------------------------------------------------
 
@@ -90,16 +97,17 @@ class DecodingContext:
             index = rop.get("InputHandleIndex")
             if rop_id == ROP_SET_COLUMNS:
                 handle = _handle(response_handles, index) or _handle(request_handles, index)
-                if handle is not None:
-                    self.columns[handle] = rop.get("PropertyTags")
+                if handle is not None and rop.get("PropertyTags") is not None:
+                    tags = array("I", (tag_value(t) & 0xFFFFFFFF for t in rop["PropertyTags"]))  # compact
+                    self._keep("columns", handle, tags)
             elif rop_id == ROP_RELEASE:
                 handle = _handle(request_handles, index)
-                self.columns.pop(handle, None)
-                self.recipient_columns.pop(handle, None)
+                self._forget("columns", handle)
+                self._forget("recipient_columns", handle)
         for request, response in _pairs_any(rops, response_rops, RECIPIENT_COLUMN_ROPS):
             handle = _handle(response_handles, request.get(RECIPIENT_COLUMN_ROPS[request["RopId"]]))
             if handle is not None and response.get("RecipientColumns") is not None:
-                self.recipient_columns[handle] = response["RecipientColumns"]
+                self._keep("recipient_columns", handle, response["RecipientColumns"])
         for request, response in _pairs(rops, response_rops, ROP_GET_PROPERTY_IDS_FROM_NAMES, WARN_WITH_ERRORS):
             self._name_ids(response.get("PropertyIds"), request.get("PropertyNames"))
         for request, response in _pairs(rops, response_rops, ROP_GET_NAMES_FROM_PROPERTY_IDS):
@@ -112,7 +120,43 @@ class DecodingContext:
         of 0x0000 (a name the server could not map, MS-OXCPRPT 2.2.12.2) or a Kind 0xFF name is skipped."""
         for prop_id, name in zip(prop_ids or (), names or ()):
             if int(prop_id) >= NAMED_ID_FLOOR and name is not None and name.get("Kind") in (0x00, 0x01):
-                self.named[int(prop_id)] = name
+                self._keep("named", int(prop_id), name)
+
+    # bounds (README: bad input never eats memory) -------------------------------------------
+
+    def _keep(self, table: str, key, value) -> None:
+        """Store `value` under `key` in `table`, then drop the oldest entries past MAX_STATE."""
+        self._forget(table, key)
+        getattr(self, table)[key] = value
+        self.cost += _cost(table, value)
+        for name in _COST:  # tables in the order they give way: the largest entries first
+            entries = getattr(self, name)
+            while self.cost > MAX_STATE and entries:
+                self._forget(name, next(iter(entries)))
+                self.dropped += 1
+
+    def _forget(self, table: str, key) -> None:
+        value = getattr(self, table).pop(key, None)
+        if value is not None:
+            self.cost -= _cost(table, value)
+
+    def drop_note(self) -> dict | None:
+        """An `errors` entry saying what the bound made this session forget since the last call."""
+        if not self.dropped:
+            return None
+        note = {"where": "session", "error": f"session state over its bound ({MAX_STATE} units): {self.dropped} "
+                "earlier entries (table columns, recipient columns, named properties) forgotten"}
+        self.dropped = 0
+        return note
+
+
+# What an entry of each table costs against MAX_STATE: a compact table column (4 bytes) is 1 unit,
+# parsed structures (recipient columns, property names) weigh about as much as 32 and 64 columns.
+_COST = {"columns": 1, "recipient_columns": 32, "named": 64}
+
+
+def _cost(table: str, value) -> int:
+    return _COST[table] * (len(value) if table != "named" else 1)
 
 
 def _handle(handles: list[int], index) -> int | None:

@@ -13,7 +13,7 @@ import itertools
 
 import construct as c
 
-from .context import DecodingContext
+from .context import MAX_STATE, DecodingContext
 from .defs.budget import Budget
 from .defs.core import where
 from .defs.body import BodyDef
@@ -24,6 +24,7 @@ from .transport import (RESPONSE_CODES, context_cookie, endpoint_of, is_mapi, pa
                         parse_set_cookies, split_request_id)
 
 MAX_SESSIONS = 10_000  # contexts kept; the least recently used goes first
+MAX_STATE_TOTAL = 8 * MAX_STATE  # state kept over all sessions; the least recently used go first
 
 
 def iso_time(ts: float | None) -> str | None:
@@ -116,19 +117,62 @@ class Decoder:
         self.decode_bodies = decode_bodies  # False: transport only (what `stats` needs)
         self.sessions: dict[str, DecodingContext] = {}
         self.counter = itertools.count()
+        self.state = 0  # DecodingContext.cost summed over the sessions, as last counted
+        self.counted: dict[str, int] = {}  # session -> its cost as counted in `state`
 
     def context(self, key: str) -> DecodingContext:
         ctx = self.sessions.pop(key, None) or DecodingContext(key)
         self.sessions[key] = ctx  # most recently used last
         if len(self.sessions) > MAX_SESSIONS:
-            self.sessions.pop(next(iter(self.sessions)))
+            self._drop_session()
         return ctx
+
+    def _drop_session(self) -> None:
+        """Forget the least recently used session and its state."""
+        key = next(iter(self.sessions))
+        del self.sessions[key]
+        self.state -= self.counted.pop(key, 0)
+
+    def _bound_state(self, record: dict) -> None:
+        """Count the state of the record's session; past MAX_STATE_TOTAL over all sessions, drop
+        the least recently used ones. What was dropped is said in the record's `errors`."""
+        ctx = self.sessions.get(record.get("session"))
+        if ctx is None:
+            return
+        note = ctx.drop_note()
+        if note is not None:
+            record["errors"].append(note)
+        self.state += ctx.cost - self.counted.get(ctx.key, 0)
+        self.counted[ctx.key] = ctx.cost
+        dropped = 0
+        while self.state > MAX_STATE_TOTAL and len(self.sessions) > 1:
+            self._drop_session()
+            dropped += 1
+        if dropped:
+            record["errors"].append({"where": "session", "error": f"decoding state over its bound ({MAX_STATE_TOTAL} "
+                                     f"units over all sessions): the state of {dropped} earlier sessions forgotten"})
 
     def decode(self, exchange: Exchange, index: int | None = None) -> dict | None:
         """The record of one exchange, or None when it is not MAPI/HTTP. `index` numbers the
-        record (by default, records are numbered in the order they are decoded)."""
-        if index is not None:
+        record (by default, records are numbered in the order they are decoded). Never raises
+        (unless strict): a failure of the decoder itself is an `errors` entry of the record."""
+        if index is None:
+            index = next(self.counter)
+        self.counter = itertools.count(index)
+        try:
+            record = self._decode(exchange)
+        except Exception as exc:  # errors are data, the decoder's own bugs included
+            if self.strict:
+                raise
             self.counter = itertools.count(index)
+            record = self._record(exchange)
+            message = (str(exc).strip().splitlines() or [""])[-1][:500]
+            record["errors"].append({"where": "decoder", "error": f"{type(exc).__name__}: {message}"})
+        if record is not None:
+            self._bound_state(record)
+        return record
+
+    def _decode(self, exchange: Exchange) -> dict | None:
         if not is_record(exchange):
             return None
         request, response = exchange.request, exchange.response

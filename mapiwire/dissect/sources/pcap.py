@@ -15,7 +15,7 @@ import heapq
 import os
 import re
 import struct
-from bisect import insort
+from bisect import bisect_right, insort
 from collections import deque
 from ipaddress import ip_address
 from typing import BinaryIO, Iterator
@@ -37,6 +37,8 @@ _FIN, _SYN, _RST, _ACK = 0x01, 0x02, 0x04, 0x10
 _MASK, _HALF = 0xFFFFFFFF, 0x80000000
 _MAX_PROBE = 1024 * 1024  # bytes a mid-connection flow may skip before we call it non-HTTP
 _FORGET_AFTER = 120.0  # seconds a closed connection is remembered (late ACKs, numbering)
+_PIECE_COST = 128  # bytes of bookkeeping an out-of-order piece costs besides its data
+_LAST_SECOND = 253402300799.0  # 9999-12-31T23:59:59Z: later packet times cannot be printed
 
 
 class _Broken(Exception):
@@ -60,8 +62,9 @@ def is_pcap(path: str | os.PathLike) -> bool:
     return head in _PCAP_MAGICS or head == _SHB
 
 
-def _open_packets(f: BinaryIO) -> Iterator:
-    """Check the file header now (MalformedError if unreadable); return the record iterator."""
+def _open_packets(f: BinaryIO, notes: list) -> Iterator:
+    """Check the file header now (MalformedError if unreadable); return the record iterator.
+    Problems found later that do not end the reading go to `notes`."""
     head = f.read(4)
     if head in _PCAP_MAGICS:
         rest = f.read(20)
@@ -74,7 +77,7 @@ def _open_packets(f: BinaryIO) -> Iterator:
         rest = f.read(8)
         if len(rest) < 8 or rest[4:8] not in _BOM:
             raise MalformedError("pcapng section header without a byte-order magic", "pcapng", 0)
-        return _pcapng_records(f, head + rest)
+        return _pcapng_records(f, head + rest, notes)
     raise MalformedError("not a pcap or pcapng file", "capture", 0)
 
 
@@ -104,8 +107,12 @@ def _tsresol(value: int) -> int:
     return 2 ** (value & 0x7F) if value & 0x80 else 10 ** value
 
 
-def _pcapng_records(f: BinaryIO, first: bytes) -> Iterator:
-    """(time, linktype, frame, wire length) of each packet block of a pcapng file."""
+def _pcapng_records(f: BinaryIO, first: bytes, notes: list) -> Iterator:
+    """(time, linktype, frame, wire length) of each packet block of a pcapng file.
+
+    A packet time is ticks / if_tsresol + if_tsoffset (4.2); one outside 1970..9999 (a
+    resolution or offset that does not fit the timestamps) is taken as the previous packet's
+    time, with a note per interface."""
     read = f.read
     endian = "<"
     interfaces: list = []  # (linktype, ticks per second, offset seconds, snaplen)
@@ -150,7 +157,7 @@ def _pcapng_records(f: BinaryIO, first: bytes) -> Iterator:
                 raise _Broken("pcapng packet longer than its block", offset)
             if iface < len(interfaces):
                 link, ticks, shift, _ = interfaces[iface]
-                last_time = ((high << 32) | low) / ticks + shift
+                last_time = _packet_time((high << 32) | low, ticks, shift, last_time, iface, offset, notes)
                 yield last_time, link, body[20:20 + caplen], wirelen
         elif btype == 3 and length >= 16 and interfaces:  # 4.4 Simple Packet Block
             wirelen = struct.unpack_from(endian + "I", body)[0]
@@ -163,7 +170,7 @@ def _pcapng_records(f: BinaryIO, first: bytes) -> Iterator:
                 raise _Broken("pcapng packet longer than its block", offset)
             if iface < len(interfaces):
                 link, ticks, shift, _ = interfaces[iface]
-                last_time = ((high << 32) | low) / ticks + shift
+                last_time = _packet_time((high << 32) | low, ticks, shift, last_time, iface, offset, notes)
                 yield last_time, link, body[20:20 + caplen], wirelen
         elif btype == 1 and length >= 20:  # 4.2 Interface Description Block
             link, _, snaplen = struct.unpack_from(endian + "HHI", body)
@@ -175,6 +182,22 @@ def _pcapng_records(f: BinaryIO, first: bytes) -> Iterator:
                     shift = struct.unpack(endian + "q", value[:8])[0]
             interfaces.append((link, ticks, shift, snaplen))
         offset += length
+
+
+def _packet_time(stamp: int, ticks: int, shift: int, last: float, iface: int, offset: int,
+                 notes: list) -> float:
+    """Seconds since the epoch of a pcapng timestamp, or `last` when it is out of range."""
+    try:
+        time = stamp / ticks + shift
+    except OverflowError:
+        time = -1.0
+    if 0.0 <= time <= _LAST_SECOND:
+        return time
+    error = f"packet times of interface {iface} out of range (if_tsresol/if_tsoffset): each taken as the " \
+        "previous packet's time"
+    if not any(note.get("error") == error for note in notes):
+        notes.append({"where": "pcapng", "error": error, "offset": offset})
+    return last
 
 
 def _options(data: bytes, endian: str) -> Iterator[tuple[int, bytes]]:
@@ -318,42 +341,54 @@ class _Flow:
         return events
 
     def _insert(self, start: int, data: bytes, time: float) -> None:
-        """Buffer an out-of-order piece; bytes already buffered win (first seen)."""
+        """Buffer an out-of-order piece; bytes already buffered win (first seen).
+
+        The buffered pieces are disjoint and sorted by start: a bisect finds the first one the
+        new piece can meet, and the walk visits only the pieces it overlaps (at most one per byte
+        of the segment), so the cost does not grow with the number of pieces buffered. Each
+        piece counts `_PIECE_COST` bytes beyond its data against `max_buffer`.
+        """
+        starts, pieces = self.starts, self.pieces
         end = start + len(data)
         at = start
+        i = bisect_right(starts, start)
+        if i:
+            before = starts[i - 1]
+            at = max(at, before + len(pieces[before][0]))
         cut = []
-        for other in self.starts:  # few pieces: a linear walk is fine
-            other_end = other + len(self.pieces[other][0])
-            if other_end <= at:
-                continue
+        count = len(starts)
+        while i < count and at < end:
+            other = starts[i]
             if other >= end:
                 break
             if other > at:
                 cut.append((at, data[at - start:other - start]))
-            at = max(at, other_end)
-            if at >= end:
-                break
+            at = max(at, other + len(pieces[other][0]))
+            i += 1
         if at < end:
             cut.append((at, data[at - start:]))
         for piece_start, piece in cut:
-            insort(self.starts, piece_start)
-            self.pieces[piece_start] = (piece, time)
-            self.buffered += len(piece)
+            insort(starts, piece_start)
+            pieces[piece_start] = (piece, time)
+            self.buffered += len(piece) + _PIECE_COST
 
     def _drain(self) -> list:
         """Deliver buffered pieces that are now in order (each with its arrival time)."""
         events = []
-        starts = self.starts
-        while starts and starts[0] <= self.rel:
-            start = starts.pop(0)
-            piece, arrival = self.pieces.pop(start)
-            self.buffered -= len(piece)
+        starts, pieces = self.starts, self.pieces
+        taken = 0
+        while taken < len(starts) and starts[taken] <= self.rel:
+            start = starts[taken]
+            taken += 1
+            piece, arrival = pieces.pop(start)
+            self.buffered -= len(piece) + _PIECE_COST
             skip = self.rel - start
             if skip < len(piece):
                 piece = piece[skip:]
                 self.rel += len(piece)
                 self.next = (self.next + len(piece)) & _MASK
                 events += self.parser.feed(piece, arrival)
+        del starts[:taken]
         return events
 
     def advance(self, target: int, time: float) -> list:
@@ -715,13 +750,14 @@ def read_exchanges(
     """
     owned = isinstance(source, (str, bytes, os.PathLike))
     f = open(source, "rb", buffering=1024 * 1024) if owned else source
+    tracker = _Tracker(max_body, max_buffer, max_hold)
     try:
-        records = _open_packets(f)
+        records = _open_packets(f, tracker.notes)
     except BaseException:
         if owned:
             f.close()
         raise
-    return _exchanges(f, owned, records, _Tracker(max_body, max_buffer, max_hold))
+    return _exchanges(f, owned, records, tracker)
 
 
 def _exchanges(f, owned: bool, records: Iterator, tracker: _Tracker) -> Iterator[Exchange]:

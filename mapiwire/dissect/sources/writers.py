@@ -318,7 +318,8 @@ def write_pcapng(target: str | os.PathLike | BinaryIO, packets: Iterable[tuple],
                  byteorder: str = "<", secrets: bytes | None = None) -> None:
     """A pcapng file. `packets` items are (time, frame) or (time, frame, interface index);
     `interfaces` is a list of {"link": name, "tsresol": if_tsresol byte (6 = µs, 9 = ns,
-    0x80|n = 2^-n)}; `secrets` adds a Decryption Secrets Block with a TLS key log."""
+    0x80|n = 2^-n), "tsoffset": if_tsoffset seconds (packet times are then counted from it)};
+    `secrets` adds a Decryption Secrets Block with a TLS key log."""
     e = byteorder
     f, owned = _target(target)
     try:
@@ -328,7 +329,10 @@ def write_pcapng(target: str | os.PathLike | BinaryIO, packets: Iterable[tuple],
         for iface in interfaces:
             resol = iface.get("tsresol", 6)
             ticks.append(2 ** (resol & 0x7F) if resol & 0x80 else 10 ** resol)
-            options = _option(e, 9, bytes([resol])) + _option(e, 0, b"")
+            options = _option(e, 9, bytes([resol]))
+            if "tsoffset" in iface:
+                options += _option(e, 14, struct.pack(e + "q", iface["tsoffset"]))
+            options += _option(e, 0, b"")
             f.write(_block(e, 1, struct.pack(e + "HHI", LINKTYPES[iface.get("link", link)], 0,
                                              262144) + options))
         if secrets is not None:
