@@ -40,6 +40,8 @@ NSPI_ADDRESS_CREATION_TEMPLATES, NSPI_UNICODE_STRINGS, NSPI_UNICODE_PROPTYPES = 
 
 HIERARCHY_VERSION = 1
 MAX_ROWS = 10_000  # rows, names and MIds a single request may ask the server to work through
+MAX_COLUMNS = 1_000  # property tags per row ("excessive length": TableTooBig, MS-OXNSPI 3.1.4.1.7)
+MAX_CELLS = 100_000  # values in one answer's rows
 
 DISPLAY_NAME = tag("PidTagDisplayName")
 # MS-OXNSPI 3.1.4.1.8: the columns of NspiQueryRows when the client gives none
@@ -124,7 +126,6 @@ class AddressBookSession:
         domain = store.organization.get("domain", "mapiwire.test")
         self.server_guid = uuid.uuid5(uuid.NAMESPACE_DNS, "nspi." + domain)  # one per server, stable
         self.directory = Directory(store.users, self.server_guid, base=0x1000 + secrets.randbelow(1 << 16) * 0x100)
-        self.bound = False
         self.handlers = {
             "Bind": self.bind, "Unbind": self.unbind, "CompareMIds": self.compare_mids, "DNToMId": self.dn_to_mid,
             "GetMatches": self.get_matches, "GetPropList": self.get_prop_list, "GetProps": self.get_props,
@@ -154,12 +155,10 @@ class AddressBookSession:
         """MS-OXCMAPIHTTP 2.2.5.1, MS-OXNSPI 3.1.4.1.1 NspiBind: the server GUID; a STAT in
         CP_WINUNICODE is refused (InvalidCodepage)."""
         check_code_page(request.get("State"))
-        self.bound = True
         return {**empty_body("Bind", SUCCESS), "ServerGuid": self.server_guid}
 
     def unbind(self, request: dict) -> dict:
         """MS-OXCMAPIHTTP 2.2.5.2, MS-OXNSPI 3.1.4.1.2 NspiUnbind: returns UnbindSuccess (0x1)."""
-        self.bound = False
         return empty_body("Unbind", UNBIND_SUCCESS)
 
     def not_supported(self, request: dict) -> dict:
@@ -223,10 +222,12 @@ class AddressBookSession:
     # Rows ------------------------------------------------------------------------------------
 
     def columns(self, request: dict, name: str) -> list[int] | None:
-        """The LargePropertyTagArray `name` of a request as 32-bit tags (bounded by the defs' count)."""
+        """The LargePropertyTagArray `name` of a request as 32-bit tags; more than MAX_COLUMNS is TableTooBig."""
         has = {"Columns": "HasColumns", "PropertyTags": "HasPropertyTags"}[name]
         if not request.get(has):
             return None
+        if len(request[name]["PropertyTags"]) > MAX_COLUMNS:
+            raise Refused(TABLE_TOO_BIG)
         return [tag_int(t) for t in request[name]["PropertyTags"]]
 
     def row(self, entry: Entry | None, columns: list[int], ephemeral: bool) -> dict:
@@ -257,7 +258,10 @@ class AddressBookSession:
         return [self.directory.by_mid.get(int(mid)) for mid in mids]
 
     def row_set(self, columns: list[int] | None, entries, ephemeral: bool = False) -> dict:
-        """Columns + RowData of a response, as NspiQueryRows builds them for these rows (3.1.4.1.8)."""
+        """Columns + RowData of a response, as NspiQueryRows builds them for these rows (3.1.4.1.8); more
+        than MAX_CELLS values is TableTooBig."""
+        if len(entries) * len(columns) > MAX_CELLS:
+            raise Refused(TABLE_TOO_BIG)
         return {"Columns": {"PropertyTags": [tag_dict(t) for t in columns]},
                 "RowData": self.rows(entries, columns, ephemeral)}
 
@@ -365,8 +369,6 @@ class AddressBookSession:
             if entry is None:
                 raise Refused(NOT_FOUND)
             columns = narrowed(self.directory.tags(entry))
-        if len(columns) > MAX_ROWS:
-            raise Refused(TABLE_TOO_BIG)
         ephemeral = bool(int(request["Flags"]) & F_EPH_ID)
         values, code = [], SUCCESS
         for column in columns:

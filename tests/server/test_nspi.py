@@ -271,6 +271,10 @@ def test_wire_counts_are_capped(session):
     assert len(huge.RowData) == 5
     too_many = query(session, stat(), explicit=[0x20] * (nspi.MAX_ROWS + 1))
     assert int(too_many.ErrorCode) == 0x80040403  # TableTooBig
+    wide = query(session, stat(), columns=[DISPLAY_NAME] * (nspi.MAX_COLUMNS + 1))
+    assert int(wide.ErrorCode) == 0x80040403
+    cells = query(session, stat(), count=500, explicit=[0x20] * 500, columns=[DISPLAY_NAME] * nspi.MAX_COLUMNS)
+    assert int(cells.ErrorCode) == 0x80040403
 
 
 def test_update_stat_moves_and_reports_delta(session):
