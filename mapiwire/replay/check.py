@@ -121,10 +121,21 @@ def _compare_rops(number: int, recorded: list, live: list) -> list[Divergence]:
         if int(rec.get("ReturnValue", 0) or 0) != int(liv.get("ReturnValue", 0) or 0):
             out.append(Divergence(number, "protocol", f"{name} ReturnValue", hex(int(rec.get("ReturnValue") or 0)),
                                   hex(int(liv.get("ReturnValue") or 0))))
+        rec_strings, live_strings = _strings(rec.get("RowData")), _strings(liv.get("RowData"))
+        if isinstance(rec.get("RowData"), dict) and rec_strings != live_strings:
+            out.append(Divergence(number, "content", f"{name} property values", rec_strings, live_strings))
         rec_rows, live_rows = row_count(rec), row_count(liv)
         if rec_rows is not None and live_rows is not None and rec_rows != live_rows:
             out.append(Divergence(number, "content", f"{name} rows", rec_rows, live_rows))
     return out
+
+
+def _strings(row) -> list[str]:
+    """The string values of one property row (what names an object: display name, subject)."""
+    if not isinstance(row, dict):
+        return []
+    cells = [c.get("PropertyValue") if isinstance(c, dict) else c for c in row.get("ValueArray") or ()]
+    return [c for c in cells if isinstance(c, str)]
 
 
 def cadence(number: int, meta: list[tuple[str, float]], pending_period_ms: int | None, end: float | None) -> list[Divergence]:

@@ -40,6 +40,7 @@ POLICIES = ("map", "keep", "fail")
 
 # MS-OXPROPS: properties whose PtypInteger64 value is a Folder ID or Message ID
 ID_PROPERTY_IDS = {0x6748: "PidTagFolderId", 0x6749: "PidTagParentFolderId", 0x674A: "PidTagMid"}
+NAME_PROPERTY_IDS = {0x3001: "PidTagDisplayName", 0x0037: "PidTagSubject"}  # rows paired by these
 MID_FIELDS = {"MinimalIds", "MinimalId", "MinimalId1", "MinimalId2", "CurrentRec", "ExplicitTable"}
 MID_SIGNALS = 0x10  # MS-OXNSPI 2.2.9.1: Minimal Entry IDs below 0x10 are positions/signals
 SKIP_KEYS = {"RPC_HEADER_EXT", "AuxiliaryBuffer", "AuxiliaryBufferSize"}
@@ -213,10 +214,7 @@ def _ltid_key(value) -> tuple | None:
 
 
 def _is_id_tag(tag) -> bool:
-    try:
-        return (tag_value(tag) >> 16) in ID_PROPERTY_IDS
-    except (TypeError, KeyError, ValueError):
-        return False
+    return _tag_id(tag) in ID_PROPERTY_IDS
 
 
 @dataclass
@@ -258,8 +256,9 @@ class Maps:
             return live
         if policy == "fail":
             raise RewriteError(kind, recorded, where)
-        if len(self.unmapped) < 1000:
-            self.unmapped.append({"kind": kind, "value": _show(recorded), "where": where})
+        note = {"kind": kind, "value": _show(recorded), "where": where}
+        if len(self.unmapped) < 1000 and note not in self.unmapped:
+            self.unmapped.append(note)
         return recorded
 
     def summary(self) -> dict:
@@ -306,7 +305,7 @@ def learn_values(maps: Maps, recorded, live, name: str = "", columns=None) -> No
             if key == "RowData":
                 rows_rec = value if isinstance(value, list) else [value]
                 rows_live = live[key] if isinstance(live[key], list) else [live[key]]
-                for a, b in zip(rows_rec, rows_live):
+                for a, b in pair_rows(rows_rec, rows_live, columns):
                     learn_values(maps, a, b, key, columns)
                 continue
             learn_values(maps, value, live[key], key, columns)
@@ -318,6 +317,39 @@ def learn_values(maps: Maps, recorded, live, name: str = "", columns=None) -> No
             maps.add("mid", int(recorded), int(live))
     elif name == "Bookmark" and isinstance(recorded, (bytes, bytearray)) and isinstance(live, (bytes, bytearray)):
         maps.add("bookmark", bytes(recorded), bytes(live))
+
+
+def pair_rows(recorded: list, live: list, columns) -> list[tuple]:
+    """Recorded and live rows of the same table, paired by their name column (PidTagDisplayName,
+    PidTagSubject: REPLAY.md 4.8 "by name path") when the columns have one, else by position.
+    A recorded row whose name has no single live match is left unpaired."""
+    at = next((i for i, tag in enumerate(columns or ()) if _tag_id(tag) in NAME_PROPERTY_IDS), None)
+    if at is None:
+        return list(zip(recorded, live))
+    by_name: dict = {}
+    for row in live:
+        by_name.setdefault(_row_name(row, at), []).append(row)
+    pairs = []
+    for row in recorded:
+        matches = by_name.get(_row_name(row, at), [])
+        if len(matches) == 1:
+            pairs.append((row, matches[0]))
+    return pairs
+
+
+def _tag_id(tag) -> int | None:
+    try:
+        return tag_value(tag) >> 16
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def _row_name(row, at: int):
+    cells = row.get("ValueArray") if isinstance(row, dict) else None
+    if not cells or at >= len(cells):
+        return None
+    value = _cell(cells[at])
+    return value if isinstance(value, str) else None
 
 
 def _learn_row(maps: Maps, recorded: list, live: list, columns: list) -> None:
