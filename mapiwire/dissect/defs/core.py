@@ -268,9 +268,15 @@ class SizeOf(Subconstruct):
         return self.subcon._sizeof(context, path)
 
 
+class StateMissing(c.ExplicitError):
+    """What a structure's layout depends on is not known (the capture started after the ROP that
+    set it, DESIGN.md principle 3). Inside a `Sized` field the bytes are kept as hex instead."""
+
+
 class Sized(Subconstruct):
     """`length` bytes holding `subcon`. Parse: reads exactly `length` bytes (checked against
-    what is left) and parses the subcon inside them; bytes the subcon leaves are an error.
+    what is left) and parses the subcon inside them; bytes the subcon leaves are an error, and a
+    subcon whose state is missing (`StateMissing`) leaves `{"Undecoded": hex}` and an error entry.
     Build: builds the subcon and patches the matching `SizeOf` field with the size."""
 
     def __init__(self, length, subcon: Construct, target: str | None = None,
@@ -288,7 +294,11 @@ class Sized(Subconstruct):
             raise c.StreamError(f"size {length} is more than the {left} bytes left", path=path)
         data = stream.read(length)
         sub = io.BytesIO(data)
-        obj = self.subcon._parsereport(sub, context, path)
+        try:
+            obj = self.subcon._parsereport(sub, context, path)
+        except StateMissing as exc:  # the size is known: keep the bytes, go on after them
+            report(context, path, f"{str(exc).strip().splitlines()[-1]}; its {length} bytes kept as hex")
+            return c.Container(Undecoded=data.hex())
         extra = length - sub.tell()
         if extra:
             raise c.StreamError(f"{extra} bytes left over inside a {length}-byte field", path=path)

@@ -18,6 +18,7 @@ from typing import Callable
 import construct as c
 
 from ...dissect.defs.core import build
+from ...dissect.defs.ropbuffer import RopList
 from ...dissect.defs.rops import ROP_BY_ID
 from ..store import Event, Store, User
 from . import oxcfold, oxcmsg, oxcnotif, oxcprpt, oxcstor, oxctabl, oxomsg  # noqa: F401 (register handlers)
@@ -68,11 +69,16 @@ class MailboxSession:
     # the contract ------------------------------------------------------------------------------
 
     def execute(self, rops: list, handles: list[int], max_rop_out: int) -> tuple[list, list[int]]:
-        """Run the ROPs; see the module docstring. Never raises on bad input."""
+        """Run the ROPs; see the module docstring. Never raises on bad input.
+
+        Each ROP runs with room left for a RopBufferTooSmall that would hand back the requests
+        after it, so that one always fits when a later response does not."""
         with self.store.lock:
             table = [int(h) & 0xFFFFFFFF for h in handles]
-            room = min(int(max_rop_out) - RPC_HEADER_EXT_SIZE, MAX_ROP_SIZE) - 2 - 4 * len(table)
-            ctx = Context(handles=table, room=room)
+            overhead = RPC_HEADER_EXT_SIZE + 2 + 4 * len(table)
+            left = min(int(max_rop_out), MAX_ROP_SIZE) - overhead
+            reserves = _reserves(rops)
+            ctx = Context(handles=table, room=left)
             responses: list = []
             self._sent_columns = {}
             for i, rop in enumerate(rops):
@@ -82,20 +88,27 @@ class MailboxSession:
                     continue
                 rop.setdefault("_columns", None)
                 rop.setdefault("_logon_flags", self._logon_flags(rop))
+                ctx.room = left - reserves[i]
                 value, stop = self._run(rop_id, rop, ctx)
                 if value is None:
                     break
-                size = self._size(value, rop)
-                if size is None:  # our own response would not build: answer ecError instead
-                    value = self._failure(rop_id, rop, EC_ERROR)
-                    size = self._size(value, rop) or 0
-                if size > ctx.room or value.get("RopId") == ROP_BUFFER_TOO_SMALL:
-                    responses.append(self._too_small(rops[i:], size, room - ctx.room, value))
+                if value["RopId"] == ROP_BUFFER_TOO_SMALL:
+                    size = value["SizeNeeded"]
+                else:
+                    size = self._size(value, rop)
+                    if size is None:  # our own response would not build: answer ecError instead
+                        value = self._failure(rop_id, rop, EC_ERROR)
+                        size = self._size(value, rop) or 0
+                if value["RopId"] == ROP_BUFFER_TOO_SMALL or size > ctx.room:
+                    needed = overhead + size + reserves[i]
+                    responses.append({"RopId": ROP_BUFFER_TOO_SMALL, "SizeNeeded": min(needed, MAX_ROP_SIZE),
+                                      "RequestBuffers": [_request_only(r) for r in rops[i:]]})
                     break
-                ctx.room -= size
+                left -= size
                 responses.append(value)
                 if stop:
                     break
+            ctx.room = left
             responses += self._notifications(ctx)
             return responses, table
 
@@ -253,13 +266,6 @@ class MailboxSession:
             log.exception("response of RopId %#04x does not build", rop_id)
             return None
 
-    @staticmethod
-    def _too_small(rest: list, size: int, used: int, value: dict) -> dict:
-        """MS-OXCROPS 2.2.15.1 RopBufferTooSmall with the requests not processed."""
-        needed = value.get("SizeNeeded") or used + size + RPC_HEADER_EXT_SIZE + 2
-        return {"RopId": ROP_BUFFER_TOO_SMALL, "SizeNeeded": min(int(needed), MAX_ROP_SIZE),
-                "RequestBuffers": [_request_only(r) for r in rest]}
-
     # notifications ---------------------------------------------------------------------------------
 
     def _notifications(self, ctx: Context) -> list:
@@ -302,6 +308,22 @@ class MailboxSession:
                                          "_columns": obj.table.columns})
         if len(self.pending) != before and self.on_event is not None:
             self.on_event()
+
+
+def _reserves(rops: list) -> list[int]:
+    """For each ROP, the size of a RopBufferTooSmall handing back the requests after it
+    (MS-OXCROPS 2.2.15.1: RopId, SizeNeeded, the requests as they were sent); 0 for the last."""
+    sizes = []
+    for rop in rops:
+        try:
+            sizes.append(len(build(RopList("request"), [_request_only(rop)])))
+        except Exception:  # a request that does not build again: count its bytes if it has them
+            sizes.append(len(rop.get("Undecoded") or b"") or 64)
+    reserves, after = [], 0
+    for size in reversed(sizes):
+        reserves.append(3 + after if after else 0)
+        after += size
+    return list(reversed(reserves))
 
 
 def _public(value: dict) -> dict:
