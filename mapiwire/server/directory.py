@@ -6,7 +6,7 @@ in one Global Address List sorted by display name, with the session's Minimal En
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..dissect.defs.addressbook import EphemeralEntryID, PermanentEntryID
 from ..dissect.defs.core import build
@@ -64,21 +64,35 @@ def convert(value, stored: int, wanted: int):
     return None
 
 
-@dataclass
-class Entry:
-    """One Address Book object (MS-OXOABK 2.2): its MId in this session, DN and stored properties
-    (property id -> (canonical type, value))."""
+@dataclass(frozen=True)
+class Profile:
+    """One Address Book object (MS-OXOABK 2.2) as every session sees it: DN, display name, stored
+    properties (property id -> (canonical type, value)) and the strings ANR compares."""
 
-    mid: int
     dn: str
     display_name: str
-    props: dict[int, tuple[int, object]] = field(default_factory=dict)
-    words: tuple[str, ...] = ()  # casefolded strings ANR matches by prefix
-    exact: tuple[str, ...] = ()  # casefolded strings ANR matches whole
+    props: dict[int, tuple[int, object]]
+    words: tuple[str, ...]  # casefolded strings ANR matches by prefix
+    exact: tuple[str, ...]  # casefolded strings ANR matches whole
+    sort_key: str
+
+
+class Entry:
+    """A Profile at its row of one session's table, with that session's MId (MS-OXNSPI 2.2.9.1)."""
+
+    __slots__ = ("mid", "profile")
+
+    def __init__(self, mid: int, profile: Profile):
+        self.mid, self.profile = mid, profile
+
+    def __eq__(self, other):
+        return isinstance(other, Entry) and (self.mid, self.profile) == (other.mid, other.profile)
+
+    __hash__ = None
 
     @property
     def sort_key(self) -> str:
-        return self.display_name.casefold()
+        return self.profile.sort_key
 
 
 @dataclass
@@ -89,7 +103,7 @@ class AnrResult:
     resolved: bool
 
 
-def user_entry(user, mid: int) -> Entry:
+def user_profile(user) -> Profile:
     """The MS-OXOABK properties of a mail user (2.2.3 common, 2.2.4 mail user) from a Store user."""
     extra = getattr(user, "extra", None) or {}
     strings = {"PidTagDisplayName": user.display_name, "PidTagTransmittableDisplayName": user.display_name,
@@ -108,28 +122,64 @@ def user_entry(user, mid: int) -> Entry:
     names = [user.display_name, *user.display_name.split(), user.alias, user.smtp,
              *(extra.get(k) for k in ("given_name", "surname") if isinstance(extra.get(k), str))]
     exact = [user.alias, user.smtp, "smtp:" + user.smtp, user.dn, user.display_name]
-    return Entry(mid, user.dn, user.display_name, props, tuple(n.casefold() for n in names if n),
-                 tuple(n.casefold() for n in exact))
+    return Profile(user.dn, user.display_name, props, tuple(n.casefold() for n in names if n),
+                   tuple(n.casefold() for n in exact), user.display_name.casefold())
+
+
+class Catalog:
+    """The Global Address List's rows in display-name order (SortTypeDisplayName), shared by every
+    session over the same users."""
+
+    def __init__(self, users):
+        ordered = sorted(users, key=lambda u: (u.display_name.casefold(), u.alias.casefold()))
+        self.profiles = [user_profile(user) for user in ordered]
+        self.row_of_dn = {p.dn.casefold(): i for i, p in enumerate(self.profiles)}
+        tags: dict[int, None] = {ENTRY_ID: None, INSTANCE_KEY: None}
+        for profile in self.profiles:
+            tags.update(dict.fromkeys((p << 16) | t for p, (t, _) in profile.props.items()))
+        self.all_tags = list(tags)
+
+
+_CATALOGS: dict[tuple, Catalog] = {}
+MAX_CATALOGS = 8
+
+
+def catalog(users) -> Catalog:
+    """The Catalog of these users, built once for every session that shows the same ones."""
+    key = tuple((u.alias, u.display_name, u.smtp, u.dn, repr(sorted((getattr(u, "extra", None) or {}).items(), key=str)))
+                for u in users)
+    found = _CATALOGS.get(key)
+    if found is None:
+        while len(_CATALOGS) >= MAX_CATALOGS:
+            _CATALOGS.pop(next(iter(_CATALOGS)))
+        found = _CATALOGS[key] = Catalog(users)
+    return found
 
 
 class Directory:
-    """The Global Address List of one session: entries in display-name order with MIds from `base`."""
+    """The Global Address List of one session: the shared Catalog, row i having MId `base` + i."""
 
     def __init__(self, users, server_guid: uuid.UUID, base: int):
-        ordered = sorted(users, key=lambda u: (u.display_name.casefold(), u.alias.casefold()))
+        self.catalog = catalog(users)
         self.server_guid = server_guid
-        self.entries = [user_entry(user, base + i) for i, user in enumerate(ordered)]
-        self.by_mid = {e.mid: e for e in self.entries}
-        self.by_dn = {e.dn.casefold(): e for e in self.entries}
-        self.position = {e.mid: i for i, e in enumerate(self.entries)}
+        self.base = base
+
+    def entries(self) -> list[Entry]:
+        return [Entry(self.base + i, p) for i, p in enumerate(self.catalog.profiles)]
 
     def index_of(self, mid: int) -> int | None:
-        return self.position.get(mid)
+        row = mid - self.base
+        return row if 0 <= row < len(self.catalog.profiles) else None
+
+    def entry(self, mid: int) -> Entry | None:
+        """The object of a MId of this session, or None."""
+        row = self.index_of(mid)
+        return None if row is None else Entry(mid, self.catalog.profiles[row])
 
     def mid_of_dn(self, dn: str) -> int:
         """MS-OXNSPI 3.1.4.1.13: the MId of a DN, 0 when there is no such object."""
-        entry = self.by_dn.get(dn.casefold())
-        return entry.mid if entry else 0
+        row = self.catalog.row_of_dn.get(dn.casefold())
+        return 0 if row is None else self.base + row
 
     def entry_id(self, entry: Entry, ephemeral: bool) -> bytes:
         """PidTagEntryId: an EphemeralEntryID (MS-OXNSPI 2.2.9.2, this server's GUID and the MId) or a
@@ -138,7 +188,7 @@ class Directory:
             return build(EphemeralEntryID, {"IDType": 0x87, "R1": 0, "R2": 0, "R3": 0, "ProviderUID": self.server_guid,
                                             "R4": 1, "DisplayType": DT_MAILUSER, "MId": entry.mid})
         return build(PermanentEntryID, {"IDType": 0, "R1": 0, "R2": 0, "R3": 0, "ProviderUID": GUID_NSPI, "R4": 1,
-                                        "DisplayTypeString": DT_MAILUSER, "DistinguishedName": entry.dn})
+                                        "DisplayTypeString": DT_MAILUSER, "DistinguishedName": entry.profile.dn})
 
     def value(self, entry: Entry, column: int, ephemeral: bool = False):
         """(type, value) of property tag `column` on `entry` in the asked type, or None."""
@@ -148,19 +198,17 @@ class Directory:
         elif property_id == INSTANCE_KEY >> 16:
             stored = (0x0102, entry.mid.to_bytes(4, "little"))  # MS-OXOABK 2.2.3.6: the MId
         else:
-            stored = entry.props.get(property_id)
+            stored = entry.profile.props.get(property_id)
         return None if stored is None else convert(stored[1], stored[0], wanted)
 
-    def tags(self, entry: Entry) -> list[int]:
+    @staticmethod
+    def tags(entry: Entry) -> list[int]:
         """The tags of every property `entry` has, with their stored types."""
-        return [ENTRY_ID, INSTANCE_KEY] + [(p << 16) | t for p, (t, _) in entry.props.items()]
+        return [ENTRY_ID, INSTANCE_KEY] + [(p << 16) | t for p, (t, _) in entry.profile.props.items()]
 
     def all_tags(self) -> list[int]:
         """Every tag some entry has, first seen first."""
-        seen: dict[int, None] = {}
-        for entry in self.entries:
-            seen.update(dict.fromkeys(self.tags(entry)))
-        return list(seen)
+        return list(self.catalog.all_tags)
 
     def hierarchy_row(self, unicode: bool) -> list[dict]:
         """The Global Address List's row of the address book hierarchy table (MS-OXNSPI 3.1.4.1.3,
@@ -183,10 +231,11 @@ class Directory:
         wanted = (text or "").strip().casefold()
         if not wanted:
             return AnrResult([], False)
-        exact = [e for e in self.entries if wanted in e.exact]
+        entries = self.entries()
+        exact = [e for e in entries if wanted in e.profile.exact]
         if exact:
             return AnrResult(exact, len(exact) == 1)
-        found = [e for e in self.entries if any(w.startswith(wanted) for w in e.words)]
+        found = [e for e in entries if any(w.startswith(wanted) for w in e.profile.words)]
         return AnrResult(found, len(found) == 1)
 
     # MS-OXCDATA 2.12 restrictions --------------------------------------------------------

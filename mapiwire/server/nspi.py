@@ -118,32 +118,31 @@ def empty_body(request_type: str, code: int, code_page: int = CP_WINDOWS_1252) -
 class AddressBookSession:
     """NSPI state of one address book session context (MS-OXCMAPIHTTP 2.2.5, MS-OXNSPI 3.1.4.1)."""
 
+    HANDLERS = {  # X-RequestType -> method
+        "Bind": "bind", "Unbind": "unbind", "CompareMIds": "compare_mids", "DNToMId": "dn_to_mid",
+        "GetMatches": "get_matches", "GetPropList": "get_prop_list", "GetProps": "get_props",
+        "GetSpecialTable": "get_special_table", "GetTemplateInfo": "not_supported", "ModLinkAtt": "not_supported",
+        "ModProps": "not_supported", "QueryRows": "query_rows", "QueryColumns": "query_columns",
+        "ResolveNames": "resolve_names", "ResortRestriction": "not_supported", "SeekEntries": "seek_entries",
+        "UpdateStat": "update_stat", "GetMailboxUrl": "get_mailbox_url", "GetAddressBookUrl": "get_address_book_url",
+    }
+
     def __init__(self, store, user, *, mailbox_url: str, addressbook_url: str):
-        self.store = store
         self.user = user
         self.mailbox_url = mailbox_url
         self.addressbook_url = addressbook_url
         domain = store.organization.get("domain", "mapiwire.test")
         self.server_guid = uuid.uuid5(uuid.NAMESPACE_DNS, "nspi." + domain)  # one per server, stable
         self.directory = Directory(store.users, self.server_guid, base=0x1000 + secrets.randbelow(1 << 16) * 0x100)
-        self.handlers = {
-            "Bind": self.bind, "Unbind": self.unbind, "CompareMIds": self.compare_mids, "DNToMId": self.dn_to_mid,
-            "GetMatches": self.get_matches, "GetPropList": self.get_prop_list, "GetProps": self.get_props,
-            "GetSpecialTable": self.get_special_table, "GetTemplateInfo": self.not_supported,
-            "ModLinkAtt": self.not_supported, "ModProps": self.not_supported, "QueryRows": self.query_rows,
-            "QueryColumns": self.query_columns, "ResolveNames": self.resolve_names,
-            "ResortRestriction": self.not_supported, "SeekEntries": self.seek_entries, "UpdateStat": self.update_stat,
-            "GetMailboxUrl": self.get_mailbox_url, "GetAddressBookUrl": self.get_address_book_url,
-        }
 
     def handle(self, request_type: str, request: dict) -> dict:
         """One request body (parsed with BODIES[request_type].request) -> the response body value for
         BODIES[request_type].success, or .failure for a type this endpoint does not have."""
-        handler = self.handlers.get(request_type)
-        if handler is None:
+        name = self.HANDLERS.get(request_type)
+        if name is None:
             return {"StatusCode": NOT_SUPPORTED, "AuxiliaryBuffer": {"Blocks": []}}
         try:
-            return handler(request)
+            return getattr(self, name)(request)
         except Refused as refused:
             return empty_body(request_type, refused.code)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, c.ConstructError):
@@ -174,7 +173,7 @@ class AddressBookSession:
         another container is InvalidBookmark (MS-OXNSPI 3.1.4.1.x: "unable to locate the container")."""
         if stat is not None and stat["ContainerID"] != 0:
             raise Refused(INVALID_BOOKMARK)
-        return self.directory.entries
+        return self.directory.entries()
 
     def locate(self, stat: dict, table: list[Entry]) -> tuple[int, int]:
         """MS-OXNSPI 3.1.4.5: the row of the Current Position before and after Delta. Absolute
@@ -255,7 +254,7 @@ class AddressBookSession:
         """The objects of an Explicit Table (MS-OXNSPI 3.1.4.4.2), None for a MId of no object."""
         if len(mids) > MAX_ROWS:
             raise Refused(TABLE_TOO_BIG)
-        return [self.directory.by_mid.get(int(mid)) for mid in mids]
+        return [self.directory.entry(int(mid)) for mid in mids]
 
     def row_set(self, columns: list[int] | None, entries, ephemeral: bool = False) -> dict:
         """Columns + RowData of a response, as NspiQueryRows builds them for these rows (3.1.4.1.8); more
@@ -334,7 +333,7 @@ class AddressBookSession:
         if int(request["Reserved"]) != 0:
             raise Refused(INVALID_PARAMETER)
         if not request.get("HasFilter"):
-            raise Refused(NOT_SUPPORTED if stat["CurrentRec"] in self.directory.by_mid else GENERAL_FAILURE)
+            raise Refused(NOT_SUPPORTED if self.directory.entry(stat["CurrentRec"]) else GENERAL_FAILURE)
         if stat["SortType"] not in SORT_DISPLAY_NAMES:
             raise Refused(TOO_COMPLEX)
         table = self.table(stat)
@@ -364,7 +363,7 @@ class AddressBookSession:
         columns = self.columns(request, "PropertyTags")
         if stat["CodePage"] == CP_WINUNICODE and any(t & 0xFFFF in (PTYP_STRING8, MV_STRING8) for t in columns or ()):
             raise Refused(INVALID_CODEPAGE)
-        entry = self.directory.by_mid.get(stat["CurrentRec"])
+        entry = self.directory.entry(stat["CurrentRec"])
         if columns is None:
             if entry is None:
                 raise Refused(NOT_FOUND)
@@ -387,7 +386,7 @@ class AddressBookSession:
         """MS-OXCMAPIHTTP 2.2.5.6, MS-OXNSPI 3.1.4.1.6 NspiGetPropList: the tags of the properties the
         object has, string ones as PtypString8; fSkipObjects leaves out PtypEmbeddedTable ones (this
         directory has none). A MId of no object is NotFound."""
-        entry = self.directory.by_mid.get(int(request["MinimalId"]))
+        entry = self.directory.entry(int(request["MinimalId"]))
         if entry is None:
             raise Refused(NOT_FOUND)
         return {**empty_body("GetPropList", SUCCESS), "HasPropertyTags": 1,

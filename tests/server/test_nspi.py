@@ -182,6 +182,7 @@ def test_dn_to_mid_maps_known_dns_and_gives_zero_for_unknown_ones(session):
 def test_mids_are_per_session(store):
     sessions = [nspi.AddressBookSession(store, store.users[0], mailbox_url="", addressbook_url="") for _ in range(4)]
     assert len({mids(s)["alice"] for s in sessions}) > 1
+    assert all(s.directory.catalog is sessions[0].directory.catalog for s in sessions)  # users' data shared
 
 
 def test_compare_mids_orders_by_table_position(session):
