@@ -232,7 +232,7 @@ def outlook_flow(messages: int = 20) -> list[tuple]:
                      "OpenFlags": 0x0100040C, "StoreState": 0,
                      "Essdn": "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=bob"}
     logon_response = {"RopId": 0xFE, "OutputHandleIndex": 0, "ReturnValue": 0, "LogonFlags": 0x01,
-                      "FolderIds": [fid(i) for i in range(1, 14)], "ResponseFlags": 0x07,
+                      "FolderIds": [INBOX if i == 5 else fid(i) for i in range(1, 14)], "ResponseFlags": 0x07,
                       "MailboxGuid": "{C2B1E9D4-6A2B-4F3C-9E8D-7A6B5C4D3E2F}", "ReplId": 1,
                       "ReplGuid": "{A1B2C3D4-E5F6-4789-ABCD-EF0123456789}",
                       "LogonTime": {"Seconds": 0, "Minutes": 0, "Hour": 16, "DayOfWeek": 1, "Day": 24, "Month": 11,

@@ -15,6 +15,8 @@ import construct as c
 
 from .defs.oxcdata import tag_value
 
+from .objects import ObjectTable
+
 MAX_STATE = 262_144  # units of state one session keeps (a table column 1, see _COST); oldest dropped first
 NO_HANDLE = 0xFFFFFFFF  # placeholder in a request's ServerObjectHandleTable (MS-OXCROPS 2.2.1)
 
@@ -51,6 +53,7 @@ class DecodingContext:
         self.named: dict[int, object] = {}  # property id >= 0x8000 -> PropertyName (MS-OXCDATA 2.6.1)
         self.cost = 0  # state kept, in the units of _COST: at most MAX_STATE
         self.dropped = 0  # entries forgotten to stay within MAX_STATE since the last drop_note()
+        self.objects = ObjectTable()  # server object handle -> what it is (folder Inbox, its contents table, ...)
 
     # before the response -----------------------------------------------------------------
 

@@ -287,6 +287,8 @@ class Decoder:
         if body_def.request_type == "Execute" and status_code == 0:
             response_rops, response_handles = rops_of(raw.get("RopBuffer"))
             ctx.learn(rops, response_rops, handles, response_handles)
+            for problem in ctx.objects.annotate(rops, response_rops, handles, response_handles):
+                errors.append({"where": f"response.RopBuffer.RopsList[{problem['index']}]", "error": problem["error"]})
         out.update(to_json(raw, _named(record, ctx)))
         return out
 

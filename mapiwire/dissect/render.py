@@ -28,6 +28,7 @@ from .defs.props import NAMED_PROPERTIES, PROPERTY_NAMES, PROPERTY_TAG_NAMES
 from .defs.errorcodes import ERROR_CODES
 from .defs.oxcdata import tag_value
 from .defs.proptypes import PROPERTY_TYPES
+from .objects import describe
 
 PTYP_ERROR_CODE = 0x000A  # MS-OXCDATA 2.11.1
 
@@ -303,6 +304,10 @@ def _lines(value, indent: int, out: list[str]) -> None:
                 continue  # shown with RopId
             if tag and key in TAG_NAMES:
                 continue  # shown with PropertyTag
+            if key in ("InputObject", "OutputObject", "NotificationObject") and isinstance(item, dict):
+                handle = f"{item['Handle']:#x} → " if isinstance(item.get("Handle"), int) else ""
+                out.append(f"{pad}{key}: {handle}{describe(item)}")
+                continue
             if tag and key == "PropertyTag":
                 out.append(f"{pad}PropertyTag: {_tag_text(value)}")
                 continue

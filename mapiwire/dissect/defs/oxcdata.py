@@ -36,7 +36,7 @@ from construct import (Bytes, Construct, If, IfThenElse, Int8ul, Int16ul, Int32u
 
 from .budget import budget_of
 from .core import (AsciiZ, BoundedArray, Enum, EnumValue, FileTimeValue, Flags, Guid, GuidValue, HexBytes, SizeOf,
-                   Sized, UnicodeZ, remaining, struct)
+                   Sized, StateMissing, UnicodeZ, remaining, struct)
 from .errorcodes import ERROR_CODES, ErrorCode
 from .proptypes import MULTI_VALUE_FLAG, MULTI_VALUE_INSTANCE, PROPERTY_TYPES, PropertyType
 
@@ -722,7 +722,8 @@ class PropertyRow(Construct):
         same list is seen (a PropertyRowSet's rows share one list)."""
         columns = evaluate(self.columns_expr, context)
         if columns is None:
-            raise c.ExplicitError("columns unknown: no column set is known for this table", path=path)
+            raise StateMissing("columns unknown: the ROP that set them (RopSetColumns on the table, "
+                               "RopOpenMessage for recipient rows) is not in the capture", path=path)
         count = None if self.column_count is None else int(evaluate(self.column_count, context))
         cached_columns, cached_count, cached = self._cache
         if cached_columns is columns and cached_count == count:

@@ -191,14 +191,17 @@ def test_rop_lists():
 
 
 def test_rop_list_recipient_state():
-    """RopReadRecipients rows follow request_rop._columns; without them the ROP is undecoded."""
+    """RopReadRecipients rows follow request_rop._columns; without them each row's bytes stay hex
+    (its RecipientRowSize bounds it) and the rest decodes."""
     data = bytes.fromhex(vector("ReadRecipients response"))
     request = c.Container(RopId=0x0F, _columns=RECIPIENT_COLUMNS, _logon_flags=1)
     rops = core.parse(RopList("response"), data, errors=[], request_rops=[request])
     assert rops[0].RecipientRows[0].RecipientRow.DisplayName == "A"
     errors = []
     rops = core.parse(RopList("response"), data, errors=errors, request_rops=[])
-    assert rops[0].Undecoded == data and "columns unknown" in errors[0]["error"]
+    row = rops[0].RecipientRows[0]
+    assert row.RecipientType.name == "Bcc" and row.RecipientRow.Undecoded == data[-13:].hex()
+    assert "columns unknown" in errors[0]["error"] and errors[0]["where"].endswith("RecipientRow")
 
 
 NEGATIVE = [
@@ -208,8 +211,6 @@ NEGATIVE = [
     (oxcmsg.RopModifyRecipientsRequest, "0e0001" "0000" "0100" "00000000" "01" "ff00" "00", {}),  # size too large
     (oxcmsg.RopOpenMessageResponse, "0301" + OK + MESSAGE_HEADER + "01" "01" "e404" "0000" "0d00" + RECIPIENT_ROW[:-2],
      {}),
-    (oxcmsg.RopReadRecipientsResponse, "0f01" + OK + "01" "05000000" "03" "e404" "0000" "0d00" + RECIPIENT_ROW,
-     {"request_rop": c.Container(_columns=None)}),  # columns unknown
 ]
 
 

@@ -151,11 +151,18 @@ def test_notifications_after_a_response_in_the_list():
                  request_rops=[c.Container(RopId=0x29)]) == data
 
 
-def test_table_row_with_unknown_columns_is_an_error_entry():
+def test_table_row_with_unknown_columns_keeps_all_but_the_row():
+    """Issue 8 point 7: handle, flags, ids and sizes decode; only the row data stays hex, with a
+    note naming the missing state."""
     errors = []
-    (rop,) = parse(RopList("response"), bytes.fromhex(VECTOR["notify-table-row-added"][2]), errors=errors)
-    assert rop.RopName == "RopNotify" and "Undecoded" in rop
-    assert "columns unknown" in errors[0]["error"]
+    data = bytes.fromhex(VECTOR["notify-table-row-added"][2])
+    (rop,) = parse(RopList("response"), data, errors=errors)
+    notification = rop.NotificationData
+    assert rop.RopName == "RopNotify" and rop.NotificationHandle == 287454020 and "Undecoded" not in rop
+    assert notification.TableEventType.name == "TableRowAdded" and notification.TableRowFolderID.ReplicaId == 1
+    assert notification.TableRowData.Undecoded == data[-notification.TableRowDataSize:].hex()
+    assert "columns unknown" in errors[0]["error"] and "RopSetColumns" in errors[0]["error"]
+    assert errors[0]["where"].endswith("TableRowData")
     # without row data the same state gap does not matter
     (rop,) = parse(RopList("response"), bytes.fromhex(VECTOR["notify-table-row-deleted-folder"][2]), errors=[],
                    request_rop=UNKNOWN_REQUEST)

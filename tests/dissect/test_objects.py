@@ -1,0 +1,56 @@
+"""Which object each ROP acted on (issue 8 point 5) and handle-index checks (point 7)."""
+
+import copy
+
+from mapiwire.dissect.decode import Decoder
+from mapiwire.dissect.render import render_text
+from mapiwire.samples import LOGON, Last, mailbox_session, outlook_flow
+
+
+def executes(flow):
+    decoder = Decoder()
+    records = [decoder.decode(e) for e in mailbox_session(flow)]
+    return [r for r in records if r and r["request_type"] == "Execute"]
+
+
+def rops(record, side):
+    return record[side]["RopBuffer"]["RopsList"]
+
+
+def test_folder_and_table_are_named_from_logon_and_open_folder():
+    records = executes(outlook_flow(2))
+    open_folder, contents, set_columns = rops(records[1], "request")
+    assert open_folder["OutputObject"] == {"Handle": 0x202, "Kind": "folder", "Name": "Inbox", "FolderId": "1-1D"}
+    assert contents["InputObject"]["Name"] == "Inbox"
+    table = {"Handle": 0x303, "Kind": "contents table", "Of": {"Kind": "folder", "Name": "Inbox", "FolderId": "1-1D"}}
+    assert set_columns["InputObject"] == table
+    query = rops(records[2], "request")[0]  # a later Execute: the handle is remembered
+    assert query["InputObject"] == table and rops(records[2], "response")[0]["InputObject"] == table
+    text = render_text(records[2])
+    assert "InputObject: 0x303 → contents table of folder Inbox (1-1D)" in text
+
+
+def test_notification_names_its_subscription_and_release_forgets():
+    records = executes(outlook_flow(2))
+    notify = rops(records[4], "response")
+    assert notify[0]["NotificationObject"]["Kind"] == "contents table"
+    assert notify[1]["NotificationObject"]["Kind"] == "notification subscription"
+    released = rops(records[5], "request")
+    assert [r["InputObject"]["Kind"] for r in released] == ["contents table", "folder", "notification subscription"]
+
+
+def test_a_handle_opened_before_the_capture_is_said_so():
+    query = {"RopId": 0x15, "LogonId": 0, "InputHandleIndex": 0, "QueryRowsFlags": 0, "ForwardRead": 1, "RowCount": 1}
+    answer = {"RopId": 0x15, "InputHandleIndex": 0, "ReturnValue": 0x80040305}  # ecNullObject-like failure
+    (record,) = executes([([query], [0x999], [answer], [0x999], Last)])
+    assert rops(record, "request")[0]["InputObject"] == {"Handle": 0x999, "Kind": "object (opened before the capture)"}
+
+
+def test_response_with_another_handle_index_is_flagged():
+    flow = outlook_flow(2)[:1]
+    requests, handles, responses, response_handles, header = flow[0]
+    responses = copy.deepcopy(responses)
+    responses[1]["InputHandleIndex"] = 3  # RopGetReceiveFolder answered for another index
+    (record,) = executes([(requests, handles, responses, [LOGON, 0, 0, 0], header)])
+    assert {"where": "response.RopBuffer.RopsList[1]",
+            "error": "InputHandleIndex 3 is not its request's 0 (MS-OXCROPS 2.2.1)"} in record["errors"]
