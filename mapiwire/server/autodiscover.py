@@ -23,6 +23,7 @@ RESPONSE_SCHEMA = "http://schemas.microsoft.com/exchange/autodiscover/outlook/re
 ROOT_SCHEMA = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
 CONTENT_TYPE = "text/xml; charset=utf-8"
 MAX_REQUEST = 64 * 1024  # a POX request is a few hundred bytes
+MAPI_HTTP_VERSION = 1  # the mapiHttp Protocol Version this server offers
 SERVER_VERSION = "73C18880"  # MS-OXDSCLI 2.2.4.1.1.2.2.x ServerVersion: Exchange 2013 (15.0)
 
 ERRORS = {500: "The email address can't be found.", 600: "Invalid Request",
@@ -79,14 +80,23 @@ def endpoint_urls(base: str | None, mailbox_id: str) -> tuple[str | None, str | 
     return f"{root}/mapi/emsmdb/?MailboxId={mailbox_id}", f"{root}/mapi/nspi/?MailboxId={mailbox_id}"
 
 
-def mapi_http_section(internal_url: str, external_url: str | None, mailbox_id: str) -> str:
+def mapi_http_version(capability: str | None) -> int:
+    """MS-OXDSCLI 2.2.4.1.1.2.6: the mapiHttp Version offered, greater than 0 and at most the request's
+    X-MapiHttpCapability (2.2.2.1); 0 when the header is absent or not a positive number."""
+    try:
+        return min(MAPI_HTTP_VERSION, int((capability or "").strip()))
+    except ValueError:
+        return 0
+
+
+def mapi_http_section(internal_url: str, external_url: str | None, mailbox_id: str, version: int) -> str:
     """MS-OXDSCLI 2.2.4.1.1.2.6: the mapiHttp Protocol, MailStore and AddressBook Internal/ExternalUrl."""
     internal, external = endpoint_urls(internal_url, mailbox_id), endpoint_urls(external_url, mailbox_id)
     parts = []
     for index, name in enumerate(("MailStore", "AddressBook")):
         urls = element("InternalUrl", internal[index]) + (element("ExternalUrl", external[index]) if external[0] else "")
         parts.append(f"<{name}>{urls}</{name}>")
-    return f'<Protocol Type="mapiHttp" Version="1">{"".join(parts)}</Protocol>'
+    return f'<Protocol Type="mapiHttp" Version="{version}">{"".join(parts)}</Protocol>'
 
 
 def rpc_sections(user, organization: dict, internal_url: str, external_url: str | None, mailbox_guid: str) -> str:
@@ -105,23 +115,25 @@ def rpc_sections(user, organization: dict, internal_url: str, external_url: str 
     return exch + expr
 
 
-def settings_response(user, organization: dict, internal_url: str, external_url: str | None, mapi_http: bool) -> bytes:
+def settings_response(user, organization: dict, internal_url: str, external_url: str | None, version: int) -> bytes:
     """MS-OXDSCLI 2.2.4.1.1 the settings answer: User (2.2.4.1.1.1) and Account (2.2.4.1.1.2)."""
     mailbox_guid = str(uuid.uuid5(uuid.NAMESPACE_URL, "mapiwire:" + user.dn))
     deployment = str(uuid.uuid5(uuid.NAMESPACE_DNS, organization.get("domain") or "mapiwire"))
     account = element("AccountType", "email") + element("Action", "settings") + element("MicrosoftOnline", "False")
-    if mapi_http:
-        account += mapi_http_section(internal_url, external_url, user.smtp)
+    if version > 0:
+        account += mapi_http_section(internal_url, external_url, user.smtp, version)
     account += rpc_sections(user, organization, internal_url, external_url, mailbox_guid)
     user_part = (element("DisplayName", user.display_name) + element("LegacyDN", user.dn)
                  + element("AutoDiscoverSMTPAddress", user.smtp) + element("DeploymentId", deployment))
     return document(f"<User>{user_part}</User><Account>{account}</Account>")
 
 
-def autodiscover(body: bytes, *, store, internal_url: str, external_url: str | None,
-                 mapi_http: bool) -> tuple[int, str, bytes]:
-    """One POX Autodiscover request -> (HTTP status, content type, body). Error answers are
-    MS-OXDSCLI Error responses in a 200, as Exchange sends them."""
+def autodiscover(body: bytes, *, store, internal_url: str, external_url: str | None, mapi_http: bool,
+                 capability: str | None = "1") -> tuple[int, str, bytes]:
+    """One POX Autodiscover request -> (HTTP status, content type, body). `capability` is the request's
+    X-MapiHttpCapability header (None: absent); the mapiHttp section is offered when `mapi_http`
+    (MapiHttpEnabled) and the client announced it. Error answers are MS-OXDSCLI Error responses in a
+    200, as Exchange sends them."""
     try:
         address, schema = parse_request(body)
     except InvalidRequest:
@@ -131,4 +143,5 @@ def autodiscover(body: bytes, *, store, internal_url: str, external_url: str | N
     user = store.user(address)
     if user is None:
         return 200, CONTENT_TYPE, error_response(500)
-    return 200, CONTENT_TYPE, settings_response(user, store.organization, internal_url, external_url, mapi_http)
+    version = mapi_http_version(capability) if mapi_http else 0
+    return 200, CONTENT_TYPE, settings_response(user, store.organization, internal_url, external_url, version)

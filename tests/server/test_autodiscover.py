@@ -40,9 +40,9 @@ class Store:
         return next((u for u in self.users if name in (u.alias, u.smtp, u.dn.lower())), None)
 
 
-def ask(body: bytes, mapi_http=True, external=EXTERNAL):
+def ask(body: bytes, mapi_http=True, external=EXTERNAL, capability="1"):
     status, content_type, payload = autodiscover(body, store=Store(), internal_url=INTERNAL, external_url=external,
-                                                 mapi_http=mapi_http)
+                                                 mapi_http=mapi_http, capability=capability)
     assert status == 200 and content_type.startswith("text/xml")
     return payload
 
@@ -86,6 +86,13 @@ def test_without_mapi_http_the_section_is_left_out():
     assert b"mapiHttp" not in payload and b"/mapi/" not in payload
     result = parse_autodiscover(payload)
     assert not result.mapi_http and result.protocols == ["EXCH", "EXPR"]
+
+
+@pytest.mark.parametrize("capability, version", [(None, None), ("0", None), ("junk", None), ("1", "1"), (" 7 ", "1")])
+def test_mapi_http_needs_the_client_capability_header(capability, version):
+    payload = ask(request_body("bob@mapiwire.test"), capability=capability)
+    protocol = ET.fromstring(payload).find("a:Response/a:Account/a:Protocol[@Type='mapiHttp']", NS)
+    assert (None if protocol is None else protocol.get("Version")) == version  # 0 < Version <= the header
 
 
 def test_without_external_url_only_internal_urls():
