@@ -29,7 +29,8 @@ from mapiwire.wireshark.luagen import COMMON_FIELDS
 TSHARK = shutil.which("tshark")
 COMMON = {abbrev: name for names in COMMON_FIELDS.values() for name, abbrev in names.items()}
 # keys of the JSON records that are not on the wire (names added to numbers, pairing state, ...)
-NOT_ON_WIRE = {"RopName", "PropertyName", "PropertyTypeName", "PropertyTag", "_columns", "_logon_flags"}
+NOT_ON_WIRE = {"RopName", "PropertyName", "PropertyTypeName", "PropertyTag", "_columns", "_logon_flags",
+               "InputObject", "OutputObject", "NotificationObject"}  # what the session knows of the handles
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT")
 BYTES = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2})+$")
 
