@@ -43,7 +43,7 @@ def _message(session, ctx, rop, field: str = "InputHandleIndex") -> MessageObjec
 
 def _typed_string(value) -> dict:
     """MS-OXCDATA 2.11.7 TypedString: Empty for "", else Unicode."""
-    return {"StringType": 0x01} if not value else {"StringType": 0x04, "String": value}
+    return {"StringType": 0x01, "String": None} if not value else {"StringType": 0x04, "String": value}
 
 
 def recipient_row(view: View) -> dict:
