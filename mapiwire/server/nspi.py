@@ -454,8 +454,9 @@ class AddressBookSession:
         self.table(stat)
         if int(request["Reserved"]) != 0:
             raise Refused(INVALID_PARAMETER)
+        code_page = stat["CodePage"] if stat else CP_WINDOWS_1252  # of the 8-bit strings in the rows
         if not request.get("HasNames"):
-            return empty_body("ResolveNames", SUCCESS, CP_WINUNICODE)
+            return empty_body("ResolveNames", SUCCESS, code_page)
         names = request["NameValues"]
         if len(names) > MAX_ROWS:
             raise Refused(TABLE_TOO_BIG)
@@ -465,7 +466,7 @@ class AddressBookSession:
         resolved = [r.entries[0] for r in results if r.resolved]
         columns = self.columns(request, "PropertyTags") or DEFAULT_COLUMNS
         rows = self.row_set(columns, resolved)
-        return {**empty_body("ResolveNames", SUCCESS, CP_WINUNICODE), "HasMinimalIds": 1, "MinimalIds": mids,
+        return {**empty_body("ResolveNames", SUCCESS, code_page), "HasMinimalIds": 1, "MinimalIds": mids,
                 "HasRowsAndCols": 1, "PropertyTags": rows["Columns"], "RowData": rows["RowData"]}
 
     # URLs ------------------------------------------------------------------------------------

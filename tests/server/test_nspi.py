@@ -355,6 +355,7 @@ def test_resolve_names_gives_resolved_ambiguous_and_unresolved(session):
                   PropertyTags=lpta(DISPLAY_NAME, SMTP),
                   HasNames=1, NameValues=["alice", "Archer", "nobody", "", "SMTP:dave@mapiwire.test", "car"])
     assert list(answer.MinimalIds) == [known["alice"], 1, 0, 0, known["dave"], known["carol"]]
+    assert answer.CodePage == 0x4E4  # the STAT's, for any 8-bit strings in the rows
     assert [[v.PropertyValue for v in row.ValueArray] for row in answer.RowData] == [
         ["Alice Archer", "alice@mapiwire.test"], ["Dave Dunn", "dave@mapiwire.test"],
         ["Carol Cole", "carol@mapiwire.test"]]  # one row per resolved name, in order
