@@ -191,7 +191,8 @@ class MapiServer:
             return response
         status, content_type, payload = self.autodiscover(
             body, store=self.store, internal_url=self.options.internal_url or self.url,
-            external_url=self.options.external_url, mapi_http=self.options.mapi_http)
+            external_url=self.options.external_url, mapi_http=self.options.mapi_http,
+            capability=request.headers.get("X-MapiHttpCapability"))
         self._log(request, user, "Autodiscover", status, [], start, t0)
         return web.Response(status=status, body=payload, headers={"Content-Type": content_type})
 

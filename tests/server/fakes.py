@@ -83,7 +83,7 @@ class FakeAddressBook:
         return ok
 
 
-def fake_autodiscover(body, *, store, internal_url, external_url, mapi_http):
+def fake_autodiscover(body, *, store, internal_url, external_url, mapi_http, capability=None):
     text = f"<Autodiscover mapiHttp='{mapi_http}'>{internal_url}</Autodiscover>"
     return 200, "text/xml", text.encode()
 

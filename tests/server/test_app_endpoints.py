@@ -67,7 +67,7 @@ def test_malformed_address_book_body_is_12():
 def test_autodiscover(mapi_http):
     with real(mapi_http=mapi_http) as srv:
         reply = MapiClient(srv.url).post("", None, AUTODISCOVER_REQUEST, path="/autodiscover/autodiscover.xml",
-                                         headers={"Content-Type": "text/xml"})
+                                         headers={"Content-Type": "text/xml", "X-MapiHttpCapability": "1"})
         assert reply.status == 200
         assert (b'Type="mapiHttp"' in reply.raw) is mapi_http
         if mapi_http:
