@@ -32,6 +32,7 @@ class AutodiscoverResult:
 
     display_name: str = ""
     legacy_dn: str = ""  # User/LegacyDN: the UserDn of Connect (MS-OXCMAPIHTTP 2.2.4.1.1)
+    smtp_address: str = ""  # User/AutoDiscoverSMTPAddress: the MailboxId
     mailbox_url: str | None = None  # mapiHttp MailStore URL (Internal, else External)
     addressbook_url: str | None = None
     protocols: list[str] = field(default_factory=list)  # Protocol types offered (mapiHttp, EXCH, EXPR, WEB ...)
@@ -85,7 +86,8 @@ def parse_autodiscover(body: bytes) -> AutodiscoverResult:
     if error is not None:
         raise AutodiscoverError(f"Error {_text(error, 'ErrorCode')}: {_text(error, 'Message')}")
     user, account = _child(response, "User"), _child(response, "Account")
-    result = AutodiscoverResult(display_name=_text(user, "DisplayName") or "", legacy_dn=_text(user, "LegacyDN") or "")
+    result = AutodiscoverResult(display_name=_text(user, "DisplayName") or "", legacy_dn=_text(user, "LegacyDN") or "",
+                                smtp_address=_text(user, "AutoDiscoverSMTPAddress") or "")
     for protocol in (account if account is not None else ()):
         if _local(protocol.tag) != "Protocol":
             continue

@@ -134,7 +134,8 @@ class Mailbox:
             if not self.recover or not (exc.context_lost or isinstance(exc, ResponseLost)):
                 raise
             self.recover_context()
-            return self._execute(rops, **request_options)
+            retry = {k: v for k, v in request_options.items() if k not in ("cut_after", "cut_at_meta")}
+            return self._execute(rops, **retry)
 
     def recover_context(self) -> None:
         """MS-OXCMAPIHTTP 3.1.5.7 / 3.1.7.2: Connect with the old cookies, RopLogon, reopen."""

@@ -120,6 +120,7 @@ class OutlookClient:
             raise NoMapiHttp("Autodiscover has no mapiHttp protocol section (MapiHttpEnabled is false): "
                              "Outlook would fall back to RPC over HTTP")
         self.user_dn = self.discovery.legacy_dn or self.user_dn
+        self.email = self.discovery.smtp_address or self.email
         self.log(f"autodiscover: {self.discovery.display_name} {self.user_dn} mailbox {self.discovery.mailbox_url}")
         return self.discovery
 
@@ -327,10 +328,18 @@ def delivered(client: OutlookClient, subject: str, wait: float = 5.0) -> bool:
         time.sleep(0.2)
 
 
+def other_device(client: OutlookClient) -> OutlookClient:
+    """The same user on another device (its own client instance and session contexts); its
+    exchanges go to the same list."""
+    return OutlookClient(client.base_url, client.auth, email=client.email, source_address=client.source_address,
+                         exchanges=client.exchanges, log=client.log, **client.connection_options)
+
+
 def idle(client: OutlookClient, pings: int = 2, ping_interval: float = 0.5, deliver=None) -> int:
     """Subscribe to the Inbox, park a NotificationWait on its own connection, get woken by a
-    delivery (`deliver()`, default: a message to oneself), collect the RopNotify with an empty
-    Execute, then keep the context alive with PINGs. Returns the notifications collected."""
+    delivery (`deliver()`, default: the user's other device sends them a message), collect the
+    RopNotify with an empty Execute, then keep the context alive with PINGs. Returns the
+    notifications collected."""
     if client.mailbox is None:
         startup(client)
     client.subscribe("inbox")
@@ -347,7 +356,12 @@ def idle(client: OutlookClient, pings: int = 2, ping_interval: float = 0.5, deli
     thread = threading.Thread(target=park, daemon=True)
     thread.start()
     time.sleep(0.2)  # the long poll is parked before the event happens
-    (deliver or (lambda: send(client, subject="mapiwire idle wake-up")))()
+    if deliver is None:
+        sender = other_device(client)
+        send(sender, subject="mapiwire idle wake-up")
+        sender.close()
+    else:
+        deliver()
     thread.join(timeout=30)
     waiter.close()
     if "error" in outcome:

@@ -230,6 +230,23 @@ class MapiSession:
             return exchange
         return exchange
 
+    def resend(self, exchange: Exchange, source_address: str | None = None) -> Exchange:
+        """MS-OXCMAPIHTTP 3.1.7.1: after a failure while the request was sent, the same request
+        (headers and body as they were) on a new connection."""
+        request = exchange.request
+        self.new_connection(source_address=source_address, how="rst")
+        conn = self.connection
+        headers = [(k, v) for k, v in request.headers if k.lower() not in ("host", "authorization")]
+        headers += self.auth.headers(conn) if self.auth else []
+        sent = conn.send_request(request.method, request.target, headers, request.body)
+        again = Exchange(request=sent, response=conn.read_response(), connection=f"{conn.local_address}-{conn.peer_address}",
+                         client=conn.local_address, server=conn.peer_address)
+        self.exchanges.append(again)
+        if self.auth and again.response.status != 401:
+            self.auth.accepted(conn)
+        self._keep(request.header("X-RequestType") or "", again.response)
+        return again
+
     def _keep(self, request_type: str, response: HttpMessage) -> None:
         """Cookies and expiration from a response (3.1.5.1, 2.2.3.3.8)."""
         updates = cookie_updates(response)
@@ -260,8 +277,8 @@ class MapiSession:
     def check(self, request_type: str, exchange: Exchange, *, expect_status: tuple = (0,), params=None):
         """The parsed response body of `exchange`, or MapiHttpError."""
         response = exchange.response
-        if response is None:
-            raise MapiHttpError(f"{request_type}: no response ({getattr(exchange, 'cut', 'lost')})", exchange=exchange)
+        if response is None or getattr(exchange, "cut", None):
+            raise ResponseLost(f"{request_type}: response lost (cut {getattr(exchange, 'cut', '')})", exchange=exchange)
         code = response_code(response)
         if response.status != 200:
             raise MapiHttpError(f"{request_type}: HTTP {response.status} {response.reason}",
