@@ -69,15 +69,16 @@ def parse_set_cookies(header_values: list[str]) -> dict[str, str]:
     return cookies
 
 
+CONTEXT_COOKIE_NAMES = ("sid",)  # other servers' names for it: gromox's http service sends `sid` and `sequence`
+
+
 def context_cookie(cookies: dict[str, str]) -> str | None:
-    """The session context cookie among a context's cookies. Names are implementation-specific
-    (3.2.5.1); Exchange uses MapiContext / MapiSequence. A name with "context" wins; else the
-    first cookie that is not a sequence cookie."""
+    """The session context cookie among a request's cookies. Names are implementation-specific
+    (MS-OXCMAPIHTTP 3.2.5.1): Exchange uses MapiContext (with MapiSequence), gromox `sid` (with
+    `sequence`). A name with "context" in it, or a known one; any other cookie (X-BEResource, a
+    load balancer's) is not a session, and the caller falls back to the X-RequestId GUID."""
     for name, value in cookies.items():
-        if "context" in name.lower():
-            return value
-    for name, value in cookies.items():
-        if "sequence" not in name.lower() and value:
+        if value and ("context" in name.lower() or name.lower() in CONTEXT_COOKIE_NAMES):
             return value
     return None
 

@@ -81,3 +81,19 @@ def test_headers_and_cookies():
     assert split_request_id("{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:123456") == (
         "E2EA6C1C-E61B-49E9-9CFB-38184F907552", 123456)
     assert split_request_id("garbage") is None
+
+
+def test_session_key_ignores_unrelated_cookies_and_knows_gromox():
+    """Issue 8 point 11: an X-BEResource or load balancer cookie is not a session; gromox's `sid` is."""
+    from mapiwire.dissect.decode import session_key
+    from mapiwire.dissect.exchange import Exchange, HttpMessage
+
+    def exchange(cookie):
+        request = HttpMessage(headers=[("X-RequestType", "Execute"), ("Cookie", cookie),
+                                       ("X-RequestId", "{11111111-2222-3333-4444-555555555555}:3")])
+        return Exchange(request, None)
+
+    assert session_key(exchange("X-BEResource=Server~EXCH01; LB=abc")) == \
+        "requestid:11111111-2222-3333-4444-555555555555"
+    assert session_key(exchange("sid=alg6ic; sequence=s1")) == "alg6ic"
+    assert session_key(exchange("X-BEResource=x; MapiContext=ctx-1; MapiSequence=s")) == "ctx-1"
