@@ -14,7 +14,7 @@ from .base import (EC_ACCESS_DENIED, EC_INVALID_PARAM, EC_MAPI_OOM, EC_NOT_FOUND
                    EC_STREAM_SIZE_ERROR, EC_WARN_WITH_ERRORS, OutOfRoom, RopError, handler)
 from .objects import (AttachmentObject, LogonObject, MessageObject, StreamObject, stream_bytes,
                       stream_value, view_of)
-from .tables import property_row, tag_int
+from .tables import property_row, tag_int, variable_size
 
 PS_MAPI = uuid.UUID("00020328-0000-0000-C000-000000000046")  # MS-OXPROPS 1.3.2: names of tagged properties
 CREATE_NAMES = 0x02  # MS-OXCPRPT 2.2.12.1 Flags
@@ -127,20 +127,10 @@ def rop_get_properties_all(session, rop, ctx) -> dict:
         value = view.get(tag)
         if value is MISSING or ptype == 0x000D:
             continue
-        if _size(value) > limit:
+        if variable_size(value) > limit:
             tag, value = (tag & 0xFFFF0000) | PT_ERROR, EC_MAPI_OOM
         values.append({"PropertyTag": tag_container(tag), "PropertyValue": value})
     return {"PropertyValues": values}
-
-
-def _size(value) -> int:
-    if isinstance(value, str):
-        return 2 * len(value) + 2
-    if isinstance(value, (bytes, bytearray)):
-        return len(value)
-    if isinstance(value, list):
-        return sum(_size(v) for v in value)
-    return 8
 
 
 @handler(0x09)

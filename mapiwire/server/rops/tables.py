@@ -129,7 +129,7 @@ def property_row(view: View, columns: list[int], limit: int | None = None) -> di
         error = None
         if value is MISSING or found_type in (PT_OBJECT, PT_UNSPECIFIED):
             error = EC_NOT_FOUND
-        elif limit is not None and _encoded_size(value) > limit:
+        elif limit is not None and variable_size(value) > limit:
             error = EC_MAPI_OOM
         if error is not None:
             flagged = True
@@ -153,6 +153,12 @@ def column_value(view: View, tag: int):
         values = view.get(tag & ~MV_INSTANCE)
         return values[0] if values is not MISSING and values else MISSING
     return view.get(tag)
+
+
+def variable_size(value) -> int:
+    """What PropertySizeLimit applies to (MS-OXCPRPT 2.2.2.1): the size of a string, binary or
+    multi-valued value; fixed-size values count 0."""
+    return _encoded_size(value) if isinstance(value, (str, bytes, bytearray, list)) else 0
 
 
 def _encoded_size(value) -> int:
