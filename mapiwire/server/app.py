@@ -79,7 +79,7 @@ class RequestLog:
 
     def __init__(self, path: str | None, echo: bool):
         self.lines: collections.deque[str] = collections.deque(maxlen=10_000)
-        self._file = open(path, "a", encoding="utf-8", buffering=1) if path else None
+        self._file = open(path, "a", encoding="utf-8") if path else None  # flushed by flush(), each second
         self._echo = echo and not path
 
     def write(self, *, start: float, client: str, user: str | None, request_type: str, request_id: str,
@@ -93,6 +93,10 @@ class RequestLog:
         elif self._echo:
             import sys
             print(line, file=sys.stderr, flush=True)
+
+    def flush(self) -> None:
+        if self._file:
+            self._file.flush()
 
     def close(self) -> None:
         if self._file:
@@ -156,10 +160,11 @@ class MapiServer:
 
     async def _start_sweeper(self, app) -> None:
         async def sweep():
-            period = max(0.05, min(self.options.session_timeout / 2, 30.0))
+            period = max(0.05, min(self.options.session_timeout / 2, 1.0))
             while True:
                 await asyncio.sleep(period)
                 self.sessions.expire()
+                self.log.flush()
 
         self._sweeper = asyncio.ensure_future(sweep())
 
@@ -429,8 +434,7 @@ class MapiServer:
             tail = (f"DONE\r\nX-ResponseCode: {result.code}\r\nX-ElapsedTime: {int(elapsed)}\r\n"
                     f"X-StartTime: {email.utils.formatdate(start, usegmt=True)}\r\n\r\n").encode()
             try:
-                await response.write(tail + result.body)
-                await response.write_eof()
+                await response.write_eof(tail + result.body)  # the last chunk and the terminator in one send
             except (ConnectionError, RuntimeError):
                 pass
         return response

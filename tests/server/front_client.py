@@ -44,12 +44,13 @@ class Reply:
     def inner_code(self) -> int:
         return int(dict(self.inner.headers)["X-ResponseCode"])
 
-    def body(self, request_type: str):
-        """The body after DONE, parsed as the request type's success or failure body."""
+    def body(self, request_type: str, **params):
+        """The body after DONE, parsed as the request type's success or failure body (`params`:
+        what the definitions need, e.g. `request_rops` for ROP responses)."""
         data = self.inner.body
         status = int.from_bytes(data[:4], "little")
         definition = BODIES[request_type].success if status == 0 else BODIES[request_type].failure
-        return parse(definition, data)
+        return parse(definition, data, **params)
 
 
 class MapiClient:
