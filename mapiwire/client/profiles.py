@@ -276,13 +276,18 @@ class OutlookClient:
         self.log(f"network switch: new connections" + (f" from {address}" if address else ""))
 
     def close(self) -> None:
-        """Disconnect and Unbind, as Outlook does when it exits."""
-        if self.mailbox is not None:
-            self.mailbox.disconnect()
-            self.mailbox.session.close()
-        if self.address_book is not None:
-            self.address_book.unbind()
-            self.address_book.session.close()
+        """Disconnect and Unbind, as Outlook does when it exits; a context the server already
+        dropped (10, or 6) has nothing left to end."""
+        for part, end in ((self.mailbox, "disconnect"), (self.address_book, "unbind")):
+            if part is None:
+                continue
+            try:
+                getattr(part, end)()
+            except MapiHttpError as exc:
+                if not exc.context_lost:
+                    raise
+                self.log(f"{end}: the context had already expired")
+            part.session.close()
 
 
 # -- the profiles ----------------------------------------------------------------------------
