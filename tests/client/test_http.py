@@ -205,3 +205,31 @@ def test_ntlm_authenticates_each_new_connection(tmp_path, monkeypatch):
     statuses = [e.response.status for e in session.exchanges]
     assert statuses == [401, 200, 200, 401, 200]  # type 1 -> challenge, type 3 -> ok, on each connection
     srv.close()
+
+
+def test_plain_requests_through_a_proxy_use_the_absolute_form(server):
+    conn = Connection("http://mail.contoso.test:8080", proxy=server.url)  # the tiny server plays the proxy
+    request, response = conn.exchange("POST", "/mapi/emsmdb/", [], b"abc")
+    assert response.status == 200
+    target = server.requests[-1][0].target
+    assert target == b"http://mail.contoso.test:8080/mapi/emsmdb/"
+    assert dict(server.requests[-1][0].headers)[b"host"] == b"mail.contoso.test:8080"
+
+
+@pytest.mark.parametrize("junk", [b"NOT HTTP AT ALL\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nshort",
+                                  b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"])
+def test_a_broken_server_answer_is_a_connection_failure(junk):
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer():
+        sock, _ = listener.accept()
+        sock.recv(65536)
+        sock.sendall(junk)
+        sock.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    conn = Connection(f"http://127.0.0.1:{listener.getsockname()[1]}", timeout=5)
+    conn.send_request("POST", "/", [], b"x")
+    with pytest.raises(ConnectionFailed):
+        conn.read_response()
+    listener.close()
