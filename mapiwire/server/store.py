@@ -16,6 +16,7 @@ server's sessions; `Store.lock` serialises them.
 from __future__ import annotations
 
 import copy
+import logging
 import threading
 import time
 import uuid
@@ -35,6 +36,7 @@ def _tags() -> dict[str, int]:
     return tags
 
 
+log = logging.getLogger(__name__)
 TAG = _tags()  # TAG["PidTagSubject"] == 0x0037001F
 
 PT_UNSPECIFIED, PT_STRING8, PT_UNICODE, PT_BINARY = 0x0000, 0x001E, 0x001F, 0x0102
@@ -389,8 +391,12 @@ class Store:
         return self.mailboxes.get(found.alias.lower()) if found is not None else None
 
     def emit(self, event: Event) -> None:
+        """Tell every listener; one that fails is logged and does not stop the others."""
         for listener in list(self.listeners):
-            listener(event)
+            try:
+                listener(event)
+            except Exception:
+                log.exception("store listener failed on %s", event.kind)
 
     def resolve_recipients(self, addresses: Iterable[str]) -> list[Mailbox]:
         """The mailboxes of this store among the given addresses (SMTP, EssDN or alias)."""

@@ -12,7 +12,7 @@ from ..store import MISSING, PT_BINARY, PT_STRING8, PT_UNICODE, STRING_TYPES
 from ...dissect.defs.oxcdata import tag_container
 from .base import (EC_ACCESS_DENIED, EC_INVALID_PARAM, EC_MAPI_OOM, EC_NOT_FOUND, EC_NOT_SUPPORTED,
                    EC_STREAM_SIZE_ERROR, EC_WARN_WITH_ERRORS, OutOfRoom, RopError, handler)
-from .objects import (AttachmentObject, LogonObject, MessageObject, StreamObject, stream_bytes,
+from .objects import (AttachmentObject, FolderObject, LogonObject, MessageObject, StreamObject, stream_bytes,
                       stream_value, view_of)
 from .tables import property_row, tag_int, variable_size
 
@@ -42,7 +42,12 @@ def _writable(obj) -> None:
 
 
 def _mailbox(obj):
-    return obj.parent.mailbox if isinstance(obj, AttachmentObject) else obj.mailbox
+    """The mailbox whose named-property map an object uses; objects without properties have none."""
+    if isinstance(obj, AttachmentObject):
+        return obj.parent.mailbox
+    if isinstance(obj, (LogonObject, FolderObject, MessageObject)):
+        return obj.mailbox
+    raise RopError(EC_NOT_SUPPORTED)
 
 
 # Named properties ------------------------------------------------------------------------------------

@@ -313,17 +313,18 @@ class MailboxSession:
 def _reserves(rops: list) -> list[int]:
     """For each ROP, the size of a RopBufferTooSmall handing back the requests after it
     (MS-OXCROPS 2.2.15.1: RopId, SizeNeeded, the requests as they were sent); 0 for the last."""
-    sizes = []
-    for rop in rops:
-        try:
-            sizes.append(len(build(RopList("request"), [_request_only(rop)])))
-        except Exception:  # a request that does not build again: count its bytes if it has them
-            sizes.append(len(rop.get("Undecoded") or b"") or 64)
-    reserves, after = [], 0
-    for size in reversed(sizes):
-        reserves.append(3 + after if after else 0)
-        after += size
-    return list(reversed(reserves))
+    reserves, after = [0] * len(rops), 0
+    for i in range(len(rops) - 1, 0, -1):
+        after += _request_size(rops[i])
+        reserves[i - 1] = 3 + after
+    return reserves
+
+
+def _request_size(rop) -> int:
+    try:
+        return len(build(RopList("request"), [_request_only(rop)]))
+    except Exception:  # a request that does not build again: count its bytes if it has them
+        return len(rop.get("Undecoded") or b"") or 64
 
 
 def _public(value: dict) -> dict:

@@ -22,7 +22,10 @@ def tags(*values: int) -> list[dict]:
 
 
 class Driver:
-    """One session of `user` on `store`, with the client-side decoding state beside it."""
+    """One session of `user` on `store`, with the client-side decoding state beside it.
+    `Driver.recorder`, when a list, collects every request RopsList built (a fuzz corpus)."""
+
+    recorder: list | None = None
 
     def __init__(self, store: Store | None = None, user: str = "alice"):
         self.store = store or Store.load()
@@ -35,6 +38,8 @@ class Driver:
         data = build(RopInputBuffer, {"RopsList": rops, "ServerObjectHandleTable": handles},
                      logons=self.decoding.logon_flags)
         request = parse(RopInputBuffer, data, logons=self.decoding.logon_flags)
+        if Driver.recorder is not None:
+            Driver.recorder.append(data[2:2 + int(request.RopSize) - 2])
         request_handles = list(request.ServerObjectHandleTable)
         server_rops = list(parse(RopInputBuffer, data, logons=self.decoding.logon_flags).RopsList)
         responses, out_handles = self.session.execute(server_rops, list(request_handles), max_rop_out)

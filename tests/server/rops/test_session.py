@@ -5,7 +5,7 @@ from mapiwire.samples import NO_HANDLE, fid, outlook_flow
 from mapiwire.server.rops import MailboxSession
 from mapiwire.server.store import Store
 
-from .helpers import Driver, tags
+from .helpers import Driver
 
 RECEIVE = {"RopId": 0x27, "LogonId": 0, "InputHandleIndex": 0, "MessageClass": "IPM.Note"}
 
