@@ -161,8 +161,9 @@ class AddressBookSession:
         return empty_body("Unbind", UNBIND_SUCCESS)
 
     def not_supported(self, request: dict) -> dict:
-        """GetTemplateInfo (2.2.5.9), ModLinkAtt (2.2.5.10), ModProps (2.2.5.11), ResortRestriction
-        (2.2.5.15): this server has no display templates and a read-only directory, and answers these
+        """MS-OXCMAPIHTTP GetTemplateInfo (2.2.5.9), ModLinkAtt (2.2.5.10), ModProps (2.2.5.11),
+        ResortRestriction (2.2.5.15); MS-OXNSPI 3.1.4.1.18, 3.1.4.1.15, 3.1.4.1.14, 3.1.4.1.11. This
+        server keeps no display templates, a read-only directory and no resorting, and answers these
         as a server without them: ErrorCode NotSupported (MS-OXNSPI 2.2.1.2), no optional parts."""
         raise Refused(NOT_SUPPORTED)
 
