@@ -46,6 +46,10 @@ class MapiView(contentviews.View):
 
 
 def register(records=None) -> MapiView:
+    """Add the view to mitmproxy (replacing one added before: one proxy per process at a time)."""
+    old = contentviews.get(MapiView.name)
+    if old is not None:
+        contentviews.remove(old)
     view = MapiView(records)
     contentviews.add(view)
     return view

@@ -87,8 +87,6 @@ class RunningProxy:
 
     @property
     def port(self) -> int | None:
-        from mitmproxy.addons.proxyserver import Servers  # noqa: F401
-
         proxyserver = self.master.addons.get("proxyserver") if self.master else None
         for server in getattr(proxyserver, "servers", []) or []:
             for address in server.listen_addrs:
