@@ -6,7 +6,8 @@ floor of the same library: the anchor). Clients are asyncio keep-alive connectio
 process; each does Connect and a RopLogon, then sends Execute requests carrying one small
 RopGetPropertiesSpecific (4 properties of the logon) for --seconds. Prints, for 1, 10 and 100
 concurrent clients, Execute/s with p50/p99 latency beside the anchor's requests/s, then the
-server's resident memory per idle session after --sessions Connects, and ends with
+server's CPU time per Execute (from /proc: what one free core would sustain, whatever else runs
+on the machine), its resident memory per idle session after --sessions Connects, and ends with
 `ratio: <mapiwire Execute/s / anchor requests/s at 10 clients>`. Not a test.
 """
 
@@ -64,6 +65,13 @@ def wait_listening(port: int, child: subprocess.Popen) -> None:
         except OSError:
             time.sleep(0.05)
     raise SystemExit("server did not start")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(pid: int) -> float:
@@ -215,13 +223,16 @@ def main() -> None:
     try:
         wait_listening(port, server)
         wait_listening(anchor_port, anchor)
-        print(f"{'clients':>7}  {'Execute/s':>10}  {'p50 ms':>7}  {'p99 ms':>7}  {'anchor req/s':>12}")
+        print(f"{'clients':>7}  {'Execute/s':>10}  {'p50 ms':>7}  {'p99 ms':>7}  {'server CPU/Execute':>18}  "
+              f"{'anchor req/s':>12}")
         ratio = None
         for clients in (1, 10, 100):
+            cpu0 = cpu_seconds(server.pid)
             rate, latencies = asyncio.run(load(port, clients, args.seconds, user_dn, anchor=False))
+            cpu_us = (cpu_seconds(server.pid) - cpu0) / (len(latencies) + 2 * clients) * 1e6
             anchor_rate, _ = asyncio.run(load(anchor_port, clients, args.seconds, user_dn, anchor=True))
             print(f"{clients:>7}  {rate:>10.0f}  {pct(latencies, 50):>7.2f}  {pct(latencies, 99):>7.2f}  "
-                  f"{anchor_rate:>12.0f}", flush=True)
+                  f"{cpu_us:>15.0f} us  {anchor_rate:>12.0f}", flush=True)
             if clients == 10:
                 ratio = rate / anchor_rate
         before = rss_mib(server.pid)

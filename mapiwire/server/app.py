@@ -394,7 +394,6 @@ class MapiServer:
         """PROCESSING at once, PENDING every pending period while `work` runs, then DONE, the
         additional headers and the body (2.2.7, 3.2.5.2). The context is released when the work
         ends, whether or not the client is still there."""
-        task = asyncio.ensure_future(work)
         response = web.StreamResponse(status=200)
         for name, value in [("Content-Type", MAPI_CONTENT_TYPE), *self._headers(request, 0, context),
                             ("X-PendingPeriod", str(int(self.options.pending_period * 1000)))]:
@@ -406,18 +405,11 @@ class MapiServer:
             await response.write(b"PROCESSING\r\n")
         except (ConnectionError, RuntimeError):
             connected = False
-        while True:
-            done, _ = await asyncio.wait({task}, timeout=self.options.pending_period if connected else None)
-            if done:
-                break
-            try:
-                await response.write(b"PENDING\r\n")
-            except (ConnectionError, RuntimeError):
-                connected = False
-                if request_type == "NotificationWait":  # the long poll's connection is gone
-                    task.cancel()
         try:
-            result = task.result()
+            if self.options.slow_ms or request_type == "NotificationWait":
+                result, connected = await self._with_keepalives(work, response, request_type, connected)
+            else:  # work that never waits: nothing could be sent while it runs, so no task for it
+                result = await work
         except asyncio.CancelledError:
             result = Result(code=UNKNOWN_FAILURE)
         except Exception:
@@ -438,6 +430,22 @@ class MapiServer:
             except (ConnectionError, RuntimeError):
                 pass
         return response
+
+    async def _with_keepalives(self, work, response: web.StreamResponse, request_type: str,
+                               connected: bool) -> tuple[Result, bool]:
+        """Run `work`, writing PENDING every pending period until it ends (2.2.7); a long poll
+        whose connection is gone stops waiting."""
+        task = asyncio.ensure_future(work)
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=self.options.pending_period if connected else None)
+            if done:
+                return task.result(), connected
+            try:
+                await response.write(b"PENDING\r\n")
+            except (ConnectionError, RuntimeError):
+                connected = False
+                if request_type == "NotificationWait":
+                    task.cancel()
 
     def _refuse(self, request: web.Request, user, code: int, reason: str, start: float, t0: float, *,
                 context: Context | None = None, close: bool = False) -> web.Response:
