@@ -77,12 +77,16 @@ def read_exchanges(path: str | os.PathLike, keylog: str | os.PathLike | None = N
     return _run(tshark_command(path, keylog), _Tracker(max_body, max_hold))
 
 
-def _run(cmd: list[str], tracker: _Tracker) -> Iterator[Exchange]:
+def _run(cmd: list[str], tracker: _Tracker, started=None) -> Iterator[Exchange]:
+    """tshark's frames through `tracker`; `started(proc)` is called once tshark runs (live
+    capture uses it to stop tshark on Ctrl-C)."""
     with tempfile.TemporaryDirectory(prefix="mapiwire-tshark-") as home, \
             tempfile.TemporaryFile() as stderr:
         env = dict(os.environ, HOME=home, WIRESHARK_CONFIG_DIR=home, LC_ALL="C")
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=stderr, env=env, bufsize=1024 * 1024)
+        if started is not None:
+            started(proc)
         lines = 0
         try:
             for line in proc.stdout:

@@ -30,21 +30,35 @@ def _can_capture() -> bool:
 pytestmark = pytest.mark.skipif(not _can_capture(), reason="dumpcap cannot capture on lo here")
 
 
-def test_live_capture_prints_the_clients_exchanges():
-    with running_server(port=0, pending_period=0.1) as server:
+@pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls-keylog"])
+def test_live_capture_prints_the_clients_exchanges(tls, tmp_path):
+    """Plain: dumpcap into the pcap reader. TLS: tshark decrypting with a key log that the
+    client writes while the capture runs (it starts empty)."""
+    keylog = tmp_path / "keys.log"
+    keylog.write_text("")
+    context, client_options, extra = None, {}, []
+    if tls:
+        from mapiwire.server.tls import self_signed, server_context
+
+        cert, key, _ = self_signed(str(tmp_path))
+        context = server_context(cert, key)
+        client_options = {"ca_file": cert, "keylog": str(keylog)}
+        extra = ["--keylog", str(keylog)]
+    with running_server(port=0, pending_period=0.1, ssl_context=context) as server:
         proc = subprocess.Popen([sys.executable, "-m", "mapiwire", "dissect", "--interface", "lo",
-                                 "--filter", f"tcp port {server.port}", "--format", "ndjson"],
+                                 "--filter", f"tcp port {server.port}", "--format", "ndjson", *extra],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         lines: list[str] = []
         reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
         reader.start()
-        outlook = OutlookClient(server.url, parse_auth("alice:alice-pw"))
+        outlook = OutlookClient(server.url, parse_auth("alice:alice-pw"), **client_options)
         try:
             # the capture is up when a PING of ours shows; until then, ping again
             deadline = time.monotonic() + 15
             mailbox = outlook.session("emsmdb")
             while not lines and time.monotonic() < deadline:
                 mailbox.request("PING", b"")
+                mailbox.new_connection()  # a new TLS session each time: its secrets are logged anew
                 time.sleep(0.2)
             assert lines, "the live capture printed nothing"
             seen_before = len(lines)
