@@ -13,7 +13,7 @@ from construct import Int16ul, Subconstruct
 
 from .. import lz77
 from ...errors import MalformedError
-from .budget import BudgetExceeded, budget_of
+from .budget import PAYLOAD_LIMIT, BudgetExceeded, budget_of
 from .core import Flags, remaining, report, struct
 
 RPC_HEADER_EXT_FLAGS = {"Compressed": 0x0001, "XorMagic": 0x0002, "Last": 0x0004}
@@ -121,8 +121,13 @@ class ExtendedBuffer(Subconstruct):
                 budget.noted = True
                 report(context, path, f"decoding budget spent: payload {number} and after are not decoded", start)
             return False
+        plain = header.SizeActual if header.Flags & 0x1 else header.Size
+        if plain > PAYLOAD_LIMIT:
+            report(context, path, f"payload {number}: {plain} bytes, more than the {PAYLOAD_LIMIT} a payload may "
+                   "carry (MS-OXCRPC 3.1.4.2.1): not decoded", start)
+            return False
         try:
-            budget.take("plain", header.SizeActual if header.Flags & 0x1 else header.Size, path)
+            budget.take("plain", plain, path)
         except BudgetExceeded as exc:
             report(context, path, f"payload {number}: {str(exc).splitlines()[-1]}", start)
             return False

@@ -40,6 +40,7 @@ _ANYWHERE = {"request": rb"(?:(?<=\n)[A-Z][A-Z_-]{0,63}|" + _METHODS + rb")" + _
 _TOKEN = re.compile(_TCHAR + rb"+")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _BLANK_LINE = re.compile(rb"\n\r?\n")
+_CANDIDATE_TAIL = 16  # a start-line candidate ends within this many bytes after its "HTTP/"
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class HttpParser:
         self._time: float | None = None
         self._bol = True  # _buf[_pos] starts a line (for resynchronisation)
         self._arrivals: deque = deque()  # (stream offset, time) of the feeds still buffered
+        self._searched = (-1, -1)  # (from, to) stream offsets _skip searched without a candidate
         self._new_message()
         self._state = self._skip if midstream else self._start
 
@@ -453,14 +455,22 @@ class HttpParser:
         return self._time
 
     def _skip(self, events: list) -> bool:
-        """Resynchronise: drop bytes up to something that looks like a start line."""
+        """Resynchronise: drop bytes up to something that looks like a start line.
+
+        Every candidate contains "HTTP/" within its last 12 bytes, so when the search already
+        failed on the bytes before (`_searched`) the new bytes are checked for "HTTP/" first:
+        many small feeds cost what one large one does, not the kept window each time.
+        """
         buf, pos = self._buf, self._pos
         end = len(buf)
         found = None
-        if self._bol:
-            found = self._at_line_start.match(buf, pos)
-        if found is None:
-            found = self._anywhere.search(buf, pos + 1 if self._bol else pos)
+        start, searched = self._searched
+        fresh = max(pos, searched - self._base - _CANDIDATE_TAIL) if start == self._base + pos else pos
+        if buf.find(b"HTTP/", fresh) >= 0:
+            if self._bol:
+                found = self._at_line_start.match(buf, pos)
+            if found is None:
+                found = self._anywhere.search(buf, pos + 1 if self._bol else pos)
         if found is not None:
             self.skipped += found.start() - pos
             self._pos = found.start()
@@ -473,6 +483,7 @@ class HttpParser:
             self._bol = keep == line
         self.skipped += keep - pos
         self._pos = keep
+        self._searched = (self._base + keep, self._base + end)
         return False
 
     def _dead(self, events: list) -> bool:
