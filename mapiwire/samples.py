@@ -175,23 +175,37 @@ def mailbox_session(rop_flow: list | None = None, *, pending: int = 1) -> list[E
 
 
 def failures() -> list[Exchange]:
-    """Requests the server refuses: an expired context (X-ResponseCode 10, text/html body) and a
-    Connect whose body is a failure body (StatusCode != 0)."""
-    s = Session("emsmdb", client="10.0.0.7:50100", connection="c9", guid="{11111111-2222-3333-4444-555555555555}")
+    """Requests the server refuses: an expired context (X-ResponseCode 10, text/html body); after
+    2 h 15 min idle (longer than the 15 min of X-ExpirationInfo) the same refusal with an empty
+    body, as Exchange sends it; a Connect whose body is a failure body (StatusCode != 0); then the
+    client's reconnect, a new context with the same X-RequestId GUID."""
+    s = Session("emsmdb", client="10.0.0.7:50100", connection="c9", guid="{11111111-2222-3333-4444-555555555555}",
+                client_info="{5A5A5A5A-0000-4000-8000-000000000007}:1")
     s.cookies = {"MapiContext": "expired-ctx", "MapiSequence": "seq-9"}
-    exchange = s.add("Execute", {"Flags": 0, "RopBuffer": rop_request([], []), "MaxRopOut": 0x40000,
-                                 "AuxiliaryBuffer": aux()}, None,
-                     raw_response=b"<html><body>Context not found</body></html>", chunked=False)
-    for i, (name, value) in enumerate(exchange.response.headers):
-        if name == "X-ResponseCode":
-            exchange.response.headers[i] = (name, "10")
-        if name == "Content-Type":
-            exchange.response.headers[i] = (name, "text/html")
+    execute = {"Flags": 0, "RopBuffer": rop_request([], []), "MaxRopOut": 0x40000, "AuxiliaryBuffer": aux()}
+    _refused(s.add("Execute", execute, None, raw_response=b"<html><body>Context not found</body></html>",
+                   chunked=False), 10)
+    s.clock += 2 * 3600 + 15 * 60
+    _refused(s.add("Execute", execute, None, raw_response=b"", chunked=False), 10)
     s.cookies = {}
     s.add("Connect", {"UserDn": "/o=Contoso/cn=nobody", "Flags": 0, "DefaultCodePage": 1252, "LcidSort": 1033,
                       "LcidString": 1033, "AuxiliaryBuffer": aux()},
           {"StatusCode": 0x000003EB, "AuxiliaryBuffer": aux()})
+    s.add("Connect", {"UserDn": "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=carol",
+                      "Flags": 0, "DefaultCodePage": 1252, "LcidSort": 1033, "LcidString": 1033, "AuxiliaryBuffer": aux()},
+          {"StatusCode": 0, "ErrorCode": 0, "PollsMax": 60000, "RetryCount": 6, "RetryDelay": 10000,
+           "DnPrefix": "/o=Contoso", "DisplayName": "Carol White", "AuxiliaryBuffer": aux()},
+          set_cookies={"MapiContext": "ctx-reconnected", "MapiSequence": "seq-1"})
     return s.exchanges
+
+
+def _refused(exchange: Exchange, code: int) -> None:
+    """The response as servers refuse a request (MS-OXCMAPIHTTP 3.2.5.2): text/html, X-ResponseCode."""
+    for i, (name, value) in enumerate(exchange.response.headers):
+        if name == "X-ResponseCode":
+            exchange.response.headers[i] = (name, str(code))
+        if name == "Content-Type":
+            exchange.response.headers[i] = (name, "text/html")
 
 
 # An Outlook-like ROP flow -------------------------------------------------------------------

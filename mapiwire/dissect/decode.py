@@ -191,6 +191,10 @@ class Decoder:
             status=response.status if response else None,
             http=_http(request, response),
         )
+        frames = {side: list(m.frames) for side, m in (("request", request), ("response", response))
+                  if m is not None and m.frames}
+        if frames:
+            record["frames"] = frames
         if request_type is None:
             errors.append({"where": "request.headers", "error": "no X-RequestType header"})
         elif body_def is None:

@@ -22,6 +22,7 @@ class HttpMessage:
     version: str = "HTTP/1.1"
     time: float | None = None  # seconds since the epoch of the message's first byte
     end_time: float | None = None  # ... and of its last byte
+    frames: tuple[int, int] | None = None  # packet capture: numbers of its first and last frame (1-based)
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """The last value of a header, case-insensitively."""

@@ -29,6 +29,7 @@ from .defs.errorcodes import ERROR_CODES
 from .defs.oxcdata import tag_value
 from .defs.proptypes import PROPERTY_TYPES
 from .objects import describe
+from .summary import diagnostic
 
 PTYP_ERROR_CODE = 0x000A  # MS-OXCDATA 2.11.1
 
@@ -366,7 +367,9 @@ def summary(record: dict) -> str:
     if record.get("status") is not None:
         outcome.append(f"HTTP {record['status']}")
     if record.get("response_code") is not None:
-        outcome.append(f"X-ResponseCode {record['response_code']} ({record.get('response_code_name')})")
+        text = diagnostic(record) if record["response_code"] else None
+        said = f': "{text}"' if text else ""
+        outcome.append(f"X-ResponseCode {record['response_code']} ({record.get('response_code_name')}{said})")
     response = record.get("response") or {}
     if response.get("StatusCode"):  # a failure body (MS-OXCMAPIHTTP 2.2.4.x.3, 2.2.5.x.3)
         outcome.append(f"StatusCode {response['StatusCode']:#x} {ERROR_CODES.get(response['StatusCode'], '')}".strip())
@@ -396,8 +399,35 @@ def render_tree(value) -> str:
     return "\n".join(out)
 
 
+def http_lines(record: dict) -> list[str]:
+    """The HTTP layer as a support engineer reads it: method and path, status, the frames of each
+    message (to find them in Wireshark), the X- headers (MS-OXCMAPIHTTP 2.2.3.3) and the names of
+    the cookies sent and set (their values are secrets)."""
+    http = record.get("http") or {}
+    frames = record.get("frames") or {}
+    out = ["    HTTP"]
+    for side, head in (("request", f"{http.get('method', '')} {http.get('path', '')}".strip()),
+                       ("response", f"{record.get('status')} {http.get('reason') or ''}".strip())):
+        headers = http.get(f"{side}_headers")
+        if headers is None:
+            continue
+        where = f" (frames {frames[side][0]}-{frames[side][1]})" if side in frames and frames[side][0] != frames[side][1] \
+            else (f" (frame {frames[side][0]})" if side in frames else "")
+        out.append(f"        {side.capitalize()}: {head}{where}")
+        for name, value in headers:
+            if name.lower().startswith("x-"):
+                out.append(f"            {name}: {value}")
+        cookies = [part.split("=", 1)[0].strip() for name, value in headers if name.lower() == "cookie"
+                   for part in value.split(";") if "=" in part]
+        cookies += [value.split("=", 1)[0].strip() for name, value in headers if name.lower() == "set-cookie"]
+        if cookies:
+            out.append(f"            {'Cookie' if side == 'request' else 'Set-Cookie'}: {', '.join(cookies)}")
+    return out if len(out) > 1 else []
+
+
 def render_text(record: dict) -> str:
     out = [summary(record)]
+    out += http_lines(record)
     for section in ("request", "response"):
         if record.get(section) is not None:
             out.append(f"    {section.capitalize()}")

@@ -51,11 +51,14 @@ def test_mailbox_session_records_follow_the_contract():
 
 
 def test_failures_are_reported_not_decoded():
-    expired, refused = decode_all(failures())
+    expired, empty, refused, reconnect = decode_all(failures())
     assert expired["response_code"] == 10 and expired["response_code_name"] == "Context Not Found"
     assert expired["response"]["text"].startswith("<html>")
     assert expired["session"] == "expired-ctx"
+    assert 'X-ResponseCode 10 (Context Not Found: "Context not found")' in render_text(expired)
+    assert empty["response_code"] == 10 and empty["response"] == {"meta": []} and empty["errors"] == []
     assert refused["response"]["StatusCode"] == 0x3EB and refused["response"]["AuxiliaryBufferSize"] == 0
+    assert reconnect["session"] == "ctx-reconnected"
 
 
 def test_non_mapi_exchange_is_skipped():

@@ -422,6 +422,27 @@ class _Flow:
         return events
 
 
+class _Stamp(float):
+    """A packet's time carrying its frame number (1-based, as Wireshark numbers them): the HTTP
+    parser keeps the times of a message's first and last bytes, so they tell its frames."""
+
+    __slots__ = ("frame",)
+
+    def __new__(cls, time: float, frame: int):
+        obj = float.__new__(cls, time)
+        obj.frame = frame
+        return obj
+
+
+def _frames(message: HttpMessage) -> None:
+    """Move the frame numbers of a message's stamps to `message.frames`; times become floats."""
+    first, last = getattr(message.time, "frame", None), getattr(message.end_time, "frame", None)
+    if first is not None:
+        message.frames = (first, last if last is not None else first)
+    message.time = None if message.time is None else float(message.time)
+    message.end_time = None if message.end_time is None else float(message.end_time)
+
+
 class _Conn:
     """A TCP connection seen in the capture."""
 
@@ -619,6 +640,7 @@ class _Tracker:
             return
         for event in events:
             if type(event) is HttpMessage:
+                _frames(event)
                 conn.confirmed = True
                 if forward:
                     conn.fifo.append((event, conn.req_errors))
@@ -765,14 +787,14 @@ def _exchanges(f, owned: bool, records: Iterator, tracker: _Tracker) -> Iterator
     packet = tracker.packet
     try:
         try:
-            for time, link, frame, _ in records:
+            for number, (time, link, frame, _) in enumerate(records, 1):
                 segment = _decode(link, frame)
                 if segment is None:
                     continue
                 if segment is _FRAGMENT:
                     tracker.fragments += 1
                     continue
-                packet(time, *segment)
+                packet(_Stamp(time, number), *segment)
                 while ready:
                     yield ready.popleft()
         except _Broken as broken:

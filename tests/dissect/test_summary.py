@@ -1,0 +1,88 @@
+"""sessions and stats say what went wrong (issue 8 point 3); the text tree carries the HTTP layer
+and the frames Wireshark shows (point 4)."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from mapiwire.dissect.decode import Decoder
+from mapiwire.dissect.render import render_text
+from mapiwire.dissect.sources import open_capture
+from mapiwire.dissect.summary import Sessions, Stats, human
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SESSION = os.path.join(ROOT, "captures", "outlook-session.pcapng")
+GROMOX = os.path.join(ROOT, "captures", "gromox-refusals.pcapng")
+
+
+def records(path):
+    decoder = Decoder()
+    return [r for r in (decoder.decode(e) for e in open_capture(path)) if r is not None]
+
+
+def test_human_durations():
+    assert [human(s) for s in (0.012, 30.5, 250, 8100, 7200)] == ["12 ms", "30.5 s", "4 min 10 s", "2 h 15 min", "2 h"]
+
+
+def test_session_says_what_went_wrong_and_who_replaced_it():
+    table = Sessions()
+    for record in records(SESSION):
+        table.add(record)
+    rows = {row["session"]: row for row in table.result()}
+    expired = rows["expired-ctx"]
+    assert [(f["response_code"], f["time"][11:19]) for f in expired["failures"]] == [(10, "16:00:00"), (10, "18:15:01")]
+    assert expired["longest_idle"] == "2 h 15 min" and expired["longest_idle_from"].startswith("2025-11-24T16:00:00")
+    assert expired["expiration_ms"] == 900000 and expired["idle_beyond_expiry"] is True
+    assert expired["replaced_by"] == "ctx-reconnected"
+    assert "replaced_by" not in rows["ctx-7f3a9c"] and rows["ctx-7f3a9c"]["failures"] == []
+    text = table.text()
+    assert "longest idle 2 h 15 min from 16:00:00 (expiry 15 min: idle longer than the expiry)" in text
+    assert '#0 16:00:00 Execute: X-ResponseCode 10 (Context Not Found) "Context not found"' in text
+    assert "    replaced by ctx-reconnected" in text
+
+
+def test_gromox_refusals_show_the_servers_words():
+    table, stats = Sessions(), Stats()
+    for record in records(GROMOX):
+        table.add(record)
+        stats.add(record)
+    text = table.text()
+    assert 'X-ResponseCode 7 (Missing Header) "The request has violated the sequencing requirement' in text
+    assert stats.result()["failed"] == {"X-ResponseCode": 6, "HTTP": 1}
+    assert stats.text().splitlines()[0].endswith("failed: X-ResponseCode not 0 6, HTTP status 400 or more 1")
+
+
+def test_text_tree_has_the_http_layer():
+    record = next(r for r in records(SESSION) if r["request_type"] == "Connect")
+    text = render_text(record)
+    assert "            X-ServerApplication: Exchange/15.02.1544.009" in text
+    assert "            X-ExpirationInfo: 900000" in text
+    assert "            Set-Cookie: MapiContext, MapiSequence" in text
+    assert "ctx-7f3a9c" not in text.split("Set-Cookie:")[1].splitlines()[0]  # names, not values
+    first, last = record["frames"]["request"]
+    assert f"Request: POST /mapi/emsmdb/?MailboxId=bob@contoso.com (frames {first}-{last})" in text
+
+
+@pytest.mark.skipif(not shutil.which("tshark"), reason="tshark compares frame numbers")
+def test_frames_are_the_ones_wireshark_shows():
+    """Wireshark shows a reassembled HTTP message at its last frame: ours is the same number."""
+    shown = {}
+    for side in ("request", "response"):
+        out = subprocess.run(["tshark", "-r", SESSION, "-Y", f"http.{side}", "-T", "fields", "-e", "frame.number",
+                              "-e", f"http.{side}.line"], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            number, _, headers = line.partition("\t")
+            for header in headers.split(","):
+                if header.startswith("X-RequestId: "):
+                    shown[(header[13:].replace("\\r\\n", "").strip(), side)] = int(number)
+    checked = 0
+    for record in records(SESSION):
+        for side in ("request", "response"):
+            key = (record["request_id"], side)
+            if key in shown:
+                assert record["frames"][side][1] == shown[key]
+                assert record["frames"][side][0] <= record["frames"][side][1]
+                checked += 1
+    assert checked > 50
