@@ -101,6 +101,24 @@ function R.finish(s, n)
     end
 end
 
+-- Rows whose columns are not known (the capture started after the RopSetColumns).
+local function columns_missing(msg)
+    error(setmetatable({kind = "missing", msg = msg, columns = true}, Failure), 0)
+end
+
+-- A Sized field whose subcon failed (core.Sized): when only its columns are missing, its n bytes
+-- are kept as undecoded and the structure goes on after them; any other error goes up.
+function R.kept(s, tree, err, n)
+    if getmetatable(err) ~= Failure or not err.columns then error(err, 0) end
+    local start = s.stop - n
+    if tree then
+        tree:add_proto_expert_info(E.missing, format("%s; its %d bytes kept as hex", err.msg, n))
+        tree:add(F["mapihttp.undecoded"], s.tvb:range(start, n))
+    end
+    s.pos = s.stop
+    return {Undecoded = true}
+end
+
 -- BoundedArray: count * minimum element size must fit in the bytes left.
 function R.count(c, n, min_size)
     if n == nil or n < 0 or n * min_size > c.stop - c.pos then
@@ -162,6 +180,14 @@ function R.float(c, tree, f, n)
     return v, tree and tree:add_le(f, r, v)
 end
 
+-- OpenEnum (core.py): the number, then its name when it has one ("CodePage: 1252 (Western European)").
+function R.named(c, tree, f, n, names)
+    local v, item = R.uint(c, tree, f, n)
+    local name = item and names[v]
+    if name then item:append_text(" (" .. name .. ")") end
+    return v
+end
+
 -- Flags: the integer plus one boolean item per named bit (FB[n], from the definition's mapping).
 function R.flags(c, tree, f, n, bits)
     local v, p = rd(c, n)
@@ -173,15 +199,18 @@ function R.flags(c, tree, f, n, bits)
     return v
 end
 
--- FILETIME (MS-DTYP 2.3.3): the 64-bit value, with its date appended.
+-- A FILETIME (MS-DTYP 2.3.3) as an ISO 8601 UTC time, nil outside years 1970..9999.
+local function filetime_iso(v)
+    local seconds = v:tonumber() / 1e7 - 11644473600
+    if seconds > 0 and seconds < 253402300800 then return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(seconds)) end
+    return nil
+end
+
+-- FILETIME: the 64-bit value, with its date appended.
 function R.filetime(c, tree, f)
     local v, item = R.u64(c, tree, f)
-    if item then
-        local seconds = v:tonumber() / 1e7 - 11644473600
-        if seconds > 0 and seconds < 253402300800 then
-            item:append_text(os.date("! (%Y-%m-%dT%H:%M:%SZ)", math.floor(seconds)))
-        end
-    end
+    local iso = item and filetime_iso(v)
+    if iso then item:append_text(" (" .. iso .. ")") end
     return v, item
 end
 
@@ -542,13 +571,22 @@ local function property_name(id, ptype, ctx)
     return new and new[id] or ctx.named and ctx.named[id]
 end
 
--- "PidTagSubject (0x0037001F)", "0x8001001F" when the name is not known.
-local function tag_text(tag, ctx)
-    local value = tag.PropertyId * 65536 + tag.PropertyType
-    local name = property_name(tag.PropertyId, tag.PropertyType, ctx)
-    return name and format("%s (0x%08X)", name, value) or format("0x%08X", value)
+-- Name first, as MS-OXPROPS and MAPI Inspector write a property: its name, and in parentheses its
+-- type and tag: (name, "PtypString, 0x0037001F"); without a name, the tag leads and the
+-- parentheses hold the type only: ("0x8001001F", "PtypString").
+local function tag_parts(id, ptype, ctx)
+    local name = property_name(id, ptype, ctx)
+    local tag = format("0x%08X", id * 65536 + ptype)
+    local type_name = VS.property_types[ptype]
+    if name then return name, type_name and (type_name .. ", " .. tag) or tag end
+    return tag, type_name
 end
-R.tag_text = tag_text
+
+-- "PidTagSubject (PtypString, 0x0037001F)", "0x8001001F (PtypString)" when the name is not known.
+local function tag_text(tag, ctx)
+    local head, tail = tag_parts(tag.PropertyId, tag.PropertyType, ctx)
+    return tail and format("%s (%s)", head, tail) or head
+end
 
 -- The name of a named property (MS-OXCDATA 2.6.1 PropertyName: Kind 0x00 LID, 0x01 Name): its
 -- PidLid / PidName name (GEN.NAMED_PROPERTIES by property set GUID), else "{GUID}:0xLID" /
@@ -626,11 +664,38 @@ local function read_single(c, tree, kind, cs, ctx)
     return read(c, tree, F[KIND_FIELD[kind]], cs, ctx)
 end
 
-read_value = function(c, tree, kind, cs, ctx, label)
+-- A value as its line shows it after the property's name.
+local function value_text(kind, v)
+    if kind == "string" or kind == "string8" or kind == "guid" then return v end
+    if kind == "boolean" then return v ~= 0 and "true" or "false" end
+    if kind == "time" then return filetime_iso(v) or tostring(v) end
+    if kind == "errorcode" then
+        local name = VS.error_codes[v]
+        return name and format("0x%08X (%s)", v, name) or format("0x%08X", v)
+    end
+    if kind == "binary" then
+        local hex = sub(v, 1, 32):gsub(".", function(ch) return format("%02x", byte(ch)) end)
+        return #v > 32 and (hex .. "...") or hex
+    end
+    return tostring(v)
+end
+
+-- One property value (MS-OXCDATA 2.11.1). A value whose property is known (`id`, and its actual
+-- type `ptype`) reads name first: "PidTagSubject: Quarterly report (PtypString, 0x0037001F)";
+-- else `label`, if given, follows the value in brackets.
+read_value = function(c, tree, kind, cs, ctx, label, id, ptype)
     local item = tree
     if sub(kind, 1, 3) ~= "mv_" then
         local v, vitem = read_single(c, tree, kind, cs, ctx)
-        if vitem and label and type(vitem) == "userdata" then vitem:append_text(" [" .. label .. "]") end
+        if vitem and type(vitem) == "userdata" then
+            if id then
+                local head, tail = tag_parts(id, ptype, ctx)
+                local text = head .. ": " .. value_text(kind, v)
+                vitem:set_text(tail and format("%s (%s)", text, tail) or text)
+            elseif label then
+                vitem:append_text(" [" .. label .. "]")
+            end
+        end
         return v
     end
     local element = sub(kind, 4)
@@ -640,7 +705,12 @@ read_value = function(c, tree, kind, cs, ctx, label)
         fail(format("%d values need at least %d bytes, %d left", n, n * min, c.stop - c.pos))
     end
     if tree then
-        item = tree:add(c.tvb:range(c.pos - 4, c.stop - c.pos + 4), format("%s (%d values)", label or "Values", n))
+        local text = format("%s (%d values)", label or "Values", n)
+        if id then
+            local head, tail = tag_parts(id, ptype, ctx)
+            text = format("%s: %d values", head, n) .. (tail and format(" (%s)", tail) or "")
+        end
+        item = tree:add(c.tvb:range(c.pos - 4, c.stop - c.pos + 4), text)
         item:add_le(F["oxcdata.value.count"], c.tvb:range(c.pos - 4, 4), n)
     end
     local start, values = c.pos - 4, {}
@@ -682,14 +752,40 @@ column_labels = function(columns, ctx)
 end
 
 -- PropertyValue (MS-OXCDATA 2.11.2.1): a value of `ptype`; `cs` is the width of binary counts.
-function R.property_value(c, tree, ptype, cs, ctx, label)
-    return read_value(c, tree, kind_of(ptype), cs, ctx, label)
+-- `owner`: the structure that holds the value's tag (its PropertyTag, or PropertyId and
+-- PropertyType), which names it.
+local function owner_id(owner)
+    if type(owner) ~= "table" then return nil end
+    local tag = type(owner.PropertyTag) == "table" and owner.PropertyTag or owner
+    return tag.PropertyId
+end
+
+function R.property_value(c, tree, ptype, cs, ctx, label, owner)
+    return read_value(c, tree, kind_of(ptype), cs, ctx, label, owner_id(owner), ptype)
+end
+
+-- A row value shown as a subtree (a FlaggedPropertyValue, a typed value, a named property): its
+-- line reads name first, with the value, "no value" (Flag 0x1) or the error (Flag 0xA).
+local function row_value_text(id, ptype, v, ctx)
+    local head, tail = tag_parts(id, ptype, ctx)
+    local value = v.PropertyValue
+    local shown
+    if v.Flag == 0x1 then
+        shown = "no value"
+    elseif v.Flag == 0xA then
+        shown = "error " .. value_text("errorcode", value)
+    elseif type(value) == "table" then
+        shown = #value .. " values"
+    else
+        shown = value_text(GEN.PTYPES[ptype], value)
+    end
+    return head .. ": " .. shown .. (tail and (" (" .. tail .. ")") or "")
 end
 
 -- PropertyRow (MS-OXCDATA 2.8.1): Flag, then one value per column (StandardPropertyRow 2.8.1.1,
 -- FlaggedPropertyRow 2.8.1.2). `columns` are PropertyTag tables; `count` keeps the first N.
 function R.property_row(c, tree, columns, count, cs, ctx, f)
-    if columns == nil then missing("columns unknown: no column set is known for this table") end
+    if columns == nil then columns_missing("columns unknown: no column set is known for this table") end
     local ncols = #columns
     if count ~= nil then
         if count > ncols then fail(format("%d columns asked for, %d known", count, ncols)) end
@@ -727,8 +823,13 @@ function R.property_row(c, tree, columns, count, cs, ctx, f)
                 fail(format("FlaggedPropertyValue Flag 0x%02x is not 0x0, 0x1 or 0xA", vf))
             end
         end
-        v.PropertyValue = read_value(c, entry, kind_of(ptype), cs, ctx, entry == item and labels and labels[i] or nil)
+        if entry == item then
+            v.PropertyValue = read_value(c, entry, kind_of(ptype), cs, ctx, nil, tag.PropertyId, ptype)
+        else
+            v.PropertyValue = read_value(c, entry, kind_of(ptype), cs, ctx)
+        end
         ::continue::
+        if entry ~= item then entry:set_text(row_value_text(tag.PropertyId, ptype, v, ctx)) end
         R.close(entry, c, e0)
         values[i] = v
     end
@@ -776,9 +877,9 @@ local function ab_kind(ptype)
     return kind
 end
 
-local function ab_read(c, tree, ptype, ctx, label)
+local function ab_read(c, tree, ptype, ctx, label, id)
     local element = GEN.AB.ELEMENT_TYPES[ptype]
-    if element == nil then return read_value(c, tree, ab_kind(ptype), 4, ctx, label) end
+    if element == nil then return read_value(c, tree, ab_kind(ptype), 4, ctx, label, id, ptype) end
     local n = R.uint(c, tree, F["oxcdata.value.count"], 4)
     if n > c.stop - c.pos then
         fail(format("value count %d is more than the %d bytes left", n, c.stop - c.pos))
@@ -792,12 +893,13 @@ local function ab_read(c, tree, ptype, ctx, label)
     return values
 end
 
-function R.ab_property_value(c, tree, ptype, ctx, label)
+function R.ab_property_value(c, tree, ptype, ctx, label, owner)
+    local id = owner_id(owner)
     if not has_value_byte(ptype) then
-        return {PropertyValue = ab_read(c, tree, ptype, ctx, label)}
+        return {PropertyValue = ab_read(c, tree, ptype, ctx, label, id)}
     end
     local has = ab_has_value(c, tree)
-    return {HasValue = has, PropertyValue = has ~= 0 and ab_read(c, tree, ptype, ctx, label) or nil}
+    return {HasValue = has, PropertyValue = has ~= 0 and ab_read(c, tree, ptype, ctx, label, id) or nil}
 end
 
 function R.ab_property_row(c, tree, columns, p, ctx, f)
@@ -826,7 +928,7 @@ function R.ab_property_row(c, tree, columns, p, ctx, f)
             local def = flags == 0 and GEN.AB.typed or GEN.AB.flagged_with_type
             values[i] = def(c, entry, {_ = p, PropertyType = ptype}, ctx, nil)
         elseif flags == 0 then
-            values[i] = R.ab_property_value(c, entry, ptype, ctx, nil)
+            values[i] = R.ab_property_value(c, entry, ptype, ctx, nil, tags[i])
         else
             values[i] = GEN.AB.flagged(c, entry, {_ = p, PropertyType = ptype}, ctx, nil)
         end
@@ -926,6 +1028,19 @@ local function learn_names(into, request, response)
     end
 end
 
+-- A response's handle index is its request's (MS-OXCROPS 2.2.1; objects.py _check_index).
+local function check_index(item, request, response)
+    for _, field in ipairs({"OutputHandleIndex", "InputHandleIndex"}) do
+        if response[field] ~= nil and request[field] ~= nil then
+            if response[field] ~= request[field] then
+                warn(item, format("%s %d is not its request's %d (MS-OXCROPS 2.2.1)", field, response[field],
+                    request[field]))
+            end
+            return
+        end
+    end
+end
+
 function R.rop_list(c, tree, p, ctx, direction)
     local items = {}
     local cursor = 1
@@ -939,7 +1054,7 @@ function R.rop_list(c, tree, p, ctx, direction)
         local start = c.pos
         local rop_id = byte(c.raw, start + 1)
         local rop = GEN.ROPS[rop_id]
-        local def
+        local def, paired
         if rop then
             if direction == "request" then
                 local flags = c.stop - start > 1 and logons[byte(c.raw, start + 2)] or nil
@@ -951,6 +1066,7 @@ function R.rop_list(c, tree, p, ctx, direction)
                     byte(c.raw, start + 5) * 16777216) or nil
                 local request_rop
                 request_rop, cursor = pair(ctx.request_rops, rop_id, cursor)
+                paired = request_rop
                 if request_rop == nil and GEN.UNSOLICITED[rop_id] and ctx.notify_state and handle ~= nil then
                     request_rop = ctx.notify_state(handle)
                 end
@@ -993,6 +1109,7 @@ function R.rop_list(c, tree, p, ctx, direction)
         if item then item:set_len(c.pos - start) end
         if direction == "request" and v.RopId == GEN.ROP_LOGON then logons[v.LogonId] = v.LogonFlags or 0 end
         if direction == "response" and ctx.named_new then learn_names(ctx.named_new, ctx.request_rop, v) end
+        if paired then check_index(item, paired, v) end
         v.RopName = name
         items[#items + 1] = v
     end
@@ -1565,32 +1682,34 @@ VS.property_tags = {[65794] = "PidTagTemplateData", [131083] = "PidTagAlternateR
 VS.vs7 = {[1] = "Generic", [2] = "Search"}
 VS.vs8 = {[0] = "TBLSTAT_COMPLETE", [9] = "TBLSTAT_SORTING", [10] = "TBLSTAT_SORT_ERROR", [11] = "TBLSTAT_SETTING_COLS", [13] = "TBLSTAT_SETCOL_ERROR", [14] = "TBLSTAT_RESTRICTING", [15] = "TBLSTAT_RESTRICT_ERROR"}
 VS.vs9 = {[0] = "BOOKMARK_BEGINNING", [1] = "BOOKMARK_CURRENT", [2] = "BOOKMARK_END", [3] = "BOOKMARK_CUSTOM"}
-VS.vs10 = {[0] = "lstLock", [1] = "lstUnlock", [2] = "lstFinished"}
-VS.vs11 = {[0] = "ReadOnly", [1] = "ReadWrite", [2] = "Create"}
-VS.vs12 = {[0] = "Beginning", [1] = "Current", [2] = "End"}
-VS.vs13 = {[1] = "CopyTo", [2] = "CopyProperties", [3] = "CopyMessages", [4] = "CopyFolder"}
-VS.vs14 = {[0] = "Error", [1] = "Partial", [2] = "NoRoom", [3] = "Done"}
-VS.vs15 = {[1] = "Contents", [2] = "Hierarchy"}
-VS.vs16 = {[1200] = "CP_WINUNICODE", [20261] = "CP_TELETEX"}
-VS.vs17 = {[0] = "DT_MAILUSER", [1] = "DT_DISTLIST", [2] = "DT_FORUM", [3] = "DT_AGENT", [4] = "DT_ORGANIZATION", [5] = "DT_PRIVATE_DISTLIST", [6] = "DT_REMOTE_MAILUSER", [256] = "DT_CONTAINER", [257] = "DT_TEMPLATE", [258] = "DT_ADDRESS_TEMPLATE", [512] = "DT_SEARCH"}
-VS.vs18 = {[0] = "MID_UNRESOLVED", [1] = "MID_AMBIGUOUS", [2] = "MID_RESOLVED"}
-VS.vs19 = {[1] = "AUX_VERSION_1", [2] = "AUX_VERSION_2"}
-VS.vs20 = {[1] = "AUX_TYPE_PERF_REQUESTID", [2] = "AUX_TYPE_PERF_CLIENTINFO", [3] = "AUX_TYPE_PERF_SERVERINFO", [4] = "AUX_TYPE_PERF_SESSIONINFO", [5] = "AUX_TYPE_PERF_DEFMDB_SUCCESS", [6] = "AUX_TYPE_PERF_DEFGC_SUCCESS", [7] = "AUX_TYPE_PERF_MDB_SUCCESS", [8] = "AUX_TYPE_PERF_GC_SUCCESS", [9] = "AUX_TYPE_PERF_FAILURE", [10] = "AUX_TYPE_CLIENT_CONTROL", [11] = "AUX_TYPE_PERF_PROCESSINFO", [12] = "AUX_TYPE_PERF_BG_DEFMDB_SUCCESS", [13] = "AUX_TYPE_PERF_BG_DEFGC_SUCCESS", [14] = "AUX_TYPE_PERF_BG_MDB_SUCCESS", [15] = "AUX_TYPE_PERF_BG_GC_SUCCESS", [16] = "AUX_TYPE_PERF_BG_FAILURE", [17] = "AUX_TYPE_PERF_FG_DEFMDB_SUCCESS", [18] = "AUX_TYPE_PERF_FG_DEFGC_SUCCESS", [19] = "AUX_TYPE_PERF_FG_MDB_SUCCESS", [20] = "AUX_TYPE_PERF_FG_GC_SUCCESS", [21] = "AUX_TYPE_PERF_FG_FAILURE", [22] = "AUX_TYPE_OSVERSIONINFO", [23] = "AUX_TYPE_EXORGINFO", [24] = "AUX_TYPE_PERF_ACCOUNTINFO", [70] = "AUX_TYPE_SERVER_CAPABILITIES", [72] = "AUX_TYPE_ENDPOINT_CAPABILITIES", [74] = "AUX_TYPE_CLIENT_CONNECTION_INFO", [75] = "AUX_TYPE_SERVER_SESSION_INFO", [78] = "AUX_TYPE_PROTOCOL_DEVICE_IDENTIFICATION"}
-VS.vs21 = {[0] = "CLIENTMODE_UNKNOWN", [1] = "CLIENTMODE_CLASSIC", [2] = "CLIENTMODE_CACHED"}
-VS.vs22 = {[0] = "SERVERTYPE_UNKNOWN", [1] = "SERVERTYPE_PRIVATE", [2] = "SERVERTYPE_PUBLIC", [3] = "SERVERTYPE_DIRECTORY", [4] = "SERVERTYPE_REFERRAL"}
-VS.vs23 = {[0] = "FL_FULLSTRING", [1] = "FL_SUBSTRING", [2] = "FL_PREFIX"}
-VS.vs24 = {[0] = "RELOP_LT", [1] = "RELOP_LE", [2] = "RELOP_GT", [3] = "RELOP_GE", [4] = "RELOP_EQ", [5] = "RELOP_NE", [6] = "RELOP_RE", [100] = "RELOP_MEMBER_OF_DL"}
-VS.vs25 = {[0] = "BMR_EQZ", [1] = "BMR_NEZ"}
-VS.vs26 = {[0] = "Present", [1] = "NotPresent", [10] = "Error"}
-VS.vs27 = {[0] = "Ascending", [1] = "Descending", [4] = "MaximumCategory"}
-VS.vs28 = {[0] = "NoString", [1] = "Empty", [2] = "String8", [3] = "ReducedUnicode", [4] = "Unicode"}
-VS.vs29 = {[1] = "Primary", [2] = "Cc", [3] = "Bcc"}
-VS.vs30 = {[0] = "LID", [1] = "Name", [255] = "NoName"}
-VS.vs31 = {[1] = "TableChanged", [3] = "TableRowAdded", [4] = "TableRowDeleted", [5] = "TableRowModified", [7] = "TableRestrictionChanged"}
-VS.vs32 = {[0] = "SortTypeDisplayName", [3] = "SortTypePhoneticDisplayName", [1000] = "SortTypeDisplayName_RO", [1001] = "SortTypeDisplayName_W"}
-VS.vs33 = {[0] = "MID_BEGINNING_OF_TABLE", [1] = "MID_CURRENT", [2] = "MID_END_OF_TABLE"}
-VS.vs34 = {[1] = "OP_MOVE", [2] = "OP_COPY", [3] = "OP_REPLY", [4] = "OP_OOF_REPLY", [5] = "OP_DEFER_ACTION", [6] = "OP_BOUNCE", [7] = "OP_FORWARD", [8] = "OP_DELEGATE", [9] = "OP_TAG", [10] = "OP_DELETE", [11] = "OP_MARK_AS_READ"}
-VS.vs35 = {[0] = "MessagingUser", [1] = "DistributionList", [2] = "Forum", [3] = "AutomatedAgent", [4] = "AddressBook", [5] = "PrivateDistributionList", [6] = "RemoteAddressBook"}
+VS.vs10 = {[37] = "IBM EBCDIC US-Canada", [437] = "OEM United States", [500] = "IBM EBCDIC International", [708] = "Arabic (ASMO 708)", [709] = "Arabic (ASMO-449+, BCON V4)", [710] = "Arabic - Transparent Arabic", [720] = "Arabic (DOS)", [737] = "Greek (DOS)", [775] = "Baltic (DOS)", [850] = "Western European (DOS)", [852] = "Central European (DOS)", [855] = "OEM Cyrillic (primarily Russian)", [857] = "Turkish (DOS)", [858] = "OEM Multilingual Latin 1 + Euro symbol", [860] = "Portuguese (DOS)", [861] = "Icelandic (DOS)", [862] = "Hebrew (DOS)", [863] = "French Canadian (DOS)", [864] = "Arabic (864)", [865] = "Nordic (DOS)", [866] = "Cyrillic (DOS)", [869] = "Greek, Modern (DOS)", [870] = "IBM EBCDIC Multilingual Latin 2", [874] = "Thai", [875] = "IBM EBCDIC Greek Modern", [932] = "Japanese (Shift-JIS)", [936] = "Chinese Simplified (GB2312)", [949] = "ANSI/OEM Korean (Unified Hangul Code)", [950] = "Chinese Traditional (Big5)", [1026] = "IBM EBCDIC Turkish (Latin 5)", [1047] = "IBM EBCDIC Latin 1/Open System", [1140] = "IBM EBCDIC (US-Canada-Euro)", [1141] = "IBM EBCDIC (Germany-Euro)", [1142] = "IBM EBCDIC (Denmark-Norway-Euro)", [1143] = "IBM EBCDIC (Finland-Sweden-Euro)", [1144] = "IBM EBCDIC (Italy-Euro)", [1145] = "IBM EBCDIC (Spain-Euro)", [1146] = "IBM EBCDIC (UK-Euro)", [1147] = "IBM EBCDIC (France-Euro)", [1148] = "IBM EBCDIC (International-Euro)", [1149] = "IBM EBCDIC (Icelandic-Euro)", [1200] = "Unicode UTF-16, little endian byte order (BMP of ISO 10646)", [1201] = "Unicode UTF-16, big endian byte order", [1250] = "Central European", [1251] = "Cyrillic", [1252] = "Western European", [1253] = "Greek", [1254] = "Turkish", [1255] = "Hebrew", [1256] = "Arabic", [1257] = "Baltic", [1258] = "Vietnamese", [1361] = "Korean (Johab)", [10000] = "Western European (Mac)", [10001] = "Japanese (Mac)", [10002] = "Chinese Traditional (Mac)", [10003] = "Korean (Mac)", [10004] = "Arabic (Mac)", [10005] = "Hebrew (Mac)", [10006] = "Greek (Mac)", [10007] = "Cyrillic (Mac)", [10008] = "Chinese Simplified (Mac)", [10010] = "Romanian (Mac)", [10017] = "Ukrainian (Mac)", [10021] = "Thai (Mac)", [10029] = "Central European (Mac)", [10079] = "Icelandic (Mac)", [10081] = "Turkish (Mac)", [10082] = "Croatian (Mac)", [12000] = "Unicode UTF-32, little endian byte order", [12001] = "Unicode UTF-32, big endian byte order", [20000] = "Chinese Traditional (CNS)", [20001] = "TCA Taiwan", [20002] = "Chinese Traditional (Eten)", [20003] = "IBM5550 Taiwan", [20004] = "TeleText Taiwan", [20005] = "Wang Taiwan", [20105] = "Western European (IA5)", [20106] = "IA5 German (7-bit)", [20107] = "IA5 Swedish (7-bit)", [20108] = "IA5 Norwegian (7-bit)", [20127] = "US-ASCII (7-bit)", [20261] = "T.61", [20269] = "ISO 6937 Non-Spacing Accent", [20273] = "IBM EBCDIC Germany", [20277] = "IBM EBCDIC Denmark-Norway", [20278] = "IBM EBCDIC Finland-Sweden", [20280] = "IBM EBCDIC Italy", [20284] = "IBM EBCDIC Latin America-Spain", [20285] = "IBM EBCDIC United Kingdom", [20290] = "IBM EBCDIC Japanese Katakana Extended", [20297] = "IBM EBCDIC France", [20420] = "IBM EBCDIC Arabic", [20423] = "IBM EBCDIC Greek", [20424] = "IBM EBCDIC Hebrew", [20833] = "IBM EBCDIC Korean Extended", [20838] = "IBM EBCDIC Thai", [20866] = "Cyrillic (KOI8-R)", [20871] = "IBM EBCDIC Icelandic", [20880] = "IBM EBCDIC Cyrillic Russian", [20905] = "IBM EBCDIC Turkish", [20924] = "IBM EBCDIC Latin 1/Open System (1047 + Euro symbol)", [20932] = "Japanese (JIS 0208-1990 and 0212-1990)", [20936] = "Chinese Simplified (GB2312-80)", [20949] = "Korean Wansung", [21025] = "IBM EBCDIC Cyrillic Serbian-Bulgarian", [21027] = "(deprecated)", [21866] = "Cyrillic (KOI8-U)", [28591] = "Western European (ISO)", [28592] = "Central European (ISO)", [28593] = "ISO 8859-3 Latin 3", [28594] = "ISO 8859-4 Baltic", [28595] = "ISO 8859-5 Cyrillic", [28596] = "ISO 8859-6 Arabic", [28597] = "ISO 8859-7 Greek", [28598] = "Hebrew (ISO-Visual)", [28599] = "ISO 8859-9 Turkish", [28603] = "ISO 8859-13 Estonian", [28605] = "ISO 8859-15 Latin 9", [29001] = "Europa 3", [38598] = "Hebrew (ISO-Logical)", [50220] = "Japanese (JIS)", [50221] = "Japanese (JIS-Allow 1 byte Kana)", [50222] = "Japanese (JIS-Allow 1 byte Kana - SO/SI)", [50225] = "ISO 2022 Korean", [50227] = "Chinese Simplified (ISO 2022)", [50229] = "ISO 2022 Traditional Chinese", [50930] = "EBCDIC Japanese (Katakana) Extended", [50931] = "EBCDIC US-Canada and Japanese", [50933] = "EBCDIC Korean Extended and Korean", [50935] = "EBCDIC Simplified Chinese Extended and Simplified Chinese", [50936] = "EBCDIC Simplified Chinese", [50937] = "EBCDIC US-Canada and Traditional Chinese", [50939] = "EBCDIC Japanese (Latin) Extended and Japanese", [51932] = "EUC Japanese", [51936] = "Chinese Simplified (EUC)", [51949] = "EUC Korean", [51950] = "EUC Traditional Chinese", [52936] = "Chinese Simplified (HZ)", [54936] = "Chinese Simplified (GB18030)", [57002] = "ISCII Devanagari", [57003] = "ISCII Bangla", [57004] = "ISCII Tamil", [57005] = "ISCII Telugu", [57006] = "ISCII Assamese", [57007] = "ISCII Odia", [57008] = "ISCII Kannada", [57009] = "ISCII Malayalam", [57010] = "ISCII Gujarati", [57011] = "ISCII Punjabi", [65000] = "Unicode (UTF-7)", [65001] = "Unicode (UTF-8)"}
+VS.vs11 = {[0] = "lstLock", [1] = "lstUnlock", [2] = "lstFinished"}
+VS.vs12 = {[0] = "ReadOnly", [1] = "ReadWrite", [2] = "Create"}
+VS.vs13 = {[0] = "Beginning", [1] = "Current", [2] = "End"}
+VS.vs14 = {[1] = "CopyTo", [2] = "CopyProperties", [3] = "CopyMessages", [4] = "CopyFolder"}
+VS.vs15 = {[0] = "Error", [1] = "Partial", [2] = "NoRoom", [3] = "Done"}
+VS.vs16 = {[1] = "Contents", [2] = "Hierarchy"}
+VS.vs17 = {[1] = "ar", [2] = "bg", [3] = "ca", [4] = "zh-Hans", [5] = "cs", [6] = "da", [7] = "de", [8] = "el", [9] = "en", [10] = "es", [11] = "fi", [12] = "fr", [13] = "he", [14] = "hu", [15] = "is", [16] = "it", [17] = "ja", [18] = "ko", [19] = "nl", [20] = "no", [21] = "pl", [22] = "pt", [23] = "rm", [24] = "ro", [25] = "ru", [26] = "hr", [27] = "sk", [28] = "sq", [29] = "sv", [30] = "th", [31] = "tr", [32] = "ur", [33] = "id", [34] = "uk", [35] = "be", [36] = "sl", [37] = "et", [38] = "lv", [39] = "lt", [40] = "tg", [41] = "fa", [42] = "vi", [43] = "hy", [44] = "az", [45] = "eu", [46] = "hsb", [47] = "mk", [48] = "st", [49] = "ts", [50] = "tn", [51] = "ve", [52] = "xh", [53] = "zu", [54] = "af", [55] = "ka", [56] = "fo", [57] = "hi", [58] = "mt", [59] = "se", [60] = "ga", [61] = "yi", [62] = "ms", [63] = "kk", [64] = "ky", [65] = "sw", [66] = "tk", [67] = "uz", [68] = "tt", [69] = "bn", [70] = "pa", [71] = "gu", [72] = "or", [73] = "ta", [74] = "te", [75] = "kn", [76] = "ml", [77] = "as", [78] = "mr", [79] = "sa", [80] = "mn", [81] = "bo", [82] = "cy", [83] = "km", [84] = "lo", [85] = "my", [86] = "gl", [87] = "kok", [88] = "mni", [89] = "sd", [90] = "syr", [91] = "si", [92] = "chr", [93] = "iu", [94] = "am", [95] = "tzm", [96] = "ks", [97] = "ne", [98] = "fy", [99] = "ps", [100] = "fil", [101] = "dv", [102] = "bin", [103] = "ff", [104] = "ha", [105] = "ibb", [106] = "yo", [107] = "quz", [108] = "nso", [109] = "ba", [110] = "lb", [111] = "kl", [112] = "ig", [113] = "kr", [114] = "om", [115] = "ti", [116] = "gn", [117] = "haw", [118] = "la", [119] = "so", [120] = "ii", [121] = "pap", [122] = "arn", [124] = "moh", [126] = "br", [127] = "invariant", [128] = "ug", [129] = "mi", [130] = "oc", [131] = "co", [132] = "gsw", [133] = "sah", [134] = "qut", [135] = "rw", [136] = "wo", [140] = "prs", [145] = "gd", [146] = "ku", [147] = "quc", [1025] = "ar-SA", [1026] = "bg-BG", [1027] = "ca-ES", [1028] = "zh-TW", [1029] = "cs-CZ", [1030] = "da-DK", [1031] = "de-DE", [1032] = "el-GR", [1033] = "en-US", [1034] = "es-ES_tradnl", [1035] = "fi-FI", [1036] = "fr-FR", [1037] = "he-IL", [1038] = "hu-HU", [1039] = "is-IS", [1040] = "it-IT", [1041] = "ja-JP", [1042] = "ko-KR", [1043] = "nl-NL", [1044] = "nb-NO", [1045] = "pl-PL", [1046] = "pt-BR", [1047] = "rm-CH", [1048] = "ro-RO", [1049] = "ru-RU", [1050] = "hr-HR", [1051] = "sk-SK", [1052] = "sq-AL", [1053] = "sv-SE", [1054] = "th-TH", [1055] = "tr-TR", [1056] = "ur-PK", [1057] = "id-ID", [1058] = "uk-UA", [1059] = "be-BY", [1060] = "sl-SI", [1061] = "et-EE", [1062] = "lv-LV", [1063] = "lt-LT", [1064] = "tg-Cyrl-TJ", [1065] = "fa-IR", [1066] = "vi-VN", [1067] = "hy-AM", [1068] = "az-Latn-AZ", [1069] = "eu-ES", [1070] = "hsb-DE", [1071] = "mk-MK", [1072] = "st-ZA", [1073] = "ts-ZA", [1074] = "tn-ZA", [1075] = "ve-ZA", [1076] = "xh-ZA", [1077] = "zu-ZA", [1078] = "af-ZA", [1079] = "ka-GE", [1080] = "fo-FO", [1081] = "hi-IN", [1082] = "mt-MT", [1083] = "se-NO", [1085] = "yi-001", [1086] = "ms-MY", [1087] = "kk-KZ", [1088] = "ky-KG", [1089] = "sw-KE", [1090] = "tk-TM", [1091] = "uz-Latn-UZ", [1092] = "tt-RU", [1093] = "bn-IN", [1094] = "pa-IN", [1095] = "gu-IN", [1096] = "or-IN", [1097] = "ta-IN", [1098] = "te-IN", [1099] = "kn-IN", [1100] = "ml-IN", [1101] = "as-IN", [1102] = "mr-IN", [1103] = "sa-IN", [1104] = "mn-MN", [1105] = "bo-CN", [1106] = "cy-GB", [1107] = "km-KH", [1108] = "lo-LA", [1109] = "my-MM", [1110] = "gl-ES", [1111] = "kok-IN", [1112] = "mni-IN", [1113] = "sd-Deva-IN", [1114] = "syr-SY", [1115] = "si-LK", [1116] = "chr-Cher-US", [1117] = "iu-Cans-CA", [1118] = "am-ET", [1119] = "tzm-Arab-MA", [1120] = "ks-Arab", [1121] = "ne-NP", [1122] = "fy-NL", [1123] = "ps-AF", [1124] = "fil-PH", [1125] = "dv-MV", [1126] = "bin-NG", [1127] = "ff-Latn-NG", [1128] = "ha-Latn-NG", [1129] = "ibb-NG", [1130] = "yo-NG", [1131] = "quz-BO", [1132] = "nso-ZA", [1133] = "ba-RU", [1134] = "lb-LU", [1135] = "kl-GL", [1136] = "ig-NG", [1137] = "kr-Latn-NG", [1138] = "om-ET", [1139] = "ti-ET", [1140] = "gn-PY", [1141] = "haw-US", [1142] = "la-VA", [1143] = "so-SO", [1144] = "ii-CN", [1145] = "pap-029", [1146] = "arn-CL", [1148] = "moh-CA", [1150] = "br-FR", [1152] = "ug-CN", [1153] = "mi-NZ", [1154] = "oc-FR", [1155] = "co-FR", [1156] = "gsw-FR", [1157] = "sah-RU", [1158] = "qut-GT", [1159] = "rw-RW", [1160] = "wo-SN", [1164] = "prs-AF", [1165] = "plt-MG", [1166] = "zh-yue-HK", [1167] = "tdd-Tale-CN", [1168] = "khb-Talu-CN", [1169] = "gd-GB", [1170] = "ku-Arab-IQ", [1171] = "quc-CO", [1281] = "qps-ploc", [1534] = "qps-ploca", [2049] = "ar-IQ", [2051] = "ca-ES-valencia", [2052] = "zh-CN", [2055] = "de-CH", [2057] = "en-GB", [2058] = "es-MX", [2060] = "fr-BE", [2064] = "it-CH", [2065] = "ja-Ploc-JP", [2067] = "nl-BE", [2068] = "nn-NO", [2070] = "pt-PT", [2072] = "ro-MD", [2073] = "ru-MD", [2074] = "sr-Latn-CS", [2077] = "sv-FI", [2080] = "ur-IN", [2092] = "az-Cyrl-AZ", [2094] = "dsb-DE", [2098] = "tn-BW", [2107] = "se-SE", [2108] = "ga-IE", [2110] = "ms-BN", [2111] = "kk-Latn-KZ", [2115] = "uz-Cyrl-UZ", [2117] = "bn-BD", [2118] = "pa-Arab-PK", [2121] = "ta-LK", [2128] = "mn-Mong-CN", [2129] = "bo-BT", [2137] = "sd-Arab-PK", [2141] = "iu-Latn-CA", [2143] = "tzm-Latn-DZ", [2144] = "ks-Deva-IN", [2145] = "ne-IN", [2151] = "ff-Latn-SN", [2155] = "quz-EC", [2163] = "ti-ER", [2559] = "qps-plocm", [3073] = "ar-EG", [3076] = "zh-HK", [3079] = "de-AT", [3081] = "en-AU", [3082] = "es-ES", [3084] = "fr-CA", [3098] = "sr-Cyrl-CS", [3131] = "se-FI", [3152] = "mn-Mong-MN", [3153] = "dz-BT", [3167] = "tmz-MA", [3179] = "quz-PE", [4097] = "ar-LY", [4100] = "zh-SG", [4103] = "de-LU", [4105] = "en-CA", [4106] = "es-GT", [4108] = "fr-CH", [4122] = "hr-BA", [4155] = "smj-NO", [4191] = "tzm-Tfng-MA", [5121] = "ar-DZ", [5124] = "zh-MO", [5127] = "de-LI", [5129] = "en-NZ", [5130] = "es-CR", [5132] = "fr-LU", [5146] = "bs-Latn-BA", [5179] = "smj-SE", [6145] = "ar-MA", [6153] = "en-IE", [6154] = "es-PA", [6156] = "fr-MC", [6170] = "sr-Latn-BA", [6203] = "sma-NO", [7169] = "ar-TN", [7177] = "en-ZA", [7178] = "es-DO", [7180] = "fr-029", [7194] = "sr-Cyrl-BA", [7227] = "sma-SE", [8193] = "ar-OM", [8201] = "en-JM", [8202] = "es-VE", [8204] = "fr-RE", [8218] = "bs-Cyrl-BA", [8251] = "sms-FI", [9217] = "ar-YE", [9225] = "en-029", [9226] = "es-CO", [9228] = "fr-CD", [9242] = "sr-Latn-RS", [9275] = "smn-FI", [10241] = "ar-SY", [10249] = "en-BZ", [10250] = "es-PE", [10252] = "fr-SN", [10266] = "sr-Cyrl-RS", [11265] = "ar-JO", [11273] = "en-TT", [11274] = "es-AR", [11276] = "fr-CM", [11290] = "sr-Latn-ME", [12289] = "ar-LB", [12297] = "en-ZW", [12298] = "es-EC", [12300] = "fr-CI", [12314] = "sr-Cyrl-ME", [13313] = "ar-KW", [13321] = "en-PH", [13322] = "es-CL", [13324] = "fr-ML", [14337] = "ar-AE", [14345] = "en-ID", [14346] = "es-UY", [14348] = "fr-MA", [15361] = "ar-BH", [15369] = "en-HK", [15370] = "es-PY", [15372] = "fr-HT", [16385] = "ar-QA", [16393] = "en-IN", [16394] = "es-BO", [17409] = "ar-Ploc-SA", [17417] = "en-MY", [17418] = "es-SV", [18433] = "ar-145", [18441] = "en-SG", [18442] = "es-HN", [19465] = "en-AE", [19466] = "es-NI", [20489] = "en-BH", [20490] = "es-PR", [21513] = "en-EG", [21514] = "es-US", [22537] = "en-JO", [22538] = "es-419", [23561] = "en-KW", [23562] = "es-CU", [24585] = "en-TR", [25609] = "en-YE", [25626] = "bs-Cyrl", [26650] = "bs-Latn", [27674] = "sr-Cyrl", [28698] = "sr-Latn", [28731] = "smn", [29740] = "az-Cyrl", [29755] = "sms", [30724] = "zh", [30740] = "nn", [30746] = "bs", [30764] = "az-Latn", [30779] = "sma", [30783] = "kk-Cyrl", [30787] = "uz-Cyrl", [30800] = "mn-Cyrl", [30813] = "iu-Cans", [30815] = "tzm-Tfng", [31748] = "zh-Hant", [31764] = "nb", [31770] = "sr", [31784] = "tg-Cyrl", [31790] = "dsb", [31803] = "smj", [31807] = "kk-Latn", [31811] = "uz-Latn", [31814] = "pa-Arab", [31824] = "mn-Mong", [31833] = "sd-Arab", [31836] = "chr-Cher", [31837] = "iu-Latn", [31839] = "tzm-Latn", [31847] = "ff-Latn", [31848] = "ha-Latn", [31890] = "ku-Arab", [58380] = "fr-015"}
+VS.vs18 = {[37] = "IBM EBCDIC US-Canada", [437] = "OEM United States", [500] = "IBM EBCDIC International", [708] = "Arabic (ASMO 708)", [709] = "Arabic (ASMO-449+, BCON V4)", [710] = "Arabic - Transparent Arabic", [720] = "Arabic (DOS)", [737] = "Greek (DOS)", [775] = "Baltic (DOS)", [850] = "Western European (DOS)", [852] = "Central European (DOS)", [855] = "OEM Cyrillic (primarily Russian)", [857] = "Turkish (DOS)", [858] = "OEM Multilingual Latin 1 + Euro symbol", [860] = "Portuguese (DOS)", [861] = "Icelandic (DOS)", [862] = "Hebrew (DOS)", [863] = "French Canadian (DOS)", [864] = "Arabic (864)", [865] = "Nordic (DOS)", [866] = "Cyrillic (DOS)", [869] = "Greek, Modern (DOS)", [870] = "IBM EBCDIC Multilingual Latin 2", [874] = "Thai", [875] = "IBM EBCDIC Greek Modern", [932] = "Japanese (Shift-JIS)", [936] = "Chinese Simplified (GB2312)", [949] = "ANSI/OEM Korean (Unified Hangul Code)", [950] = "Chinese Traditional (Big5)", [1026] = "IBM EBCDIC Turkish (Latin 5)", [1047] = "IBM EBCDIC Latin 1/Open System", [1140] = "IBM EBCDIC (US-Canada-Euro)", [1141] = "IBM EBCDIC (Germany-Euro)", [1142] = "IBM EBCDIC (Denmark-Norway-Euro)", [1143] = "IBM EBCDIC (Finland-Sweden-Euro)", [1144] = "IBM EBCDIC (Italy-Euro)", [1145] = "IBM EBCDIC (Spain-Euro)", [1146] = "IBM EBCDIC (UK-Euro)", [1147] = "IBM EBCDIC (France-Euro)", [1148] = "IBM EBCDIC (International-Euro)", [1149] = "IBM EBCDIC (Icelandic-Euro)", [1200] = "CP_WINUNICODE", [1201] = "Unicode UTF-16, big endian byte order", [1250] = "Central European", [1251] = "Cyrillic", [1252] = "Western European", [1253] = "Greek", [1254] = "Turkish", [1255] = "Hebrew", [1256] = "Arabic", [1257] = "Baltic", [1258] = "Vietnamese", [1361] = "Korean (Johab)", [10000] = "Western European (Mac)", [10001] = "Japanese (Mac)", [10002] = "Chinese Traditional (Mac)", [10003] = "Korean (Mac)", [10004] = "Arabic (Mac)", [10005] = "Hebrew (Mac)", [10006] = "Greek (Mac)", [10007] = "Cyrillic (Mac)", [10008] = "Chinese Simplified (Mac)", [10010] = "Romanian (Mac)", [10017] = "Ukrainian (Mac)", [10021] = "Thai (Mac)", [10029] = "Central European (Mac)", [10079] = "Icelandic (Mac)", [10081] = "Turkish (Mac)", [10082] = "Croatian (Mac)", [12000] = "Unicode UTF-32, little endian byte order", [12001] = "Unicode UTF-32, big endian byte order", [20000] = "Chinese Traditional (CNS)", [20001] = "TCA Taiwan", [20002] = "Chinese Traditional (Eten)", [20003] = "IBM5550 Taiwan", [20004] = "TeleText Taiwan", [20005] = "Wang Taiwan", [20105] = "Western European (IA5)", [20106] = "IA5 German (7-bit)", [20107] = "IA5 Swedish (7-bit)", [20108] = "IA5 Norwegian (7-bit)", [20127] = "US-ASCII (7-bit)", [20261] = "CP_TELETEX", [20269] = "ISO 6937 Non-Spacing Accent", [20273] = "IBM EBCDIC Germany", [20277] = "IBM EBCDIC Denmark-Norway", [20278] = "IBM EBCDIC Finland-Sweden", [20280] = "IBM EBCDIC Italy", [20284] = "IBM EBCDIC Latin America-Spain", [20285] = "IBM EBCDIC United Kingdom", [20290] = "IBM EBCDIC Japanese Katakana Extended", [20297] = "IBM EBCDIC France", [20420] = "IBM EBCDIC Arabic", [20423] = "IBM EBCDIC Greek", [20424] = "IBM EBCDIC Hebrew", [20833] = "IBM EBCDIC Korean Extended", [20838] = "IBM EBCDIC Thai", [20866] = "Cyrillic (KOI8-R)", [20871] = "IBM EBCDIC Icelandic", [20880] = "IBM EBCDIC Cyrillic Russian", [20905] = "IBM EBCDIC Turkish", [20924] = "IBM EBCDIC Latin 1/Open System (1047 + Euro symbol)", [20932] = "Japanese (JIS 0208-1990 and 0212-1990)", [20936] = "Chinese Simplified (GB2312-80)", [20949] = "Korean Wansung", [21025] = "IBM EBCDIC Cyrillic Serbian-Bulgarian", [21027] = "(deprecated)", [21866] = "Cyrillic (KOI8-U)", [28591] = "Western European (ISO)", [28592] = "Central European (ISO)", [28593] = "ISO 8859-3 Latin 3", [28594] = "ISO 8859-4 Baltic", [28595] = "ISO 8859-5 Cyrillic", [28596] = "ISO 8859-6 Arabic", [28597] = "ISO 8859-7 Greek", [28598] = "Hebrew (ISO-Visual)", [28599] = "ISO 8859-9 Turkish", [28603] = "ISO 8859-13 Estonian", [28605] = "ISO 8859-15 Latin 9", [29001] = "Europa 3", [38598] = "Hebrew (ISO-Logical)", [50220] = "Japanese (JIS)", [50221] = "Japanese (JIS-Allow 1 byte Kana)", [50222] = "Japanese (JIS-Allow 1 byte Kana - SO/SI)", [50225] = "ISO 2022 Korean", [50227] = "Chinese Simplified (ISO 2022)", [50229] = "ISO 2022 Traditional Chinese", [50930] = "EBCDIC Japanese (Katakana) Extended", [50931] = "EBCDIC US-Canada and Japanese", [50933] = "EBCDIC Korean Extended and Korean", [50935] = "EBCDIC Simplified Chinese Extended and Simplified Chinese", [50936] = "EBCDIC Simplified Chinese", [50937] = "EBCDIC US-Canada and Traditional Chinese", [50939] = "EBCDIC Japanese (Latin) Extended and Japanese", [51932] = "EUC Japanese", [51936] = "Chinese Simplified (EUC)", [51949] = "EUC Korean", [51950] = "EUC Traditional Chinese", [52936] = "Chinese Simplified (HZ)", [54936] = "Chinese Simplified (GB18030)", [57002] = "ISCII Devanagari", [57003] = "ISCII Bangla", [57004] = "ISCII Tamil", [57005] = "ISCII Telugu", [57006] = "ISCII Assamese", [57007] = "ISCII Odia", [57008] = "ISCII Kannada", [57009] = "ISCII Malayalam", [57010] = "ISCII Gujarati", [57011] = "ISCII Punjabi", [65000] = "Unicode (UTF-7)", [65001] = "Unicode (UTF-8)"}
+VS.vs19 = {[0] = "DT_MAILUSER", [1] = "DT_DISTLIST", [2] = "DT_FORUM", [3] = "DT_AGENT", [4] = "DT_ORGANIZATION", [5] = "DT_PRIVATE_DISTLIST", [6] = "DT_REMOTE_MAILUSER", [256] = "DT_CONTAINER", [257] = "DT_TEMPLATE", [258] = "DT_ADDRESS_TEMPLATE", [512] = "DT_SEARCH"}
+VS.vs20 = {[0] = "MID_UNRESOLVED", [1] = "MID_AMBIGUOUS", [2] = "MID_RESOLVED"}
+VS.vs21 = {[1] = "AUX_VERSION_1", [2] = "AUX_VERSION_2"}
+VS.vs22 = {[1] = "AUX_TYPE_PERF_REQUESTID", [2] = "AUX_TYPE_PERF_CLIENTINFO", [3] = "AUX_TYPE_PERF_SERVERINFO", [4] = "AUX_TYPE_PERF_SESSIONINFO", [5] = "AUX_TYPE_PERF_DEFMDB_SUCCESS", [6] = "AUX_TYPE_PERF_DEFGC_SUCCESS", [7] = "AUX_TYPE_PERF_MDB_SUCCESS", [8] = "AUX_TYPE_PERF_GC_SUCCESS", [9] = "AUX_TYPE_PERF_FAILURE", [10] = "AUX_TYPE_CLIENT_CONTROL", [11] = "AUX_TYPE_PERF_PROCESSINFO", [12] = "AUX_TYPE_PERF_BG_DEFMDB_SUCCESS", [13] = "AUX_TYPE_PERF_BG_DEFGC_SUCCESS", [14] = "AUX_TYPE_PERF_BG_MDB_SUCCESS", [15] = "AUX_TYPE_PERF_BG_GC_SUCCESS", [16] = "AUX_TYPE_PERF_BG_FAILURE", [17] = "AUX_TYPE_PERF_FG_DEFMDB_SUCCESS", [18] = "AUX_TYPE_PERF_FG_DEFGC_SUCCESS", [19] = "AUX_TYPE_PERF_FG_MDB_SUCCESS", [20] = "AUX_TYPE_PERF_FG_GC_SUCCESS", [21] = "AUX_TYPE_PERF_FG_FAILURE", [22] = "AUX_TYPE_OSVERSIONINFO", [23] = "AUX_TYPE_EXORGINFO", [24] = "AUX_TYPE_PERF_ACCOUNTINFO", [70] = "AUX_TYPE_SERVER_CAPABILITIES", [72] = "AUX_TYPE_ENDPOINT_CAPABILITIES", [74] = "AUX_TYPE_CLIENT_CONNECTION_INFO", [75] = "AUX_TYPE_SERVER_SESSION_INFO", [78] = "AUX_TYPE_PROTOCOL_DEVICE_IDENTIFICATION"}
+VS.vs23 = {[0] = "CLIENTMODE_UNKNOWN", [1] = "CLIENTMODE_CLASSIC", [2] = "CLIENTMODE_CACHED"}
+VS.vs24 = {[0] = "SERVERTYPE_UNKNOWN", [1] = "SERVERTYPE_PRIVATE", [2] = "SERVERTYPE_PUBLIC", [3] = "SERVERTYPE_DIRECTORY", [4] = "SERVERTYPE_REFERRAL"}
+VS.vs25 = {[0] = "FL_FULLSTRING", [1] = "FL_SUBSTRING", [2] = "FL_PREFIX"}
+VS.vs26 = {[0] = "RELOP_LT", [1] = "RELOP_LE", [2] = "RELOP_GT", [3] = "RELOP_GE", [4] = "RELOP_EQ", [5] = "RELOP_NE", [6] = "RELOP_RE", [100] = "RELOP_MEMBER_OF_DL"}
+VS.vs27 = {[0] = "BMR_EQZ", [1] = "BMR_NEZ"}
+VS.vs28 = {[0] = "Present", [1] = "NotPresent", [10] = "Error"}
+VS.vs29 = {[0] = "Ascending", [1] = "Descending", [4] = "MaximumCategory"}
+VS.vs30 = {[0] = "NoString", [1] = "Empty", [2] = "String8", [3] = "ReducedUnicode", [4] = "Unicode"}
+VS.vs31 = {[1] = "Primary", [2] = "Cc", [3] = "Bcc"}
+VS.vs32 = {[0] = "LID", [1] = "Name", [255] = "NoName"}
+VS.vs33 = {[1] = "TableChanged", [3] = "TableRowAdded", [4] = "TableRowDeleted", [5] = "TableRowModified", [7] = "TableRestrictionChanged"}
+VS.vs34 = {[0] = "SortTypeDisplayName", [3] = "SortTypePhoneticDisplayName", [1000] = "SortTypeDisplayName_RO", [1001] = "SortTypeDisplayName_W"}
+VS.vs35 = {[0] = "MID_BEGINNING_OF_TABLE", [1] = "MID_CURRENT", [2] = "MID_END_OF_TABLE"}
+VS.vs36 = {[1] = "OP_MOVE", [2] = "OP_COPY", [3] = "OP_REPLY", [4] = "OP_OOF_REPLY", [5] = "OP_DEFER_ACTION", [6] = "OP_BOUNCE", [7] = "OP_FORWARD", [8] = "OP_DELEGATE", [9] = "OP_TAG", [10] = "OP_DELETE", [11] = "OP_MARK_AS_READ"}
+VS.vs37 = {[0] = "MessagingUser", [1] = "DistributionList", [2] = "Forum", [3] = "AutomatedAgent", [4] = "AddressBook", [5] = "PrivateDistributionList", [6] = "RemoteAddressBook"}
 
 -- fields -----------------------------------------------------------------------------
 F["mapihttp.request_type"] = ProtoField.string("mapihttp.request_type", "Request type (X-RequestType)")
@@ -1604,7 +1723,7 @@ F["mapihttp.text"] = ProtoField.string("mapihttp.text", "Text")
 F["mapihttp.aux.unknown"] = ProtoField.bytes("mapihttp.aux.unknown", "Unknown auxiliary block")
 F["mapihttp.addressbookpropertyvalue.hasvalue"] = ProtoField.uint8("mapihttp.addressbookpropertyvalue.hasvalue", "HasValue", base.HEX)
 F["mapihttp.addressbookpropertyrow.flags"] = ProtoField.uint8("mapihttp.addressbookpropertyrow.flags", "Flags", base.HEX)
-F["oxcdata.propertytag"] = ProtoField.uint32("oxcdata.propertytag", "Property tag", base.HEX, VS.property_tags)
+F["oxcdata.propertytag"] = ProtoField.uint32("oxcdata.propertytag", "Property tag", base.HEX)
 F["oxcdata.propertytag.name"] = ProtoField.string("oxcdata.propertytag.name", "Property name")
 F["rop.name"] = ProtoField.string("rop.name", "ROP")
 F["rop.id"] = ProtoField.uint8("rop.id", "RopId", base.HEX, VS.rop_names)
@@ -1973,7 +2092,7 @@ F["rop.getaddresstypes.addresstypecount"] = ProtoField.uint16("rop.getaddresstyp
 F["rop.getaddresstypes.addresstypesize"] = ProtoField.uint16("rop.getaddresstypes.addresstypesize", "AddressTypeSize", base.DEC)
 F["rop.getaddresstypes.addresstypes"] = ProtoField.string("rop.getaddresstypes.addresstypes", "AddressTypes")
 F["rop.spoolerlockmessage.messageid"] = ProtoField.none("rop.spoolerlockmessage.messageid", "MessageId")
-F["rop.spoolerlockmessage.lockstate"] = ProtoField.uint8("rop.spoolerlockmessage.lockstate", "LockState", base.DEC, VS.vs10)
+F["rop.spoolerlockmessage.lockstate"] = ProtoField.uint8("rop.spoolerlockmessage.lockstate", "LockState", base.DEC, VS.vs11)
 F["rop.transportsend.nopropertiesreturned"] = ProtoField.uint8("rop.transportsend.nopropertiesreturned", "NoPropertiesReturned", base.DEC)
 F["rop.transportsend.propertyvaluecount"] = ProtoField.uint16("rop.transportsend.propertyvaluecount", "PropertyValueCount", base.DEC)
 F["rop.transportnewmail.messageid"] = ProtoField.none("rop.transportnewmail.messageid", "MessageId")
@@ -2055,7 +2174,7 @@ F["rop.progress.wantcancel"] = ProtoField.uint8("rop.progress.wantcancel", "Want
 F["rop.progress.completedtaskcount"] = ProtoField.uint32("rop.progress.completedtaskcount", "CompletedTaskCount", base.DEC)
 F["rop.progress.totaltaskcount"] = ProtoField.uint32("rop.progress.totaltaskcount", "TotalTaskCount", base.DEC)
 F["rop.openstream.propertytag"] = ProtoField.none("rop.openstream.propertytag", "PropertyTag")
-F["rop.openstream.openmodeflags"] = ProtoField.uint8("rop.openstream.openmodeflags", "OpenModeFlags", base.DEC, VS.vs11, nil, "MS-OXCPRPT 2.2.14.1")
+F["rop.openstream.openmodeflags"] = ProtoField.uint8("rop.openstream.openmodeflags", "OpenModeFlags", base.DEC, VS.vs12, nil, "MS-OXCPRPT 2.2.14.1")
 F["rop.openstream.streamsize"] = ProtoField.uint32("rop.openstream.streamsize", "StreamSize", base.DEC)
 F["rop.readstream.bytecount"] = ProtoField.uint16("rop.readstream.bytecount", "ByteCount", base.DEC)
 F["rop.readstream.maximumbytecount"] = ProtoField.uint32("rop.readstream.maximumbytecount", "MaximumByteCount", base.DEC)
@@ -2069,7 +2188,7 @@ F["rop.writestreamextended.data"] = ProtoField.bytes("rop.writestreamextended.da
 F["rop.writestreamextended.writtensize"] = ProtoField.uint32("rop.writestreamextended.writtensize", "WrittenSize", base.DEC)
 F["rop.getstreamsize.streamsize"] = ProtoField.uint32("rop.getstreamsize.streamsize", "StreamSize", base.DEC)
 F["rop.setstreamsize.streamsize"] = ProtoField.uint64("rop.setstreamsize.streamsize", "StreamSize", base.DEC)
-F["rop.seekstream.origin"] = ProtoField.uint8("rop.seekstream.origin", "Origin", base.DEC, VS.vs12, nil, "MS-OXCPRPT 2.2.21.1")
+F["rop.seekstream.origin"] = ProtoField.uint8("rop.seekstream.origin", "Origin", base.DEC, VS.vs13, nil, "MS-OXCPRPT 2.2.21.1")
 F["rop.seekstream.offset"] = ProtoField.uint64("rop.seekstream.offset", "Offset", base.DEC)
 F["rop.seekstream.newposition"] = ProtoField.uint64("rop.seekstream.newposition", "NewPosition", base.DEC)
 F["rop.copytostream.sourcehandleindex"] = ProtoField.uint8("rop.copytostream.sourcehandleindex", "SourceHandleIndex", base.DEC)
@@ -2101,26 +2220,26 @@ F["rop.updatedeferredactionmessages.serverentryidsize"] = ProtoField.uint16("rop
 F["rop.updatedeferredactionmessages.serverentryid"] = ProtoField.bytes("rop.updatedeferredactionmessages.serverentryid", "ServerEntryId")
 F["rop.updatedeferredactionmessages.cliententryidsize"] = ProtoField.uint16("rop.updatedeferredactionmessages.cliententryidsize", "ClientEntryIdSize", base.DEC)
 F["rop.updatedeferredactionmessages.cliententryid"] = ProtoField.bytes("rop.updatedeferredactionmessages.cliententryid", "ClientEntryId")
-F["rop.fasttransferdestinationconfigure.sourceoperation"] = ProtoField.uint8("rop.fasttransferdestinationconfigure.sourceoperation", "SourceOperation", base.DEC, VS.vs13, nil, "MS-OXCFXICS 2.2.3.1.2.1.1")
+F["rop.fasttransferdestinationconfigure.sourceoperation"] = ProtoField.uint8("rop.fasttransferdestinationconfigure.sourceoperation", "SourceOperation", base.DEC, VS.vs14, nil, "MS-OXCFXICS 2.2.3.1.2.1.1")
 F["rop.fasttransferdestinationconfigure.copyflags"] = ProtoField.uint8("rop.fasttransferdestinationconfigure.copyflags", "CopyFlags", base.HEX, nil, nil, "MS-OXCFXICS 2.2.3.1.2.1.1")
 F["rop.fasttransferdestinationconfigure.copyflags.move"] = ProtoField.bool("rop.fasttransferdestinationconfigure.copyflags.move", "Move", 8, nil, 0x1)
 F["rop.fasttransferdestinationputbuffer.transferdatasize"] = ProtoField.uint16("rop.fasttransferdestinationputbuffer.transferdatasize", "TransferDataSize", base.DEC)
 F["rop.fasttransferdestinationputbuffer.transferdata"] = ProtoField.bytes("rop.fasttransferdestinationputbuffer.transferdata", "TransferData")
-F["rop.fasttransferdestinationputbuffer.transferstatus"] = ProtoField.uint16("rop.fasttransferdestinationputbuffer.transferstatus", "TransferStatus", base.DEC, VS.vs14, nil, "MS-OXCFXICS 2.2.3.1.2.2.2 (clients ignore it)")
+F["rop.fasttransferdestinationputbuffer.transferstatus"] = ProtoField.uint16("rop.fasttransferdestinationputbuffer.transferstatus", "TransferStatus", base.DEC, VS.vs15, nil, "MS-OXCFXICS 2.2.3.1.2.2.2 (clients ignore it)")
 F["rop.fasttransferdestinationputbuffer.inprogresscount"] = ProtoField.uint16("rop.fasttransferdestinationputbuffer.inprogresscount", "InProgressCount", base.DEC)
 F["rop.fasttransferdestinationputbuffer.totalstepcount"] = ProtoField.uint16("rop.fasttransferdestinationputbuffer.totalstepcount", "TotalStepCount", base.DEC)
 F["rop.fasttransferdestinationputbuffer.reserved"] = ProtoField.uint8("rop.fasttransferdestinationputbuffer.reserved", "Reserved", base.DEC)
 F["rop.fasttransferdestinationputbuffer.bufferusedsize"] = ProtoField.uint16("rop.fasttransferdestinationputbuffer.bufferusedsize", "BufferUsedSize", base.DEC)
 F["rop.fasttransferdestinationputbufferextended.transferdatasize"] = ProtoField.uint16("rop.fasttransferdestinationputbufferextended.transferdatasize", "TransferDataSize", base.DEC)
 F["rop.fasttransferdestinationputbufferextended.transferdata"] = ProtoField.bytes("rop.fasttransferdestinationputbufferextended.transferdata", "TransferData")
-F["rop.fasttransferdestinationputbufferextended.transferstatus"] = ProtoField.uint16("rop.fasttransferdestinationputbufferextended.transferstatus", "TransferStatus", base.DEC, VS.vs14, nil, "MS-OXCFXICS 2.2.3.1.2.3.2 (clients ignore it)")
+F["rop.fasttransferdestinationputbufferextended.transferstatus"] = ProtoField.uint16("rop.fasttransferdestinationputbufferextended.transferstatus", "TransferStatus", base.DEC, VS.vs15, nil, "MS-OXCFXICS 2.2.3.1.2.3.2 (clients ignore it)")
 F["rop.fasttransferdestinationputbufferextended.inprogresscount"] = ProtoField.uint32("rop.fasttransferdestinationputbufferextended.inprogresscount", "InProgressCount", base.DEC)
 F["rop.fasttransferdestinationputbufferextended.totalstepcount"] = ProtoField.uint32("rop.fasttransferdestinationputbufferextended.totalstepcount", "TotalStepCount", base.DEC)
 F["rop.fasttransferdestinationputbufferextended.reserved"] = ProtoField.uint8("rop.fasttransferdestinationputbufferextended.reserved", "Reserved", base.DEC)
 F["rop.fasttransferdestinationputbufferextended.bufferusedsize"] = ProtoField.uint16("rop.fasttransferdestinationputbufferextended.bufferusedsize", "BufferUsedSize", base.DEC)
 F["rop.fasttransfersourcegetbuffer.buffersize"] = ProtoField.uint16("rop.fasttransfersourcegetbuffer.buffersize", "BufferSize", base.DEC)
 F["rop.fasttransfersourcegetbuffer.maximumbuffersize"] = ProtoField.uint16("rop.fasttransfersourcegetbuffer.maximumbuffersize", "MaximumBufferSize", base.DEC)
-F["rop.fasttransfersourcegetbuffer.transferstatus"] = ProtoField.uint16("rop.fasttransfersourcegetbuffer.transferstatus", "TransferStatus", base.DEC, VS.vs14, nil, "MS-OXCFXICS 2.2.3.1.1.5.2")
+F["rop.fasttransfersourcegetbuffer.transferstatus"] = ProtoField.uint16("rop.fasttransfersourcegetbuffer.transferstatus", "TransferStatus", base.DEC, VS.vs15, nil, "MS-OXCFXICS 2.2.3.1.1.5.2")
 F["rop.fasttransfersourcegetbuffer.inprogresscount"] = ProtoField.uint16("rop.fasttransfersourcegetbuffer.inprogresscount", "InProgressCount", base.DEC)
 F["rop.fasttransfersourcegetbuffer.totalstepcount"] = ProtoField.uint16("rop.fasttransfersourcegetbuffer.totalstepcount", "TotalStepCount", base.DEC)
 F["rop.fasttransfersourcegetbuffer.reserved"] = ProtoField.uint8("rop.fasttransfersourcegetbuffer.reserved", "Reserved", base.DEC)
@@ -2195,7 +2314,7 @@ F["rop.fasttransfersourcecopyproperties.sendoptions.reserved1"] = ProtoField.boo
 F["rop.fasttransfersourcecopyproperties.sendoptions.reserved2"] = ProtoField.bool("rop.fasttransfersourcecopyproperties.sendoptions.reserved2", "Reserved2", 8, nil, 0x40)
 F["rop.fasttransfersourcecopyproperties.propertytagcount"] = ProtoField.uint16("rop.fasttransfersourcecopyproperties.propertytagcount", "PropertyTagCount", base.DEC)
 F["rop.tellversion.version"] = ProtoField.uint16("rop.tellversion.version", "Version", base.DEC, nil, nil, "the other server's version, three 16-bit words as in MS-OXCRPC 3.1.4.1.3.1")
-F["rop.synchronizationconfigure.synchronizationtype"] = ProtoField.uint8("rop.synchronizationconfigure.synchronizationtype", "SynchronizationType", base.DEC, VS.vs15, nil, "MS-OXCFXICS 2.2.3.2.1.1.1")
+F["rop.synchronizationconfigure.synchronizationtype"] = ProtoField.uint8("rop.synchronizationconfigure.synchronizationtype", "SynchronizationType", base.DEC, VS.vs16, nil, "MS-OXCFXICS 2.2.3.2.1.1.1")
 F["rop.synchronizationconfigure.sendoptions"] = ProtoField.uint8("rop.synchronizationconfigure.sendoptions", "SendOptions", base.HEX, nil, nil, "MS-OXCFXICS 2.2.3.1.1.1.2")
 F["rop.synchronizationconfigure.sendoptions.unicode"] = ProtoField.bool("rop.synchronizationconfigure.sendoptions.unicode", "Unicode", 8, nil, 0x1)
 F["rop.synchronizationconfigure.sendoptions.usecpid"] = ProtoField.bool("rop.synchronizationconfigure.sendoptions.usecpid", "UseCpid", 8, nil, 0x2)
@@ -2345,7 +2464,7 @@ F["mapihttp.getmatches.hascolumnsandrows"] = ProtoField.uint8("mapihttp.getmatch
 F["mapihttp.getproplist.flags"] = ProtoField.uint32("mapihttp.getproplist.flags", "Flags", base.HEX)
 F["mapihttp.getproplist.flags.fskipobjects"] = ProtoField.bool("mapihttp.getproplist.flags.fskipobjects", "fSkipObjects", 32, nil, 0x1)
 F["mapihttp.getproplist.minimalid"] = ProtoField.uint32("mapihttp.getproplist.minimalid", "MinimalId", base.DEC)
-F["mapihttp.getproplist.codepage"] = ProtoField.uint32("mapihttp.getproplist.codepage", "CodePage", base.HEX, VS.vs16)
+F["mapihttp.getproplist.codepage"] = ProtoField.uint32("mapihttp.getproplist.codepage", "CodePage", base.DEC)
 F["mapihttp.getproplist.haspropertytags"] = ProtoField.uint8("mapihttp.getproplist.haspropertytags", "HasPropertyTags", base.DEC)
 F["mapihttp.getproplist.propertytags"] = ProtoField.none("mapihttp.getproplist.propertytags", "PropertyTags")
 F["mapihttp.getprops.flags"] = ProtoField.uint32("mapihttp.getprops.flags", "Flags", base.HEX)
@@ -2355,7 +2474,7 @@ F["mapihttp.getprops.hasstate"] = ProtoField.uint8("mapihttp.getprops.hasstate",
 F["mapihttp.getprops.state"] = ProtoField.none("mapihttp.getprops.state", "State")
 F["mapihttp.getprops.haspropertytags"] = ProtoField.uint8("mapihttp.getprops.haspropertytags", "HasPropertyTags", base.DEC)
 F["mapihttp.getprops.propertytags"] = ProtoField.none("mapihttp.getprops.propertytags", "PropertyTags")
-F["mapihttp.getprops.codepage"] = ProtoField.uint32("mapihttp.getprops.codepage", "CodePage", base.HEX, VS.vs16)
+F["mapihttp.getprops.codepage"] = ProtoField.uint32("mapihttp.getprops.codepage", "CodePage", base.DEC)
 F["mapihttp.getprops.haspropertyvalues"] = ProtoField.uint8("mapihttp.getprops.haspropertyvalues", "HasPropertyValues", base.DEC)
 F["mapihttp.getprops.propertyvalues"] = ProtoField.none("mapihttp.getprops.propertyvalues", "PropertyValues")
 F["mapihttp.getspecialtable.flags"] = ProtoField.uint32("mapihttp.getspecialtable.flags", "Flags", base.HEX)
@@ -2365,7 +2484,7 @@ F["mapihttp.getspecialtable.hasstate"] = ProtoField.uint8("mapihttp.getspecialta
 F["mapihttp.getspecialtable.state"] = ProtoField.none("mapihttp.getspecialtable.state", "State")
 F["mapihttp.getspecialtable.hasversion"] = ProtoField.uint8("mapihttp.getspecialtable.hasversion", "HasVersion", base.DEC)
 F["mapihttp.getspecialtable.version"] = ProtoField.uint32("mapihttp.getspecialtable.version", "Version", base.DEC)
-F["mapihttp.getspecialtable.codepage"] = ProtoField.uint32("mapihttp.getspecialtable.codepage", "CodePage", base.HEX, VS.vs16)
+F["mapihttp.getspecialtable.codepage"] = ProtoField.uint32("mapihttp.getspecialtable.codepage", "CodePage", base.DEC)
 F["mapihttp.getspecialtable.hasrows"] = ProtoField.uint8("mapihttp.getspecialtable.hasrows", "HasRows", base.DEC)
 F["mapihttp.getspecialtable.rowscount"] = ProtoField.uint32("mapihttp.getspecialtable.rowscount", "RowsCount", base.DEC)
 F["mapihttp.gettemplateinfo.flags"] = ProtoField.uint32("mapihttp.gettemplateinfo.flags", "Flags", base.HEX)
@@ -2374,10 +2493,10 @@ F["mapihttp.gettemplateinfo.flags.ti_script"] = ProtoField.bool("mapihttp.gettem
 F["mapihttp.gettemplateinfo.flags.ti_emt"] = ProtoField.bool("mapihttp.gettemplateinfo.flags.ti_emt", "TI_EMT", 32, nil, 0x10)
 F["mapihttp.gettemplateinfo.flags.ti_helpfile_name"] = ProtoField.bool("mapihttp.gettemplateinfo.flags.ti_helpfile_name", "TI_HELPFILE_NAME", 32, nil, 0x20)
 F["mapihttp.gettemplateinfo.flags.ti_helpfile_contents"] = ProtoField.bool("mapihttp.gettemplateinfo.flags.ti_helpfile_contents", "TI_HELPFILE_CONTENTS", 32, nil, 0x40)
-F["mapihttp.gettemplateinfo.displaytype"] = ProtoField.uint32("mapihttp.gettemplateinfo.displaytype", "DisplayType", base.HEX, VS.vs17)
+F["mapihttp.gettemplateinfo.displaytype"] = ProtoField.uint32("mapihttp.gettemplateinfo.displaytype", "DisplayType", base.HEX, VS.vs19)
 F["mapihttp.gettemplateinfo.hastemplatedn"] = ProtoField.uint8("mapihttp.gettemplateinfo.hastemplatedn", "HasTemplateDn", base.DEC)
 F["mapihttp.gettemplateinfo.templatedn"] = ProtoField.string("mapihttp.gettemplateinfo.templatedn", "TemplateDn")
-F["mapihttp.gettemplateinfo.codepage"] = ProtoField.uint32("mapihttp.gettemplateinfo.codepage", "CodePage", base.HEX, VS.vs16)
+F["mapihttp.gettemplateinfo.codepage"] = ProtoField.uint32("mapihttp.gettemplateinfo.codepage", "CodePage", base.DEC)
 F["mapihttp.gettemplateinfo.localeid"] = ProtoField.uint32("mapihttp.gettemplateinfo.localeid", "LocaleId", base.DEC)
 F["mapihttp.gettemplateinfo.hasrow"] = ProtoField.uint8("mapihttp.gettemplateinfo.hasrow", "HasRow", base.DEC)
 F["mapihttp.gettemplateinfo.row"] = ProtoField.none("mapihttp.gettemplateinfo.row", "Row")
@@ -2418,10 +2537,10 @@ F["mapihttp.resolvenames.propertytags"] = ProtoField.none("mapihttp.resolvenames
 F["mapihttp.resolvenames.hasnames"] = ProtoField.uint8("mapihttp.resolvenames.hasnames", "HasNames", base.DEC)
 F["mapihttp.resolvenames.namecount"] = ProtoField.uint32("mapihttp.resolvenames.namecount", "NameCount", base.DEC)
 F["mapihttp.resolvenames.namevalues"] = ProtoField.string("mapihttp.resolvenames.namevalues", "NameValues")
-F["mapihttp.resolvenames.codepage"] = ProtoField.uint32("mapihttp.resolvenames.codepage", "CodePage", base.HEX, VS.vs16)
+F["mapihttp.resolvenames.codepage"] = ProtoField.uint32("mapihttp.resolvenames.codepage", "CodePage", base.DEC)
 F["mapihttp.resolvenames.hasminimalids"] = ProtoField.uint8("mapihttp.resolvenames.hasminimalids", "HasMinimalIds", base.DEC)
 F["mapihttp.resolvenames.minimalidcount"] = ProtoField.uint32("mapihttp.resolvenames.minimalidcount", "MinimalIdCount", base.DEC)
-F["mapihttp.resolvenames.minimalids"] = ProtoField.uint32("mapihttp.resolvenames.minimalids", "MinimalIds", base.HEX, VS.vs18)
+F["mapihttp.resolvenames.minimalids"] = ProtoField.uint32("mapihttp.resolvenames.minimalids", "MinimalIds", base.HEX, VS.vs20)
 F["mapihttp.resolvenames.hasrowsandcols"] = ProtoField.uint8("mapihttp.resolvenames.hasrowsandcols", "HasRowsAndCols", base.DEC)
 F["mapihttp.resolvenames.rowcount"] = ProtoField.uint32("mapihttp.resolvenames.rowcount", "RowCount", base.DEC)
 F["mapihttp.resortrestriction.reserved"] = ProtoField.uint32("mapihttp.resortrestriction.reserved", "Reserved", base.DEC)
@@ -2462,8 +2581,8 @@ F["mapihttp.rpc_header_ext.flags.last"] = ProtoField.bool("mapihttp.rpc_header_e
 F["mapihttp.rpc_header_ext.size"] = ProtoField.uint16("mapihttp.rpc_header_ext.size", "Size", base.DEC)
 F["mapihttp.rpc_header_ext.sizeactual"] = ProtoField.uint16("mapihttp.rpc_header_ext.sizeactual", "SizeActual", base.DEC)
 F["mapihttp.aux_header.size"] = ProtoField.uint16("mapihttp.aux_header.size", "Size", base.DEC)
-F["mapihttp.aux_header.version"] = ProtoField.uint8("mapihttp.aux_header.version", "Version", base.DEC, VS.vs19)
-F["mapihttp.aux_header.type"] = ProtoField.uint8("mapihttp.aux_header.type", "Type", base.DEC, VS.vs20)
+F["mapihttp.aux_header.version"] = ProtoField.uint8("mapihttp.aux_header.version", "Version", base.DEC, VS.vs21)
+F["mapihttp.aux_header.type"] = ProtoField.uint8("mapihttp.aux_header.type", "Type", base.DEC, VS.vs22)
 F["mapihttp.aux_perf_requestid.sessionid"] = ProtoField.uint16("mapihttp.aux_perf_requestid.sessionid", "SessionID", base.DEC)
 F["mapihttp.aux_perf_requestid.requestid"] = ProtoField.uint16("mapihttp.aux_perf_requestid.requestid", "RequestID", base.DEC)
 F["mapihttp.aux_perf_clientinfo.adapterspeed"] = ProtoField.uint32("mapihttp.aux_perf_clientinfo.adapterspeed", "AdapterSpeed", base.DEC)
@@ -2477,7 +2596,7 @@ F["mapihttp.aux_perf_clientinfo.clientipmaskoffset"] = ProtoField.uint16("mapiht
 F["mapihttp.aux_perf_clientinfo.adapternameoffset"] = ProtoField.uint16("mapihttp.aux_perf_clientinfo.adapternameoffset", "AdapterNameOffset", base.DEC)
 F["mapihttp.aux_perf_clientinfo.macaddresssize"] = ProtoField.uint16("mapihttp.aux_perf_clientinfo.macaddresssize", "MacAddressSize", base.DEC)
 F["mapihttp.aux_perf_clientinfo.macaddressoffset"] = ProtoField.uint16("mapihttp.aux_perf_clientinfo.macaddressoffset", "MacAddressOffset", base.DEC)
-F["mapihttp.aux_perf_clientinfo.clientmode"] = ProtoField.uint16("mapihttp.aux_perf_clientinfo.clientmode", "ClientMode", base.DEC, VS.vs21)
+F["mapihttp.aux_perf_clientinfo.clientmode"] = ProtoField.uint16("mapihttp.aux_perf_clientinfo.clientmode", "ClientMode", base.DEC, VS.vs23)
 F["mapihttp.aux_perf_clientinfo.reserved"] = ProtoField.uint16("mapihttp.aux_perf_clientinfo.reserved", "Reserved", base.DEC)
 F["mapihttp.aux_perf_clientinfo.machinename"] = ProtoField.string("mapihttp.aux_perf_clientinfo.machinename", "MachineName")
 F["mapihttp.aux_perf_clientinfo.username"] = ProtoField.string("mapihttp.aux_perf_clientinfo.username", "UserName")
@@ -2486,7 +2605,7 @@ F["mapihttp.aux_perf_clientinfo.clientipmask"] = ProtoField.bytes("mapihttp.aux_
 F["mapihttp.aux_perf_clientinfo.adaptername"] = ProtoField.string("mapihttp.aux_perf_clientinfo.adaptername", "AdapterName")
 F["mapihttp.aux_perf_clientinfo.macaddress"] = ProtoField.bytes("mapihttp.aux_perf_clientinfo.macaddress", "MacAddress")
 F["mapihttp.aux_perf_serverinfo.serverid"] = ProtoField.uint16("mapihttp.aux_perf_serverinfo.serverid", "ServerID", base.DEC)
-F["mapihttp.aux_perf_serverinfo.servertype"] = ProtoField.uint16("mapihttp.aux_perf_serverinfo.servertype", "ServerType", base.DEC, VS.vs22)
+F["mapihttp.aux_perf_serverinfo.servertype"] = ProtoField.uint16("mapihttp.aux_perf_serverinfo.servertype", "ServerType", base.DEC, VS.vs24)
 F["mapihttp.aux_perf_serverinfo.serverdnoffset"] = ProtoField.uint16("mapihttp.aux_perf_serverinfo.serverdnoffset", "ServerDNOffset", base.DEC)
 F["mapihttp.aux_perf_serverinfo.servernameoffset"] = ProtoField.uint16("mapihttp.aux_perf_serverinfo.servernameoffset", "ServerNameOffset", base.DEC)
 F["mapihttp.aux_perf_serverinfo.serverdn"] = ProtoField.string("mapihttp.aux_perf_serverinfo.serverdn", "ServerDN")
@@ -2618,23 +2737,23 @@ F["oxcdata.ruleaction.noofactions"] = ProtoField.uint32("oxcdata.ruleaction.noof
 F["oxcdata.andrestriction.restrictcount"] = ProtoField.uint32("oxcdata.andrestriction.restrictcount", "RestrictCount", base.DEC)
 F["oxcdata.orrestriction.restrictcount"] = ProtoField.uint32("oxcdata.orrestriction.restrictcount", "RestrictCount", base.DEC)
 F["oxcdata.notrestriction.restriction"] = ProtoField.none("oxcdata.notrestriction.restriction", "Restriction")
-F["oxcdata.contentrestriction.fuzzylevellow"] = ProtoField.uint16("oxcdata.contentrestriction.fuzzylevellow", "FuzzyLevelLow", base.DEC, VS.vs23)
+F["oxcdata.contentrestriction.fuzzylevellow"] = ProtoField.uint16("oxcdata.contentrestriction.fuzzylevellow", "FuzzyLevelLow", base.DEC, VS.vs25)
 F["oxcdata.contentrestriction.fuzzylevelhigh"] = ProtoField.uint16("oxcdata.contentrestriction.fuzzylevelhigh", "FuzzyLevelHigh", base.HEX)
 F["oxcdata.contentrestriction.fuzzylevelhigh.fl_ignorecase"] = ProtoField.bool("oxcdata.contentrestriction.fuzzylevelhigh.fl_ignorecase", "FL_IGNORECASE", 16, nil, 0x1)
 F["oxcdata.contentrestriction.fuzzylevelhigh.fl_ignorenonspace"] = ProtoField.bool("oxcdata.contentrestriction.fuzzylevelhigh.fl_ignorenonspace", "FL_IGNORENONSPACE", 16, nil, 0x2)
 F["oxcdata.contentrestriction.fuzzylevelhigh.fl_loose"] = ProtoField.bool("oxcdata.contentrestriction.fuzzylevelhigh.fl_loose", "FL_LOOSE", 16, nil, 0x4)
 F["oxcdata.contentrestriction.propertytag"] = ProtoField.none("oxcdata.contentrestriction.propertytag", "PropertyTag")
 F["oxcdata.contentrestriction.taggedvalue"] = ProtoField.none("oxcdata.contentrestriction.taggedvalue", "TaggedValue")
-F["oxcdata.propertyrestriction.relop"] = ProtoField.uint8("oxcdata.propertyrestriction.relop", "RelOp", base.DEC, VS.vs24)
+F["oxcdata.propertyrestriction.relop"] = ProtoField.uint8("oxcdata.propertyrestriction.relop", "RelOp", base.DEC, VS.vs26)
 F["oxcdata.propertyrestriction.proptag"] = ProtoField.none("oxcdata.propertyrestriction.proptag", "PropTag")
 F["oxcdata.propertyrestriction.taggedvalue"] = ProtoField.none("oxcdata.propertyrestriction.taggedvalue", "TaggedValue")
-F["oxcdata.comparepropertiesrestriction.relop"] = ProtoField.uint8("oxcdata.comparepropertiesrestriction.relop", "RelOp", base.DEC, VS.vs24)
+F["oxcdata.comparepropertiesrestriction.relop"] = ProtoField.uint8("oxcdata.comparepropertiesrestriction.relop", "RelOp", base.DEC, VS.vs26)
 F["oxcdata.comparepropertiesrestriction.proptag1"] = ProtoField.none("oxcdata.comparepropertiesrestriction.proptag1", "PropTag1")
 F["oxcdata.comparepropertiesrestriction.proptag2"] = ProtoField.none("oxcdata.comparepropertiesrestriction.proptag2", "PropTag2")
-F["oxcdata.bitmaskrestriction.bitmaprelop"] = ProtoField.uint8("oxcdata.bitmaskrestriction.bitmaprelop", "BitmapRelOp", base.DEC, VS.vs25)
+F["oxcdata.bitmaskrestriction.bitmaprelop"] = ProtoField.uint8("oxcdata.bitmaskrestriction.bitmaprelop", "BitmapRelOp", base.DEC, VS.vs27)
 F["oxcdata.bitmaskrestriction.proptag"] = ProtoField.none("oxcdata.bitmaskrestriction.proptag", "PropTag")
 F["oxcdata.bitmaskrestriction.mask"] = ProtoField.uint32("oxcdata.bitmaskrestriction.mask", "Mask", base.HEX)
-F["oxcdata.sizerestriction.relop"] = ProtoField.uint8("oxcdata.sizerestriction.relop", "RelOp", base.DEC, VS.vs24)
+F["oxcdata.sizerestriction.relop"] = ProtoField.uint8("oxcdata.sizerestriction.relop", "RelOp", base.DEC, VS.vs26)
 F["oxcdata.sizerestriction.proptag"] = ProtoField.none("oxcdata.sizerestriction.proptag", "PropTag")
 F["oxcdata.sizerestriction.size"] = ProtoField.uint32("oxcdata.sizerestriction.size", "Size", base.DEC)
 F["oxcdata.existrestriction.proptag"] = ProtoField.none("oxcdata.existrestriction.proptag", "PropTag")
@@ -2646,9 +2765,9 @@ F["oxcdata.commentrestriction.restriction"] = ProtoField.none("oxcdata.commentre
 F["oxcdata.countrestriction.count"] = ProtoField.uint32("oxcdata.countrestriction.count", "Count", base.DEC)
 F["oxcdata.countrestriction.subrestriction"] = ProtoField.none("oxcdata.countrestriction.subrestriction", "SubRestriction")
 F["mapihttp.addressbooktypedpropertyvalue.propertytype"] = ProtoField.uint16("mapihttp.addressbooktypedpropertyvalue.propertytype", "PropertyType", base.DEC, VS.property_types)
-F["mapihttp.addressbookflaggedpropertyvalue.flag"] = ProtoField.uint8("mapihttp.addressbookflaggedpropertyvalue.flag", "Flag", base.DEC, VS.vs26)
+F["mapihttp.addressbookflaggedpropertyvalue.flag"] = ProtoField.uint8("mapihttp.addressbookflaggedpropertyvalue.flag", "Flag", base.DEC, VS.vs28)
 F["mapihttp.addressbookflaggedpropertyvaluewithtype.propertytype"] = ProtoField.uint16("mapihttp.addressbookflaggedpropertyvaluewithtype.propertytype", "PropertyType", base.DEC, VS.property_types)
-F["mapihttp.addressbookflaggedpropertyvaluewithtype.flag"] = ProtoField.uint8("mapihttp.addressbookflaggedpropertyvaluewithtype.flag", "Flag", base.DEC, VS.vs26)
+F["mapihttp.addressbookflaggedpropertyvaluewithtype.flag"] = ProtoField.uint8("mapihttp.addressbookflaggedpropertyvaluewithtype.flag", "Flag", base.DEC, VS.vs28)
 F["rop.roplogonprivatemailboxresponse.logonflags"] = ProtoField.uint8("rop.roplogonprivatemailboxresponse.logonflags", "LogonFlags", base.HEX)
 F["rop.roplogonprivatemailboxresponse.logonflags.private"] = ProtoField.bool("rop.roplogonprivatemailboxresponse.logonflags.private", "Private", 8, nil, 0x1)
 F["rop.roplogonprivatemailboxresponse.logonflags.undercover"] = ProtoField.bool("rop.roplogonprivatemailboxresponse.logonflags.undercover", "Undercover", 8, nil, 0x2)
@@ -2685,26 +2804,26 @@ F["oxcdata.propertytag.propertytype"] = ProtoField.uint16("oxcdata.propertytag.p
 F["oxcdata.propertytag.propertyid"] = ProtoField.uint16("oxcdata.propertytag.propertyid", "PropertyId", base.HEX)
 F["oxcdata.sortorder.propertytype"] = ProtoField.uint16("oxcdata.sortorder.propertytype", "PropertyType", base.DEC, VS.property_types)
 F["oxcdata.sortorder.propertyid"] = ProtoField.uint16("oxcdata.sortorder.propertyid", "PropertyId", base.HEX)
-F["oxcdata.sortorder.order"] = ProtoField.uint8("oxcdata.sortorder.order", "Order", base.DEC, VS.vs27)
-F["oxcdata.typedstring.stringtype"] = ProtoField.uint8("oxcdata.typedstring.stringtype", "StringType", base.DEC, VS.vs28)
+F["oxcdata.sortorder.order"] = ProtoField.uint8("oxcdata.sortorder.order", "Order", base.DEC, VS.vs29)
+F["oxcdata.typedstring.stringtype"] = ProtoField.uint8("oxcdata.typedstring.stringtype", "StringType", base.DEC, VS.vs30)
 F["oxcdata.typedstring.string"] = ProtoField.string("oxcdata.typedstring.string", "String")
-F["rop.openrecipientrow.recipienttype"] = ProtoField.uint8("rop.openrecipientrow.recipienttype", "RecipientType", base.DEC, VS.vs29)
+F["rop.openrecipientrow.recipienttype"] = ProtoField.uint8("rop.openrecipientrow.recipienttype", "RecipientType", base.DEC, VS.vs31)
 F["rop.openrecipientrow.codepageid"] = ProtoField.uint16("rop.openrecipientrow.codepageid", "CodePageId", base.DEC)
 F["rop.openrecipientrow.reserved"] = ProtoField.uint16("rop.openrecipientrow.reserved", "Reserved", base.DEC)
 F["rop.openrecipientrow.recipientrowsize"] = ProtoField.uint16("rop.openrecipientrow.recipientrowsize", "RecipientRowSize", base.DEC)
 F["rop.openrecipientrow.recipientrow"] = ProtoField.none("rop.openrecipientrow.recipientrow", "RecipientRow")
 F["rop.modifyrecipientrow.rowid"] = ProtoField.uint32("rop.modifyrecipientrow.rowid", "RowId", base.DEC)
-F["rop.modifyrecipientrow.recipienttype"] = ProtoField.uint8("rop.modifyrecipientrow.recipienttype", "RecipientType", base.DEC, VS.vs29)
+F["rop.modifyrecipientrow.recipienttype"] = ProtoField.uint8("rop.modifyrecipientrow.recipienttype", "RecipientType", base.DEC, VS.vs31)
 F["rop.modifyrecipientrow.recipientrowsize"] = ProtoField.uint16("rop.modifyrecipientrow.recipientrowsize", "RecipientRowSize", base.DEC)
 F["rop.modifyrecipientrow.recipientrow"] = ProtoField.none("rop.modifyrecipientrow.recipientrow", "RecipientRow")
 F["rop.readrecipientrow.rowid"] = ProtoField.uint32("rop.readrecipientrow.rowid", "RowId", base.DEC)
-F["rop.readrecipientrow.recipienttype"] = ProtoField.uint8("rop.readrecipientrow.recipienttype", "RecipientType", base.DEC, VS.vs29)
+F["rop.readrecipientrow.recipienttype"] = ProtoField.uint8("rop.readrecipientrow.recipienttype", "RecipientType", base.DEC, VS.vs31)
 F["rop.readrecipientrow.codepageid"] = ProtoField.uint16("rop.readrecipientrow.codepageid", "CodePageId", base.DEC)
 F["rop.readrecipientrow.reserved"] = ProtoField.uint16("rop.readrecipientrow.reserved", "Reserved", base.DEC)
 F["rop.readrecipientrow.recipientrowsize"] = ProtoField.uint16("rop.readrecipientrow.recipientrowsize", "RecipientRowSize", base.DEC)
 F["rop.readrecipientrow.recipientrow"] = ProtoField.none("rop.readrecipientrow.recipientrow", "RecipientRow")
 F["oxcdata.taggedpropertyvalue.propertytag"] = ProtoField.none("oxcdata.taggedpropertyvalue.propertytag", "PropertyTag")
-F["oxcdata.propertyname.kind"] = ProtoField.uint8("oxcdata.propertyname.kind", "Kind", base.DEC, VS.vs30)
+F["oxcdata.propertyname.kind"] = ProtoField.uint8("oxcdata.propertyname.kind", "Kind", base.DEC, VS.vs32)
 F["oxcdata.propertyname.guid"] = ProtoField.guid("oxcdata.propertyname.guid", "GUID")
 F["oxcdata.propertyname.lid"] = ProtoField.uint32("oxcdata.propertyname.lid", "LID", base.DEC)
 F["oxcdata.propertyname.namesize"] = ProtoField.uint8("oxcdata.propertyname.namesize", "NameSize", base.DEC)
@@ -2740,7 +2859,7 @@ F["rop.notificationdata.notificationflags.t"] = ProtoField.bool("rop.notificatio
 F["rop.notificationdata.notificationflags.u"] = ProtoField.bool("rop.notificationdata.notificationflags.u", "U", 16, nil, 0x2000)
 F["rop.notificationdata.notificationflags.s"] = ProtoField.bool("rop.notificationdata.notificationflags.s", "S", 16, nil, 0x4000)
 F["rop.notificationdata.notificationflags.m"] = ProtoField.bool("rop.notificationdata.notificationflags.m", "M", 16, nil, 0x8000)
-F["rop.notificationdata.tableeventtype"] = ProtoField.uint16("rop.notificationdata.tableeventtype", "TableEventType", base.DEC, VS.vs31)
+F["rop.notificationdata.tableeventtype"] = ProtoField.uint16("rop.notificationdata.tableeventtype", "TableEventType", base.DEC, VS.vs33)
 F["rop.notificationdata.tablerowfolderid"] = ProtoField.none("rop.notificationdata.tablerowfolderid", "TableRowFolderID")
 F["rop.notificationdata.tablerowmessageid"] = ProtoField.none("rop.notificationdata.tablerowmessageid", "TableRowMessageID")
 F["rop.notificationdata.tablerowinstance"] = ProtoField.uint32("rop.notificationdata.tablerowinstance", "TableRowInstance", base.DEC)
@@ -2765,13 +2884,13 @@ F["rop.backoffrop.ropidbackoff"] = ProtoField.uint8("rop.backoffrop.ropidbackoff
 F["rop.backoffrop.duration"] = ProtoField.uint32("rop.backoffrop.duration", "Duration", base.DEC)
 F["rop.ropsize"] = ProtoField.uint16("rop.ropsize", "RopSize", base.DEC)
 F["rop.serverobjecthandletable"] = ProtoField.uint32("rop.serverobjecthandletable", "ServerObjectHandleTable", base.HEX)
-F["mapihttp.stat.sorttype"] = ProtoField.uint32("mapihttp.stat.sorttype", "SortType", base.HEX, VS.vs32)
+F["mapihttp.stat.sorttype"] = ProtoField.uint32("mapihttp.stat.sorttype", "SortType", base.HEX, VS.vs34)
 F["mapihttp.stat.containerid"] = ProtoField.uint32("mapihttp.stat.containerid", "ContainerID", base.DEC)
-F["mapihttp.stat.currentrec"] = ProtoField.uint32("mapihttp.stat.currentrec", "CurrentRec", base.HEX, VS.vs33)
+F["mapihttp.stat.currentrec"] = ProtoField.uint32("mapihttp.stat.currentrec", "CurrentRec", base.DEC)
 F["mapihttp.stat.delta"] = ProtoField.int32("mapihttp.stat.delta", "Delta", base.DEC)
 F["mapihttp.stat.numpos"] = ProtoField.uint32("mapihttp.stat.numpos", "NumPos", base.DEC)
 F["mapihttp.stat.totalrecs"] = ProtoField.uint32("mapihttp.stat.totalrecs", "TotalRecs", base.DEC)
-F["mapihttp.stat.codepage"] = ProtoField.uint32("mapihttp.stat.codepage", "CodePage", base.HEX, VS.vs16)
+F["mapihttp.stat.codepage"] = ProtoField.uint32("mapihttp.stat.codepage", "CodePage", base.DEC)
 F["mapihttp.stat.templatelocale"] = ProtoField.uint32("mapihttp.stat.templatelocale", "TemplateLocale", base.DEC)
 F["mapihttp.stat.sortlocale"] = ProtoField.uint32("mapihttp.stat.sortlocale", "SortLocale", base.DEC)
 F["mapihttp.stringsarray_r.count"] = ProtoField.uint32("mapihttp.stringsarray_r.count", "Count", base.DEC)
@@ -2783,7 +2902,7 @@ F["mapihttp.sizedentryid.entryid"] = ProtoField.none("mapihttp.sizedentryid.entr
 F["mapihttp.addressbooktaggedpropertyvalue.propertytype"] = ProtoField.uint16("mapihttp.addressbooktaggedpropertyvalue.propertytype", "PropertyType", base.DEC, VS.property_types)
 F["mapihttp.addressbooktaggedpropertyvalue.propertyid"] = ProtoField.uint16("mapihttp.addressbooktaggedpropertyvalue.propertyid", "PropertyId", base.HEX)
 F["oxcdata.actionblock.actionlength"] = ProtoField.uint32("oxcdata.actionblock.actionlength", "ActionLength", base.DEC)
-F["oxcdata.actionblock.actiontype"] = ProtoField.uint8("oxcdata.actionblock.actiontype", "ActionType", base.DEC, VS.vs34)
+F["oxcdata.actionblock.actiontype"] = ProtoField.uint8("oxcdata.actionblock.actiontype", "ActionType", base.DEC, VS.vs36)
 F["oxcdata.actionblock.actionflavor"] = ProtoField.uint32("oxcdata.actionblock.actionflavor", "ActionFlavor", base.DEC)
 F["oxcdata.actionblock.actionflags"] = ProtoField.uint32("oxcdata.actionblock.actionflags", "ActionFlags", base.HEX)
 F["oxcdata.actionblock.actiondata"] = ProtoField.bytes("oxcdata.actionblock.actiondata", "ActionData")
@@ -2805,7 +2924,7 @@ F["oxcdata.recipientrow.recipientflags.i"] = ProtoField.bool("oxcdata.recipientr
 F["oxcdata.recipientrow.recipientflags.u"] = ProtoField.bool("oxcdata.recipientrow.recipientflags.u", "U", 16, nil, 0x200)
 F["oxcdata.recipientrow.recipientflags.n"] = ProtoField.bool("oxcdata.recipientrow.recipientflags.n", "N", 16, nil, 0x100)
 F["oxcdata.recipientrow.addressprefixused"] = ProtoField.uint8("oxcdata.recipientrow.addressprefixused", "AddressPrefixUsed", base.DEC)
-F["oxcdata.recipientrow.displaytype"] = ProtoField.uint8("oxcdata.recipientrow.displaytype", "DisplayType", base.DEC, VS.vs35)
+F["oxcdata.recipientrow.displaytype"] = ProtoField.uint8("oxcdata.recipientrow.displaytype", "DisplayType", base.DEC, VS.vs37)
 F["oxcdata.recipientrow.x500dn"] = ProtoField.string("oxcdata.recipientrow.x500dn", "X500DN")
 F["oxcdata.recipientrow.entryidsize"] = ProtoField.uint16("oxcdata.recipientrow.entryidsize", "EntryIdSize", base.DEC)
 F["oxcdata.recipientrow.entryid"] = ProtoField.bytes("oxcdata.recipientrow.entryid", "EntryID")
@@ -2824,7 +2943,7 @@ F["mapihttp.ephemeralentryid.r2"] = ProtoField.uint8("mapihttp.ephemeralentryid.
 F["mapihttp.ephemeralentryid.r3"] = ProtoField.uint8("mapihttp.ephemeralentryid.r3", "R3", base.DEC)
 F["mapihttp.ephemeralentryid.provideruid"] = ProtoField.guid("mapihttp.ephemeralentryid.provideruid", "ProviderUID")
 F["mapihttp.ephemeralentryid.r4"] = ProtoField.uint32("mapihttp.ephemeralentryid.r4", "R4", base.DEC)
-F["mapihttp.ephemeralentryid.displaytype"] = ProtoField.uint32("mapihttp.ephemeralentryid.displaytype", "DisplayType", base.HEX, VS.vs17)
+F["mapihttp.ephemeralentryid.displaytype"] = ProtoField.uint32("mapihttp.ephemeralentryid.displaytype", "DisplayType", base.HEX, VS.vs19)
 F["mapihttp.ephemeralentryid.mid"] = ProtoField.uint32("mapihttp.ephemeralentryid.mid", "MId", base.DEC)
 F["mapihttp.permanententryid.idtype"] = ProtoField.uint8("mapihttp.permanententryid.idtype", "IDType", base.DEC)
 F["mapihttp.permanententryid.r1"] = ProtoField.uint8("mapihttp.permanententryid.r1", "R1", base.DEC)
@@ -2832,7 +2951,7 @@ F["mapihttp.permanententryid.r2"] = ProtoField.uint8("mapihttp.permanententryid.
 F["mapihttp.permanententryid.r3"] = ProtoField.uint8("mapihttp.permanententryid.r3", "R3", base.DEC)
 F["mapihttp.permanententryid.provideruid"] = ProtoField.guid("mapihttp.permanententryid.provideruid", "ProviderUID")
 F["mapihttp.permanententryid.r4"] = ProtoField.uint32("mapihttp.permanententryid.r4", "R4", base.DEC)
-F["mapihttp.permanententryid.displaytypestring"] = ProtoField.uint32("mapihttp.permanententryid.displaytypestring", "DisplayTypeString", base.HEX, VS.vs17)
+F["mapihttp.permanententryid.displaytypestring"] = ProtoField.uint32("mapihttp.permanententryid.displaytypestring", "DisplayTypeString", base.HEX, VS.vs19)
 F["mapihttp.permanententryid.distinguishedname"] = ProtoField.string("mapihttp.permanententryid.distinguishedname", "DistinguishedName")
 
 FB[1] = {F["rop.logon.logonflags.private"], F["rop.logon.logonflags.undercover"], F["rop.logon.logonflags.ghosted"], F["rop.logon.logonflags.spoolerprocess"]}
@@ -3225,10 +3344,10 @@ D["AddressBookFlaggedPropertyValue"] = function(c, tree, p, ctx, f)
     t.Flag = R.uint(c, st, F["mapihttp.addressbookflaggedpropertyvalue.flag"], 1)
     local k1 = t.Flag
     if k1 == 0 then
-        t.PropertyValue = R.ab_property_value(c, st, t._.PropertyType, ctx, nil)
+        t.PropertyValue = R.ab_property_value(c, st, t._.PropertyType, ctx, nil, t)
     elseif k1 == 1 then
     elseif k1 == 10 then
-        t.PropertyValue = R.ab_property_value(c, st, 10, ctx, nil)
+        t.PropertyValue = R.ab_property_value(c, st, 10, ctx, nil, t)
     else
         R.fail("Error field was activated during parsing")
     end
@@ -3242,10 +3361,10 @@ D["AddressBookFlaggedPropertyValueWithType"] = function(c, tree, p, ctx, f)
     t.Flag = R.uint(c, st, F["mapihttp.addressbookflaggedpropertyvaluewithtype.flag"], 1)
     local k1 = t.Flag
     if k1 == 0 then
-        t.PropertyValue = R.ab_property_value(c, st, t.PropertyType, ctx, nil)
+        t.PropertyValue = R.ab_property_value(c, st, t.PropertyType, ctx, nil, t)
     elseif k1 == 1 then
     elseif k1 == 10 then
-        t.PropertyValue = R.ab_property_value(c, st, 10, ctx, nil)
+        t.PropertyValue = R.ab_property_value(c, st, 10, ctx, nil, t)
     else
         R.fail("Error field was activated during parsing")
     end
@@ -3274,7 +3393,7 @@ D["AddressBookTaggedPropertyValue"] = function(c, tree, p, ctx, f)
     local st, s0 = R.open(tree, c, f)
     t.PropertyType = R.uint(c, st, F["mapihttp.addressbooktaggedpropertyvalue.propertytype"], 2)
     t.PropertyId = R.uint(c, st, F["mapihttp.addressbooktaggedpropertyvalue.propertyid"], 2)
-    t.PropertyValue = R.ab_property_value(c, st, t.PropertyType, ctx, nil)
+    t.PropertyValue = R.ab_property_value(c, st, t.PropertyType, ctx, nil, t)
     R.close(st, c, s0)
     return t
 end
@@ -3282,7 +3401,7 @@ D["AddressBookTypedPropertyValue"] = function(c, tree, p, ctx, f)
     local t = {_ = p}
     local st, s0 = R.open(tree, c, f)
     t.PropertyType = R.uint(c, st, F["mapihttp.addressbooktypedpropertyvalue.propertytype"], 2)
-    t.PropertyValue = R.ab_property_value(c, st, t.PropertyType, ctx, nil)
+    t.PropertyValue = R.ab_property_value(c, st, t.PropertyType, ctx, nil, t)
     R.close(st, c, s0)
     return t
 end
@@ -3342,8 +3461,10 @@ D["BindFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3360,8 +3481,10 @@ D["BindRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3376,8 +3499,10 @@ D["BindSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3450,8 +3575,10 @@ D["CompareMIdsFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3470,8 +3597,10 @@ D["CompareMIdsRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3486,8 +3615,10 @@ D["CompareMIdsSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3518,8 +3649,10 @@ D["ConnectFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3529,15 +3662,17 @@ D["ConnectRequest"] = function(c, tree, p, ctx, f)
     local st, s0 = R.open(tree, c, f)
     t.UserDn = R.strz(c, st, F["mapihttp.connect.userdn"])
     t.Flags = R.flags(c, st, F["mapihttp.connect.flags"], 4, FB[51])
-    t.DefaultCodePage = R.uint(c, st, F["mapihttp.connect.defaultcodepage"], 4)
-    t.LcidSort = R.uint(c, st, F["mapihttp.connect.lcidsort"], 4)
-    t.LcidString = R.uint(c, st, F["mapihttp.connect.lcidstring"], 4)
+    t.DefaultCodePage = R.named(c, st, F["mapihttp.connect.defaultcodepage"], 4, VS.vs10)
+    t.LcidSort = R.named(c, st, F["mapihttp.connect.lcidsort"], 4, VS.vs17)
+    t.LcidString = R.named(c, st, F["mapihttp.connect.lcidstring"], 4, VS.vs17)
     t.AuxiliaryBufferSize = R.uint(c, st, F["mapihttp.auxiliarybuffersize"], 4)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3556,8 +3691,10 @@ D["ConnectSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3606,8 +3743,10 @@ D["DNToMIdFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3624,8 +3763,10 @@ D["DNToMIdRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3655,8 +3796,10 @@ D["DNToMIdSuccess"] = function(c, tree, p, ctx, f)
     do
         local n6 = t.AuxiliaryBufferSize
         local c = R.sub(c, n6)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n6)
+        local ok7, err8 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok7 then R.finish(c, n6) else t.AuxiliaryBuffer = R.kept(c, st, err8, n6) end
     end
     R.close(st, c, s0)
     return t
@@ -3669,8 +3812,10 @@ D["DisconnectFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3682,8 +3827,10 @@ D["DisconnectRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3697,8 +3844,10 @@ D["DisconnectSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3726,8 +3875,10 @@ D["ExecuteFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3740,16 +3891,20 @@ D["ExecuteRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.RopBufferSize
         local c = R.sub(c, n1)
-        t.RopBuffer = R.extended_buffer(c, st, t, ctx, false, D["RopInputBuffer"], F["mapihttp.execute.ropbuffer"], "RopBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.RopBuffer = R.extended_buffer(c, st, t, ctx, false, D["RopInputBuffer"], F["mapihttp.execute.ropbuffer"], "RopBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.RopBuffer = R.kept(c, st, err3, n1) end
     end
     t.MaxRopOut = R.uint(c, st, F["mapihttp.execute.maxropout"], 4)
     t.AuxiliaryBufferSize = R.uint(c, st, F["mapihttp.auxiliarybuffersize"], 4)
     do
-        local n2 = t.AuxiliaryBufferSize
-        local c = R.sub(c, n2)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n2)
+        local n4 = t.AuxiliaryBufferSize
+        local c = R.sub(c, n4)
+        local ok5, err6 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok5 then R.finish(c, n4) else t.AuxiliaryBuffer = R.kept(c, st, err6, n4) end
     end
     R.close(st, c, s0)
     return t
@@ -3764,15 +3919,19 @@ D["ExecuteSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.RopBufferSize
         local c = R.sub(c, n1)
-        t.RopBuffer = R.extended_buffer(c, st, t, ctx, false, D["RopOutputBuffer"], F["mapihttp.execute.ropbuffer"], "RopBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.RopBuffer = R.extended_buffer(c, st, t, ctx, false, D["RopOutputBuffer"], F["mapihttp.execute.ropbuffer"], "RopBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.RopBuffer = R.kept(c, st, err3, n1) end
     end
     t.AuxiliaryBufferSize = R.uint(c, st, F["mapihttp.auxiliarybuffersize"], 4)
     do
-        local n2 = t.AuxiliaryBufferSize
-        local c = R.sub(c, n2)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n2)
+        local n4 = t.AuxiliaryBufferSize
+        local c = R.sub(c, n4)
+        local ok5, err6 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok5 then R.finish(c, n4) else t.AuxiliaryBuffer = R.kept(c, st, err6, n4) end
     end
     R.close(st, c, s0)
     return t
@@ -3807,8 +3966,10 @@ D["GetAddressBookUrlFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3822,8 +3983,10 @@ D["GetAddressBookUrlRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3838,8 +4001,10 @@ D["GetAddressBookUrlSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3852,8 +4017,10 @@ D["GetMailboxUrlFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3867,8 +4034,10 @@ D["GetMailboxUrlRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3883,8 +4052,10 @@ D["GetMailboxUrlSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3897,8 +4068,10 @@ D["GetMatchesFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -3948,8 +4121,10 @@ D["GetMatchesRequest"] = function(c, tree, p, ctx, f)
     do
         local n6 = t.AuxiliaryBufferSize
         local c = R.sub(c, n6)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n6)
+        local ok7, err8 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok7 then R.finish(c, n6) else t.AuxiliaryBuffer = R.kept(c, st, err8, n6) end
     end
     R.close(st, c, s0)
     return t
@@ -4002,8 +4177,10 @@ D["GetMatchesSuccess"] = function(c, tree, p, ctx, f)
     do
         local n11 = t.AuxiliaryBufferSize
         local c = R.sub(c, n11)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n11)
+        local ok12, err13 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok12 then R.finish(c, n11) else t.AuxiliaryBuffer = R.kept(c, st, err13, n11) end
     end
     R.close(st, c, s0)
     return t
@@ -4016,8 +4193,10 @@ D["GetPropListFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4027,13 +4206,15 @@ D["GetPropListRequest"] = function(c, tree, p, ctx, f)
     local st, s0 = R.open(tree, c, f)
     t.Flags = R.flags(c, st, F["mapihttp.getproplist.flags"], 4, FB[55])
     t.MinimalId = R.uint(c, st, F["mapihttp.getproplist.minimalid"], 4)
-    t.CodePage = R.uint(c, st, F["mapihttp.getproplist.codepage"], 4)
+    t.CodePage = R.named(c, st, F["mapihttp.getproplist.codepage"], 4, VS.vs18)
     t.AuxiliaryBufferSize = R.uint(c, st, F["mapihttp.auxiliarybuffersize"], 4)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4051,8 +4232,10 @@ D["GetPropListSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4065,8 +4248,10 @@ D["GetPropsFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4087,8 +4272,10 @@ D["GetPropsRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4098,7 +4285,7 @@ D["GetPropsSuccess"] = function(c, tree, p, ctx, f)
     local st, s0 = R.open(tree, c, f)
     t.StatusCode = R.uint(c, st, F["mapihttp.statuscode"], 4)
     t.ErrorCode = R.uint(c, st, F["mapihttp.errorcode"], 4)
-    t.CodePage = R.uint(c, st, F["mapihttp.getprops.codepage"], 4)
+    t.CodePage = R.named(c, st, F["mapihttp.getprops.codepage"], 4, VS.vs18)
     t.HasPropertyValues = R.uint(c, st, F["mapihttp.getprops.haspropertyvalues"], 1)
     if (t.HasPropertyValues ~= 0) then
         t.PropertyValues = D["AddressBookPropertyValueList"](c, st, t, ctx, F["mapihttp.getprops.propertyvalues"])
@@ -4107,8 +4294,10 @@ D["GetPropsSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4121,8 +4310,10 @@ D["GetSpecialTableFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4143,8 +4334,10 @@ D["GetSpecialTableRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4154,7 +4347,7 @@ D["GetSpecialTableSuccess"] = function(c, tree, p, ctx, f)
     local st, s0 = R.open(tree, c, f)
     t.StatusCode = R.uint(c, st, F["mapihttp.statuscode"], 4)
     t.ErrorCode = R.uint(c, st, F["mapihttp.errorcode"], 4)
-    t.CodePage = R.uint(c, st, F["mapihttp.getspecialtable.codepage"], 4)
+    t.CodePage = R.named(c, st, F["mapihttp.getspecialtable.codepage"], 4, VS.vs18)
     t.HasVersion = R.uint(c, st, F["mapihttp.getspecialtable.hasversion"], 1)
     if (t.HasVersion ~= 0) then
         t.Version = R.uint(c, st, F["mapihttp.getspecialtable.version"], 4)
@@ -4179,8 +4372,10 @@ D["GetSpecialTableSuccess"] = function(c, tree, p, ctx, f)
     do
         local n6 = t.AuxiliaryBufferSize
         local c = R.sub(c, n6)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n6)
+        local ok7, err8 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok7 then R.finish(c, n6) else t.AuxiliaryBuffer = R.kept(c, st, err8, n6) end
     end
     R.close(st, c, s0)
     return t
@@ -4193,8 +4388,10 @@ D["GetTemplateInfoFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4208,14 +4405,16 @@ D["GetTemplateInfoRequest"] = function(c, tree, p, ctx, f)
     if (t.HasTemplateDn ~= 0) then
         t.TemplateDn = R.strz(c, st, F["mapihttp.gettemplateinfo.templatedn"])
     end
-    t.CodePage = R.uint(c, st, F["mapihttp.gettemplateinfo.codepage"], 4)
-    t.LocaleId = R.uint(c, st, F["mapihttp.gettemplateinfo.localeid"], 4)
+    t.CodePage = R.named(c, st, F["mapihttp.gettemplateinfo.codepage"], 4, VS.vs18)
+    t.LocaleId = R.named(c, st, F["mapihttp.gettemplateinfo.localeid"], 4, VS.vs17)
     t.AuxiliaryBufferSize = R.uint(c, st, F["mapihttp.auxiliarybuffersize"], 4)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4225,7 +4424,7 @@ D["GetTemplateInfoSuccess"] = function(c, tree, p, ctx, f)
     local st, s0 = R.open(tree, c, f)
     t.StatusCode = R.uint(c, st, F["mapihttp.statuscode"], 4)
     t.ErrorCode = R.uint(c, st, F["mapihttp.errorcode"], 4)
-    t.CodePage = R.uint(c, st, F["mapihttp.gettemplateinfo.codepage"], 4)
+    t.CodePage = R.named(c, st, F["mapihttp.gettemplateinfo.codepage"], 4, VS.vs18)
     t.HasRow = R.uint(c, st, F["mapihttp.gettemplateinfo.hasrow"], 1)
     if (t.HasRow ~= 0) then
         t.Row = D["AddressBookPropertyValueList"](c, st, t, ctx, F["mapihttp.gettemplateinfo.row"])
@@ -4234,8 +4433,10 @@ D["GetTemplateInfoSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4303,8 +4504,10 @@ D["MessageReadState"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.MessageIdSize
         local c = R.sub(c, n1)
-        t.MessageId = R.bytes(c, st, F["rop.messagereadstate.messageid"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.MessageId = R.bytes(c, st, F["rop.messagereadstate.messageid"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.MessageId = R.kept(c, st, err3, n1) end
     end
     t.MarkAsRead = R.uint(c, st, F["rop.messagereadstate.markasread"], 1)
     R.close(st, c, s0)
@@ -4318,8 +4521,10 @@ D["ModLinkAttFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4350,8 +4555,10 @@ D["ModLinkAttRequest"] = function(c, tree, p, ctx, f)
     do
         local n6 = t.AuxiliaryBufferSize
         local c = R.sub(c, n6)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n6)
+        local ok7, err8 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok7 then R.finish(c, n6) else t.AuxiliaryBuffer = R.kept(c, st, err8, n6) end
     end
     R.close(st, c, s0)
     return t
@@ -4365,8 +4572,10 @@ D["ModLinkAttSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4379,8 +4588,10 @@ D["ModPropsFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4405,8 +4616,10 @@ D["ModPropsRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4420,8 +4633,10 @@ D["ModPropsSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4435,10 +4650,12 @@ D["ModifyRecipientRow"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.RecipientRowSize
         local c = R.sub(c, n1)
-        if (t.RecipientRowSize ~= 0) then
-            t.RecipientRow = D["RecipientRow_2"](c, st, t, ctx, F["rop.modifyrecipientrow.recipientrow"])
-        end
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            if (t.RecipientRowSize ~= 0) then
+                t.RecipientRow = D["RecipientRow_2"](c, st, t, ctx, F["rop.modifyrecipientrow.recipientrow"])
+            end
+        end)
+        if ok2 then R.finish(c, n1) else t.RecipientRow = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4489,8 +4706,10 @@ D["NotificationData"] = function(c, tree, p, ctx, f)
         do
             local n1 = t.TableRowDataSize
             local c = R.sub(c, n1)
-            t.TableRowData = R.property_row(c, st, R.param(ctx, "request_rop", "_columns"), nil, 2, ctx, F["rop.notificationdata.tablerowdata"])
-            R.finish(c, n1)
+            local ok2, err3 = pcall(function()
+                t.TableRowData = R.property_row(c, st, R.param(ctx, "request_rop", "_columns"), nil, 2, ctx, F["rop.notificationdata.tablerowdata"])
+            end)
+            if ok2 then R.finish(c, n1) else t.TableRowData = R.kept(c, st, err3, n1) end
         end
     end
     if ((band(t.NotificationFlags, 4095) ~= 256) and (band(t.NotificationFlags, 4095) ~= 1024)) then
@@ -4516,14 +4735,14 @@ D["NotificationData"] = function(c, tree, p, ctx, f)
     end
     if ((((band(t.NotificationFlags, 4095) == 4) or (band(t.NotificationFlags, 4095) == 16)) and (t.TagCount ~= 0)) and (t.TagCount ~= 65535)) then
         do
-            local a2 = {}
-            local n6 = R.count(c, t.TagCount, 4)
-            local at4, s5 = R.list(st, c, "Tags", n6)
-            for i3 = 1, n6 do
-                a2[i3] = D["PropertyTag"](c, at4, t, ctx, "PropertyTag [" .. (i3 - 1) .. "]")
+            local a4 = {}
+            local n8 = R.count(c, t.TagCount, 4)
+            local at6, s7 = R.list(st, c, "Tags", n8)
+            for i5 = 1, n8 do
+                a4[i5] = D["PropertyTag"](c, at6, t, ctx, "PropertyTag [" .. (i5 - 1) .. "]")
             end
-            R.close(at4, c, s5)
-            t.Tags = a2
+            R.close(at6, c, s7)
+            t.Tags = a4
         end
     end
     if (band(t.NotificationFlags, 4096) ~= 0) then
@@ -4556,8 +4775,10 @@ D["NotificationWaitFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4570,8 +4791,10 @@ D["NotificationWaitRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4586,8 +4809,10 @@ D["NotificationWaitSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4596,14 +4821,16 @@ D["OpenRecipientRow"] = function(c, tree, p, ctx, f)
     local t = {_ = p}
     local st, s0 = R.open(tree, c, f)
     t.RecipientType = R.uint(c, st, F["rop.openrecipientrow.recipienttype"], 1)
-    t.CodePageId = R.uint(c, st, F["rop.openrecipientrow.codepageid"], 2)
+    t.CodePageId = R.named(c, st, F["rop.openrecipientrow.codepageid"], 2, VS.vs10)
     t.Reserved = R.uint(c, st, F["rop.openrecipientrow.reserved"], 2)
     t.RecipientRowSize = R.uint(c, st, F["rop.openrecipientrow.recipientrowsize"], 2)
     do
         local n1 = t.RecipientRowSize
         local c = R.sub(c, n1)
-        t.RecipientRow = D["RecipientRow"](c, st, t, ctx, F["rop.openrecipientrow.recipientrow"])
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.RecipientRow = D["RecipientRow"](c, st, t, ctx, F["rop.openrecipientrow.recipientrow"])
+        end)
+        if ok2 then R.finish(c, n1) else t.RecipientRow = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4690,8 +4917,10 @@ D["PropertyName"] = function(c, tree, p, ctx, f)
         do
             local n1 = t.NameSize
             local c = R.sub(c, n1)
-            t.Name = R.ustrz(c, st, F["oxcdata.propertyname.name"])
-            R.finish(c, n1)
+            local ok2, err3 = pcall(function()
+                t.Name = R.ustrz(c, st, F["oxcdata.propertyname.name"])
+            end)
+            if ok2 then R.finish(c, n1) else t.Name = R.kept(c, st, err3, n1) end
         end
     end
     R.close(st, c, s0)
@@ -4741,8 +4970,10 @@ D["QueryColumnsFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4756,8 +4987,10 @@ D["QueryColumnsRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4775,8 +5008,10 @@ D["QueryColumnsSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4789,8 +5024,10 @@ D["QueryRowsFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4824,8 +5061,10 @@ D["QueryRowsRequest"] = function(c, tree, p, ctx, f)
     do
         local n6 = t.AuxiliaryBufferSize
         local c = R.sub(c, n6)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n6)
+        local ok7, err8 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok7 then R.finish(c, n6) else t.AuxiliaryBuffer = R.kept(c, st, err8, n6) end
     end
     R.close(st, c, s0)
     return t
@@ -4862,8 +5101,10 @@ D["QueryRowsSuccess"] = function(c, tree, p, ctx, f)
     do
         local n6 = t.AuxiliaryBufferSize
         local c = R.sub(c, n6)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n6)
+        local ok7, err8 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok7 then R.finish(c, n6) else t.AuxiliaryBuffer = R.kept(c, st, err8, n6) end
     end
     R.close(st, c, s0)
     return t
@@ -4883,14 +5124,16 @@ D["ReadRecipientRow"] = function(c, tree, p, ctx, f)
     local st, s0 = R.open(tree, c, f)
     t.RowId = R.uint(c, st, F["rop.readrecipientrow.rowid"], 4)
     t.RecipientType = R.uint(c, st, F["rop.readrecipientrow.recipienttype"], 1)
-    t.CodePageId = R.uint(c, st, F["rop.readrecipientrow.codepageid"], 2)
+    t.CodePageId = R.named(c, st, F["rop.readrecipientrow.codepageid"], 2, VS.vs10)
     t.Reserved = R.uint(c, st, F["rop.readrecipientrow.reserved"], 2)
     t.RecipientRowSize = R.uint(c, st, F["rop.readrecipientrow.recipientrowsize"], 2)
     do
         local n1 = t.RecipientRowSize
         local c = R.sub(c, n1)
-        t.RecipientRow = D["RecipientRow_3"](c, st, t, ctx, F["rop.readrecipientrow.recipientrow"])
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.RecipientRow = D["RecipientRow_3"](c, st, t, ctx, F["rop.readrecipientrow.recipientrow"])
+        end)
+        if ok2 then R.finish(c, n1) else t.RecipientRow = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -4915,8 +5158,10 @@ D["RecipientRow"] = function(c, tree, p, ctx, f)
         do
             local n1 = t.EntryIdSize
             local c = R.sub(c, n1)
-            t.EntryID = R.bytes(c, st, F["oxcdata.recipientrow.entryid"], nil)
-            R.finish(c, n1)
+            local ok2, err3 = pcall(function()
+                t.EntryID = R.bytes(c, st, F["oxcdata.recipientrow.entryid"], nil)
+            end)
+            if ok2 then R.finish(c, n1) else t.EntryID = R.kept(c, st, err3, n1) end
         end
     end
     if (band(t.RecipientFlags, 6) == 6) then
@@ -4924,10 +5169,12 @@ D["RecipientRow"] = function(c, tree, p, ctx, f)
     end
     if (band(t.RecipientFlags, 6) == 6) then
         do
-            local n2 = t.SearchKeySize
-            local c = R.sub(c, n2)
-            t.SearchKey = R.bytes(c, st, F["oxcdata.recipientrow.searchkey"], nil)
-            R.finish(c, n2)
+            local n4 = t.SearchKeySize
+            local c = R.sub(c, n4)
+            local ok5, err6 = pcall(function()
+                t.SearchKey = R.bytes(c, st, F["oxcdata.recipientrow.searchkey"], nil)
+            end)
+            if ok5 then R.finish(c, n4) else t.SearchKey = R.kept(c, st, err6, n4) end
         end
     end
     if (band(t.RecipientFlags, 32775) == 32768) then
@@ -4986,8 +5233,10 @@ D["RecipientRow_2"] = function(c, tree, p, ctx, f)
         do
             local n1 = t.EntryIdSize
             local c = R.sub(c, n1)
-            t.EntryID = R.bytes(c, st, F["oxcdata.recipientrow.entryid"], nil)
-            R.finish(c, n1)
+            local ok2, err3 = pcall(function()
+                t.EntryID = R.bytes(c, st, F["oxcdata.recipientrow.entryid"], nil)
+            end)
+            if ok2 then R.finish(c, n1) else t.EntryID = R.kept(c, st, err3, n1) end
         end
     end
     if (band(t.RecipientFlags, 6) == 6) then
@@ -4995,10 +5244,12 @@ D["RecipientRow_2"] = function(c, tree, p, ctx, f)
     end
     if (band(t.RecipientFlags, 6) == 6) then
         do
-            local n2 = t.SearchKeySize
-            local c = R.sub(c, n2)
-            t.SearchKey = R.bytes(c, st, F["oxcdata.recipientrow.searchkey"], nil)
-            R.finish(c, n2)
+            local n4 = t.SearchKeySize
+            local c = R.sub(c, n4)
+            local ok5, err6 = pcall(function()
+                t.SearchKey = R.bytes(c, st, F["oxcdata.recipientrow.searchkey"], nil)
+            end)
+            if ok5 then R.finish(c, n4) else t.SearchKey = R.kept(c, st, err6, n4) end
         end
     end
     if (band(t.RecipientFlags, 32775) == 32768) then
@@ -5057,8 +5308,10 @@ D["RecipientRow_3"] = function(c, tree, p, ctx, f)
         do
             local n1 = t.EntryIdSize
             local c = R.sub(c, n1)
-            t.EntryID = R.bytes(c, st, F["oxcdata.recipientrow.entryid"], nil)
-            R.finish(c, n1)
+            local ok2, err3 = pcall(function()
+                t.EntryID = R.bytes(c, st, F["oxcdata.recipientrow.entryid"], nil)
+            end)
+            if ok2 then R.finish(c, n1) else t.EntryID = R.kept(c, st, err3, n1) end
         end
     end
     if (band(t.RecipientFlags, 6) == 6) then
@@ -5066,10 +5319,12 @@ D["RecipientRow_3"] = function(c, tree, p, ctx, f)
     end
     if (band(t.RecipientFlags, 6) == 6) then
         do
-            local n2 = t.SearchKeySize
-            local c = R.sub(c, n2)
-            t.SearchKey = R.bytes(c, st, F["oxcdata.recipientrow.searchkey"], nil)
-            R.finish(c, n2)
+            local n4 = t.SearchKeySize
+            local c = R.sub(c, n4)
+            local ok5, err6 = pcall(function()
+                t.SearchKey = R.bytes(c, st, F["oxcdata.recipientrow.searchkey"], nil)
+            end)
+            if ok5 then R.finish(c, n4) else t.SearchKey = R.kept(c, st, err6, n4) end
         end
     end
     if (band(t.RecipientFlags, 32775) == 32768) then
@@ -5116,8 +5371,10 @@ D["ResolveNamesFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -5154,8 +5411,10 @@ D["ResolveNamesRequest"] = function(c, tree, p, ctx, f)
     do
         local n6 = t.AuxiliaryBufferSize
         local c = R.sub(c, n6)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n6)
+        local ok7, err8 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok7 then R.finish(c, n6) else t.AuxiliaryBuffer = R.kept(c, st, err8, n6) end
     end
     R.close(st, c, s0)
     return t
@@ -5165,7 +5424,7 @@ D["ResolveNamesSuccess"] = function(c, tree, p, ctx, f)
     local st, s0 = R.open(tree, c, f)
     t.StatusCode = R.uint(c, st, F["mapihttp.statuscode"], 4)
     t.ErrorCode = R.uint(c, st, F["mapihttp.errorcode"], 4)
-    t.CodePage = R.uint(c, st, F["mapihttp.resolvenames.codepage"], 4)
+    t.CodePage = R.named(c, st, F["mapihttp.resolvenames.codepage"], 4, VS.vs18)
     t.HasMinimalIds = R.uint(c, st, F["mapihttp.resolvenames.hasminimalids"], 1)
     if (t.HasMinimalIds ~= 0) then
         t.MinimalIdCount = R.uint(c, st, F["mapihttp.resolvenames.minimalidcount"], 4)
@@ -5205,8 +5464,10 @@ D["ResolveNamesSuccess"] = function(c, tree, p, ctx, f)
     do
         local n11 = t.AuxiliaryBufferSize
         local c = R.sub(c, n11)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n11)
+        local ok12, err13 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok12 then R.finish(c, n11) else t.AuxiliaryBuffer = R.kept(c, st, err13, n11) end
     end
     R.close(st, c, s0)
     return t
@@ -5219,8 +5480,10 @@ D["ResortRestrictionFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -5253,8 +5516,10 @@ D["ResortRestrictionRequest"] = function(c, tree, p, ctx, f)
     do
         local n6 = t.AuxiliaryBufferSize
         local c = R.sub(c, n6)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n6)
+        local ok7, err8 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok7 then R.finish(c, n6) else t.AuxiliaryBuffer = R.kept(c, st, err8, n6) end
     end
     R.close(st, c, s0)
     return t
@@ -5288,8 +5553,10 @@ D["ResortRestrictionSuccess"] = function(c, tree, p, ctx, f)
     do
         local n6 = t.AuxiliaryBufferSize
         local c = R.sub(c, n6)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n6)
+        local ok7, err8 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok7 then R.finish(c, n6) else t.AuxiliaryBuffer = R.kept(c, st, err8, n6) end
     end
     R.close(st, c, s0)
     return t
@@ -5372,8 +5639,10 @@ D["RopBackoffResponse"] = function(c, tree, p, ctx, f)
     do
         local n6 = t.AdditionalDataSize
         local c = R.sub(c, n6)
-        t.AdditionalData = R.bytes(c, st, F["rop.backoff.additionaldata"], nil)
-        R.finish(c, n6)
+        local ok7, err8 = pcall(function()
+            t.AdditionalData = R.bytes(c, st, F["rop.backoff.additionaldata"], nil)
+        end)
+        if ok7 then R.finish(c, n6) else t.AdditionalData = R.kept(c, st, err8, n6) end
     end
     R.close(st, c, s0)
     return t
@@ -5727,8 +5996,10 @@ D["RopCreateBookmarkResponse"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.BookmarkSize
         local c = R.sub(c, n1)
-        t.Bookmark = R.bytes(c, st, F["rop.createbookmark.bookmark"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.Bookmark = R.bytes(c, st, F["rop.createbookmark.bookmark"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.Bookmark = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -5817,7 +6088,7 @@ D["RopCreateMessageRequest"] = function(c, tree, p, ctx, f)
     t.LogonId = R.uint(c, st, F["rop.logonid"], 1)
     t.InputHandleIndex = R.uint(c, st, F["rop.inputhandleindex"], 1)
     t.OutputHandleIndex = R.uint(c, st, F["rop.outputhandleindex"], 1)
-    t.CodePageId = R.uint(c, st, F["rop.createmessage.codepageid"], 2)
+    t.CodePageId = R.named(c, st, F["rop.createmessage.codepageid"], 2, VS.vs10)
     t.FolderId = D["FolderID"](c, st, t, ctx, F["rop.createmessage.folderid"])
     t.AssociatedFlag = R.uint(c, st, F["rop.createmessage.associatedflag"], 1)
     R.close(st, c, s0)
@@ -6117,8 +6388,10 @@ D["RopFastTransferDestinationPutBufferExtendedRequest"] = function(c, tree, p, c
     do
         local n1 = t.TransferDataSize
         local c = R.sub(c, n1)
-        t.TransferData = R.bytes(c, st, F["rop.fasttransferdestinationputbufferextended.transferdata"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.TransferData = R.bytes(c, st, F["rop.fasttransferdestinationputbufferextended.transferdata"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.TransferData = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -6147,8 +6420,10 @@ D["RopFastTransferDestinationPutBufferRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.TransferDataSize
         local c = R.sub(c, n1)
-        t.TransferData = R.bytes(c, st, F["rop.fasttransferdestinationputbuffer.transferdata"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.TransferData = R.bytes(c, st, F["rop.fasttransferdestinationputbuffer.transferdata"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.TransferData = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -6349,8 +6624,10 @@ D["RopFastTransferSourceGetBufferResponse"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.TransferBufferSize
         local c = R.sub(c, n1)
-        t.TransferBuffer = R.bytes(c, st, F["rop.fasttransfersourcegetbuffer.transferbuffer"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.TransferBuffer = R.bytes(c, st, F["rop.fasttransfersourcegetbuffer.transferbuffer"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.TransferBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -6386,17 +6663,21 @@ D["RopFindRowRequest"] = function(c, tree, p, ctx, f)
         do
             local n1 = t.RestrictionDataSize
             local c = R.sub(c, n1)
-            t.RestrictionData = R.restriction(c, st, "2:32", t, ctx, F["rop.findrow.restrictiondata"])
-            R.finish(c, n1)
+            local ok2, err3 = pcall(function()
+                t.RestrictionData = R.restriction(c, st, "2:32", t, ctx, F["rop.findrow.restrictiondata"])
+            end)
+            if ok2 then R.finish(c, n1) else t.RestrictionData = R.kept(c, st, err3, n1) end
         end
     end
     t.Origin = R.uint(c, st, F["rop.findrow.origin"], 1)
     t.BookmarkSize = R.uint(c, st, F["rop.findrow.bookmarksize"], 2)
     do
-        local n2 = t.BookmarkSize
-        local c = R.sub(c, n2)
-        t.Bookmark = R.bytes(c, st, F["rop.findrow.bookmark"], nil)
-        R.finish(c, n2)
+        local n4 = t.BookmarkSize
+        local c = R.sub(c, n4)
+        local ok5, err6 = pcall(function()
+            t.Bookmark = R.bytes(c, st, F["rop.findrow.bookmark"], nil)
+        end)
+        if ok5 then R.finish(c, n4) else t.Bookmark = R.kept(c, st, err6, n4) end
     end
     R.close(st, c, s0)
     return t
@@ -6434,8 +6715,10 @@ D["RopFreeBookmarkRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.BookmarkSize
         local c = R.sub(c, n1)
-        t.Bookmark = R.bytes(c, st, F["rop.freebookmark.bookmark"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.Bookmark = R.bytes(c, st, F["rop.freebookmark.bookmark"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.Bookmark = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -6478,17 +6761,19 @@ D["RopGetAddressTypesResponse"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AddressTypeSize
         local c = R.sub(c, n1)
-        do
-            local a2 = {}
-            local n6 = R.count(c, t.AddressTypeCount, 1)
-            local at4, s5 = R.list(st, c, "AddressTypes", n6)
-            for i3 = 1, n6 do
-                a2[i3] = R.strz(c, at4, F["rop.getaddresstypes.addresstypes"])
+        local ok2, err3 = pcall(function()
+            do
+                local a4 = {}
+                local n8 = R.count(c, t.AddressTypeCount, 1)
+                local at6, s7 = R.list(st, c, "AddressTypes", n8)
+                for i5 = 1, n8 do
+                    a4[i5] = R.strz(c, at6, F["rop.getaddresstypes.addresstypes"])
+                end
+                R.close(at6, c, s7)
+                t.AddressTypes = a4
             end
-            R.close(at4, c, s5)
-            t.AddressTypes = a2
-        end
-        R.finish(c, n1)
+        end)
+        if ok2 then R.finish(c, n1) else t.AddressTypes = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -6552,8 +6837,10 @@ D["RopGetCollapseStateResponse"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.CollapseStateSize
         local c = R.sub(c, n1)
-        t.CollapseState = R.bytes(c, st, F["rop.getcollapsestate.collapsestate"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.CollapseState = R.bytes(c, st, F["rop.getcollapsestate.collapsestate"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.CollapseState = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -7161,21 +7448,23 @@ D["RopGetSearchCriteriaResponse"] = function(c, tree, p, ctx, f)
         do
             local n1 = t.RestrictionDataSize
             local c = R.sub(c, n1)
-            t.RestrictionData = R.restriction(c, st, "2:32", t, ctx, F["rop.getsearchcriteria.restrictiondata"])
-            R.finish(c, n1)
+            local ok2, err3 = pcall(function()
+                t.RestrictionData = R.restriction(c, st, "2:32", t, ctx, F["rop.getsearchcriteria.restrictiondata"])
+            end)
+            if ok2 then R.finish(c, n1) else t.RestrictionData = R.kept(c, st, err3, n1) end
         end
     end
     t.LogonId = R.uint(c, st, F["rop.logonid"], 1)
     t.FolderIdCount = R.uint(c, st, F["rop.getsearchcriteria.folderidcount"], 2)
     do
-        local a2 = {}
-        local n6 = R.count(c, t.FolderIdCount, 8)
-        local at4, s5 = R.list(st, c, "FolderIds", n6)
-        for i3 = 1, n6 do
-            a2[i3] = D["FolderID"](c, at4, t, ctx, "FolderID [" .. (i3 - 1) .. "]")
+        local a4 = {}
+        local n8 = R.count(c, t.FolderIdCount, 8)
+        local at6, s7 = R.list(st, c, "FolderIds", n8)
+        for i5 = 1, n8 do
+            a4[i5] = D["FolderID"](c, at6, t, ctx, "FolderID [" .. (i5 - 1) .. "]")
         end
-        R.close(at4, c, s5)
-        t.FolderIds = a2
+        R.close(at6, c, s7)
+        t.FolderIds = a4
     end
     t.SearchFlags = R.flags(c, st, F["rop.getsearchcriteria.searchflags"], 4, FB[8])
     R.close(st, c, s0)
@@ -7420,8 +7709,10 @@ D["RopInputBuffer"] = function(c, tree, p, ctx, f)
     do
         local n1 = (t.RopSize - 2)
         local c = R.sub(c, n1)
-        t.RopsList = R.rop_list(c, st, t, ctx, "request")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.RopsList = R.rop_list(c, st, t, ctx, "request")
+        end)
+        if ok2 then R.finish(c, n1) else t.RopsList = R.kept(c, st, err3, n1) end
     end
     t.ServerObjectHandleTable = R.u32list(c, st, F["rop.serverobjecthandletable"])
     R.close(st, c, s0)
@@ -7527,8 +7818,10 @@ D["RopLogonRedirectResponse"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.ServerNameSize
         local c = R.sub(c, n1)
-        t.ServerName = R.strz(c, st, F["rop.logon.servername"])
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.ServerName = R.strz(c, st, F["rop.logon.servername"])
+        end)
+        if ok2 then R.finish(c, n1) else t.ServerName = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -7546,10 +7839,12 @@ D["RopLogonRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.EssdnSize
         local c = R.sub(c, n1)
-        if (t.EssdnSize ~= 0) then
-            t.Essdn = R.strz(c, st, F["rop.logon.essdn"])
-        end
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            if (t.EssdnSize ~= 0) then
+                t.Essdn = R.strz(c, st, F["rop.logon.essdn"])
+            end
+        end)
+        if ok2 then R.finish(c, n1) else t.Essdn = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -7860,7 +8155,7 @@ D["RopOpenEmbeddedMessageRequest"] = function(c, tree, p, ctx, f)
     t.LogonId = R.uint(c, st, F["rop.logonid"], 1)
     t.InputHandleIndex = R.uint(c, st, F["rop.inputhandleindex"], 1)
     t.OutputHandleIndex = R.uint(c, st, F["rop.outputhandleindex"], 1)
-    t.CodePageId = R.uint(c, st, F["rop.openembeddedmessage.codepageid"], 2)
+    t.CodePageId = R.named(c, st, F["rop.openembeddedmessage.codepageid"], 2, VS.vs10)
     t.OpenModeFlags = R.flags(c, st, F["rop.openembeddedmessage.openmodeflags"], 1, FB[25])
     R.close(st, c, s0)
     return t
@@ -7968,7 +8263,7 @@ D["RopOpenMessageRequest"] = function(c, tree, p, ctx, f)
     t.LogonId = R.uint(c, st, F["rop.logonid"], 1)
     t.InputHandleIndex = R.uint(c, st, F["rop.inputhandleindex"], 1)
     t.OutputHandleIndex = R.uint(c, st, F["rop.outputhandleindex"], 1)
-    t.CodePageId = R.uint(c, st, F["rop.openmessage.codepageid"], 2)
+    t.CodePageId = R.named(c, st, F["rop.openmessage.codepageid"], 2, VS.vs10)
     t.FolderId = D["FolderID"](c, st, t, ctx, F["rop.openmessage.folderid"])
     t.OpenModeFlags = R.flags(c, st, F["rop.openmessage.openmodeflags"], 1, FB[16])
     t.MessageId = D["MessageID"](c, st, t, ctx, F["rop.openmessage.messageid"])
@@ -8072,15 +8367,19 @@ D["RopOptionsDataResponse"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.OptionsInfoSize
         local c = R.sub(c, n1)
-        t.OptionsInfo = R.bytes(c, st, F["rop.optionsdata.optionsinfo"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.OptionsInfo = R.bytes(c, st, F["rop.optionsdata.optionsinfo"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.OptionsInfo = R.kept(c, st, err3, n1) end
     end
     t.HelpFileSize = R.uint(c, st, F["rop.optionsdata.helpfilesize"], 2)
     do
-        local n2 = t.HelpFileSize
-        local c = R.sub(c, n2)
-        t.HelpFile = R.bytes(c, st, F["rop.optionsdata.helpfile"], nil)
-        R.finish(c, n2)
+        local n4 = t.HelpFileSize
+        local c = R.sub(c, n4)
+        local ok5, err6 = pcall(function()
+            t.HelpFile = R.bytes(c, st, F["rop.optionsdata.helpfile"], nil)
+        end)
+        if ok5 then R.finish(c, n4) else t.HelpFile = R.kept(c, st, err6, n4) end
     end
     if (t.HelpFileSize ~= 0) then
         t.HelpFileName = R.strz(c, st, F["rop.optionsdata.helpfilename"])
@@ -8095,8 +8394,10 @@ D["RopOutputBuffer"] = function(c, tree, p, ctx, f)
     do
         local n1 = (t.RopSize - 2)
         local c = R.sub(c, n1)
-        t.RopsList = R.rop_list(c, st, t, ctx, "response")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.RopsList = R.rop_list(c, st, t, ctx, "response")
+        end)
+        if ok2 then R.finish(c, n1) else t.RopsList = R.kept(c, st, err3, n1) end
     end
     t.ServerObjectHandleTable = R.u32list(c, st, F["rop.serverobjecthandletable"])
     R.close(st, c, s0)
@@ -8383,8 +8684,10 @@ D["RopReadPerUserInformationResponse"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.DataSize
         local c = R.sub(c, n1)
-        t.Data = R.bytes(c, st, F["rop.readperuserinformation.data"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.Data = R.bytes(c, st, F["rop.readperuserinformation.data"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.Data = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -8452,8 +8755,10 @@ D["RopReadStreamResponse"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.DataSize
         local c = R.sub(c, n1)
-        t.Data = R.bytes(c, st, F["rop.readstream.data"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.Data = R.bytes(c, st, F["rop.readstream.data"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.Data = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -8636,8 +8941,10 @@ D["RopRestrictRequest"] = function(c, tree, p, ctx, f)
         do
             local n1 = t.RestrictionDataSize
             local c = R.sub(c, n1)
-            t.RestrictionData = R.restriction(c, st, "2:32", t, ctx, F["rop.restrict.restrictiondata"])
-            R.finish(c, n1)
+            local ok2, err3 = pcall(function()
+                t.RestrictionData = R.restriction(c, st, "2:32", t, ctx, F["rop.restrict.restrictiondata"])
+            end)
+            if ok2 then R.finish(c, n1) else t.RestrictionData = R.kept(c, st, err3, n1) end
         end
     end
     R.close(st, c, s0)
@@ -8732,8 +9039,10 @@ D["RopSeekRowBookmarkRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.BookmarkSize
         local c = R.sub(c, n1)
-        t.Bookmark = R.bytes(c, st, F["rop.seekrowbookmark.bookmark"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.Bookmark = R.bytes(c, st, F["rop.seekrowbookmark.bookmark"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.Bookmark = R.kept(c, st, err3, n1) end
     end
     t.RowCount = R.sint(c, st, F["rop.seekrowbookmark.rowcount"], 4)
     t.WantRowMovedCount = R.uint(c, st, F["rop.seekrowbookmark.wantrowmovedcount"], 1)
@@ -8862,8 +9171,10 @@ D["RopSetCollapseStateRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.CollapseStateSize
         local c = R.sub(c, n1)
-        t.CollapseState = R.bytes(c, st, F["rop.setcollapsestate.collapsestate"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.CollapseState = R.bytes(c, st, F["rop.setcollapsestate.collapsestate"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.CollapseState = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -8878,8 +9189,10 @@ D["RopSetCollapseStateResponse"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.BookmarkSize
         local c = R.sub(c, n1)
-        t.Bookmark = R.bytes(c, st, F["rop.setcollapsestate.bookmark"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.Bookmark = R.bytes(c, st, F["rop.setcollapsestate.bookmark"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.Bookmark = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -8944,17 +9257,19 @@ D["RopSetLocalReplicaMidsetDeletedRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = (t.DataSize - 4)
         local c = R.sub(c, n1)
-        do
-            local a2 = {}
-            local n6 = R.count(c, t.LongTermIdRangeCount, 48)
-            local at4, s5 = R.list(st, c, "LongTermIdRanges", n6)
-            for i3 = 1, n6 do
-                a2[i3] = D["LongTermIdRange"](c, at4, t, ctx, "LongTermIdRange [" .. (i3 - 1) .. "]")
+        local ok2, err3 = pcall(function()
+            do
+                local a4 = {}
+                local n8 = R.count(c, t.LongTermIdRangeCount, 48)
+                local at6, s7 = R.list(st, c, "LongTermIdRanges", n8)
+                for i5 = 1, n8 do
+                    a4[i5] = D["LongTermIdRange"](c, at6, t, ctx, "LongTermIdRange [" .. (i5 - 1) .. "]")
+                end
+                R.close(at6, c, s7)
+                t.LongTermIdRanges = a4
             end
-            R.close(at4, c, s5)
-            t.LongTermIdRanges = a2
-        end
-        R.finish(c, n1)
+        end)
+        if ok2 then R.finish(c, n1) else t.LongTermIdRanges = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -9067,17 +9382,19 @@ D["RopSetPropertiesNoReplicateRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = (t.PropertyValueSize - 2)
         local c = R.sub(c, n1)
-        do
-            local a2 = {}
-            local n6 = R.count(c, t.PropertyValueCount, 1)
-            local at4, s5 = R.list(st, c, "PropertyValues", n6)
-            for i3 = 1, n6 do
-                a2[i3] = D["TaggedPropertyValue"](c, at4, t, ctx, "TaggedPropertyValue [" .. (i3 - 1) .. "]")
+        local ok2, err3 = pcall(function()
+            do
+                local a4 = {}
+                local n8 = R.count(c, t.PropertyValueCount, 1)
+                local at6, s7 = R.list(st, c, "PropertyValues", n8)
+                for i5 = 1, n8 do
+                    a4[i5] = D["TaggedPropertyValue"](c, at6, t, ctx, "TaggedPropertyValue [" .. (i5 - 1) .. "]")
+                end
+                R.close(at6, c, s7)
+                t.PropertyValues = a4
             end
-            R.close(at4, c, s5)
-            t.PropertyValues = a2
-        end
-        R.finish(c, n1)
+        end)
+        if ok2 then R.finish(c, n1) else t.PropertyValues = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -9113,17 +9430,19 @@ D["RopSetPropertiesRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = (t.PropertyValueSize - 2)
         local c = R.sub(c, n1)
-        do
-            local a2 = {}
-            local n6 = R.count(c, t.PropertyValueCount, 1)
-            local at4, s5 = R.list(st, c, "PropertyValues", n6)
-            for i3 = 1, n6 do
-                a2[i3] = D["TaggedPropertyValue"](c, at4, t, ctx, "TaggedPropertyValue [" .. (i3 - 1) .. "]")
+        local ok2, err3 = pcall(function()
+            do
+                local a4 = {}
+                local n8 = R.count(c, t.PropertyValueCount, 1)
+                local at6, s7 = R.list(st, c, "PropertyValues", n8)
+                for i5 = 1, n8 do
+                    a4[i5] = D["TaggedPropertyValue"](c, at6, t, ctx, "TaggedPropertyValue [" .. (i5 - 1) .. "]")
+                end
+                R.close(at6, c, s7)
+                t.PropertyValues = a4
             end
-            R.close(at4, c, s5)
-            t.PropertyValues = a2
-        end
-        R.finish(c, n1)
+        end)
+        if ok2 then R.finish(c, n1) else t.PropertyValues = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -9229,20 +9548,22 @@ D["RopSetSearchCriteriaRequest"] = function(c, tree, p, ctx, f)
         do
             local n1 = t.RestrictionDataSize
             local c = R.sub(c, n1)
-            t.RestrictionData = R.restriction(c, st, "2:32", t, ctx, F["rop.setsearchcriteria.restrictiondata"])
-            R.finish(c, n1)
+            local ok2, err3 = pcall(function()
+                t.RestrictionData = R.restriction(c, st, "2:32", t, ctx, F["rop.setsearchcriteria.restrictiondata"])
+            end)
+            if ok2 then R.finish(c, n1) else t.RestrictionData = R.kept(c, st, err3, n1) end
         end
     end
     t.FolderIdCount = R.uint(c, st, F["rop.setsearchcriteria.folderidcount"], 2)
     do
-        local a2 = {}
-        local n6 = R.count(c, t.FolderIdCount, 8)
-        local at4, s5 = R.list(st, c, "FolderIds", n6)
-        for i3 = 1, n6 do
-            a2[i3] = D["FolderID"](c, at4, t, ctx, "FolderID [" .. (i3 - 1) .. "]")
+        local a4 = {}
+        local n8 = R.count(c, t.FolderIdCount, 8)
+        local at6, s7 = R.list(st, c, "FolderIds", n8)
+        for i5 = 1, n8 do
+            a4[i5] = D["FolderID"](c, at6, t, ctx, "FolderID [" .. (i5 - 1) .. "]")
         end
-        R.close(at4, c, s5)
-        t.FolderIds = a2
+        R.close(at6, c, s7)
+        t.FolderIds = a4
     end
     t.SearchFlags = R.flags(c, st, F["rop.setsearchcriteria.searchflags"], 4, FB[7])
     R.close(st, c, s0)
@@ -9434,22 +9755,24 @@ D["RopSynchronizationConfigureRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.RestrictionDataSize
         local c = R.sub(c, n1)
-        if (t.RestrictionDataSize ~= 0) then
-            t.RestrictionData = R.restriction(c, st, "2:32", t, ctx, F["rop.synchronizationconfigure.restrictiondata"])
-        end
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            if (t.RestrictionDataSize ~= 0) then
+                t.RestrictionData = R.restriction(c, st, "2:32", t, ctx, F["rop.synchronizationconfigure.restrictiondata"])
+            end
+        end)
+        if ok2 then R.finish(c, n1) else t.RestrictionData = R.kept(c, st, err3, n1) end
     end
     t.SynchronizationExtraFlags = R.flags(c, st, F["rop.synchronizationconfigure.synchronizationextraflags"], 4, FB[47])
     t.PropertyTagCount = R.uint(c, st, F["rop.synchronizationconfigure.propertytagcount"], 2)
     do
-        local a2 = {}
-        local n6 = R.count(c, t.PropertyTagCount, 4)
-        local at4, s5 = R.list(st, c, "PropertyTags", n6)
-        for i3 = 1, n6 do
-            a2[i3] = D["PropertyTag"](c, at4, t, ctx, "PropertyTag [" .. (i3 - 1) .. "]")
+        local a4 = {}
+        local n8 = R.count(c, t.PropertyTagCount, 4)
+        local at6, s7 = R.list(st, c, "PropertyTags", n8)
+        for i5 = 1, n8 do
+            a4[i5] = D["PropertyTag"](c, at6, t, ctx, "PropertyTag [" .. (i5 - 1) .. "]")
         end
-        R.close(at4, c, s5)
-        t.PropertyTags = a2
+        R.close(at6, c, s7)
+        t.PropertyTags = a4
     end
     R.close(st, c, s0)
     return t
@@ -9640,36 +9963,46 @@ D["RopSynchronizationImportMessageMoveRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.SourceFolderIdSize
         local c = R.sub(c, n1)
-        t.SourceFolderId = R.bytes(c, st, F["rop.synchronizationimportmessagemove.sourcefolderid"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.SourceFolderId = R.bytes(c, st, F["rop.synchronizationimportmessagemove.sourcefolderid"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.SourceFolderId = R.kept(c, st, err3, n1) end
     end
     t.SourceMessageIdSize = R.uint(c, st, F["rop.synchronizationimportmessagemove.sourcemessageidsize"], 4)
     do
-        local n2 = t.SourceMessageIdSize
-        local c = R.sub(c, n2)
-        t.SourceMessageId = R.bytes(c, st, F["rop.synchronizationimportmessagemove.sourcemessageid"], nil)
-        R.finish(c, n2)
+        local n4 = t.SourceMessageIdSize
+        local c = R.sub(c, n4)
+        local ok5, err6 = pcall(function()
+            t.SourceMessageId = R.bytes(c, st, F["rop.synchronizationimportmessagemove.sourcemessageid"], nil)
+        end)
+        if ok5 then R.finish(c, n4) else t.SourceMessageId = R.kept(c, st, err6, n4) end
     end
     t.PredecessorChangeListSize = R.uint(c, st, F["rop.synchronizationimportmessagemove.predecessorchangelistsize"], 4)
     do
-        local n3 = t.PredecessorChangeListSize
-        local c = R.sub(c, n3)
-        t.PredecessorChangeList = R.bytes(c, st, F["rop.synchronizationimportmessagemove.predecessorchangelist"], nil)
-        R.finish(c, n3)
+        local n7 = t.PredecessorChangeListSize
+        local c = R.sub(c, n7)
+        local ok8, err9 = pcall(function()
+            t.PredecessorChangeList = R.bytes(c, st, F["rop.synchronizationimportmessagemove.predecessorchangelist"], nil)
+        end)
+        if ok8 then R.finish(c, n7) else t.PredecessorChangeList = R.kept(c, st, err9, n7) end
     end
     t.DestinationMessageIdSize = R.uint(c, st, F["rop.synchronizationimportmessagemove.destinationmessageidsize"], 4)
     do
-        local n4 = t.DestinationMessageIdSize
-        local c = R.sub(c, n4)
-        t.DestinationMessageId = R.bytes(c, st, F["rop.synchronizationimportmessagemove.destinationmessageid"], nil)
-        R.finish(c, n4)
+        local n10 = t.DestinationMessageIdSize
+        local c = R.sub(c, n10)
+        local ok11, err12 = pcall(function()
+            t.DestinationMessageId = R.bytes(c, st, F["rop.synchronizationimportmessagemove.destinationmessageid"], nil)
+        end)
+        if ok11 then R.finish(c, n10) else t.DestinationMessageId = R.kept(c, st, err12, n10) end
     end
     t.ChangeNumberSize = R.uint(c, st, F["rop.synchronizationimportmessagemove.changenumbersize"], 4)
     do
-        local n5 = t.ChangeNumberSize
-        local c = R.sub(c, n5)
-        t.ChangeNumber = R.bytes(c, st, F["rop.synchronizationimportmessagemove.changenumber"], nil)
-        R.finish(c, n5)
+        local n13 = t.ChangeNumberSize
+        local c = R.sub(c, n13)
+        local ok14, err15 = pcall(function()
+            t.ChangeNumber = R.bytes(c, st, F["rop.synchronizationimportmessagemove.changenumber"], nil)
+        end)
+        if ok14 then R.finish(c, n13) else t.ChangeNumber = R.kept(c, st, err15, n13) end
     end
     R.close(st, c, s0)
     return t
@@ -9703,18 +10036,20 @@ D["RopSynchronizationImportReadStateChangesRequest"] = function(c, tree, p, ctx,
     do
         local n1 = t.MessageReadStateSize
         local c = R.sub(c, n1)
-        do
-            local a2 = {}
-            local at4, s5 = R.list(st, c, "MessageReadStates", nil)
-            while c.pos < c.stop do
-                local i3 = #a2 + 1
-                a2[i3] = D["MessageReadState"](c, at4, t, ctx, "MessageReadState [" .. (i3 - 1) .. "]")
+        local ok2, err3 = pcall(function()
+            do
+                local a4 = {}
+                local at6, s7 = R.list(st, c, "MessageReadStates", nil)
+                while c.pos < c.stop do
+                    local i5 = #a4 + 1
+                    a4[i5] = D["MessageReadState"](c, at6, t, ctx, "MessageReadState [" .. (i5 - 1) .. "]")
+                end
+                R.close(at6, c, s7)
+                if at6 then at6:append_text(" (" .. #a4 .. ")") end
+                t.MessageReadStates = a4
             end
-            R.close(at4, c, s5)
-            if at4 then at4:append_text(" (" .. #a2 .. ")") end
-            t.MessageReadStates = a2
-        end
-        R.finish(c, n1)
+        end)
+        if ok2 then R.finish(c, n1) else t.MessageReadStates = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -9805,8 +10140,10 @@ D["RopSynchronizationUploadStateStreamContinueRequest"] = function(c, tree, p, c
     do
         local n1 = t.StreamDataSize
         local c = R.sub(c, n1)
-        t.StreamData = R.bytes(c, st, F["rop.synchronizationuploadstatestreamcontinue.streamdata"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.StreamData = R.bytes(c, st, F["rop.synchronizationuploadstatestreamcontinue.streamdata"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.StreamData = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -10003,15 +10340,19 @@ D["RopUpdateDeferredActionMessagesRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.ServerEntryIdSize
         local c = R.sub(c, n1)
-        t.ServerEntryId = R.bytes(c, st, F["rop.updatedeferredactionmessages.serverentryid"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.ServerEntryId = R.bytes(c, st, F["rop.updatedeferredactionmessages.serverentryid"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.ServerEntryId = R.kept(c, st, err3, n1) end
     end
     t.ClientEntryIdSize = R.uint(c, st, F["rop.updatedeferredactionmessages.cliententryidsize"], 2)
     do
-        local n2 = t.ClientEntryIdSize
-        local c = R.sub(c, n2)
-        t.ClientEntryId = R.bytes(c, st, F["rop.updatedeferredactionmessages.cliententryid"], nil)
-        R.finish(c, n2)
+        local n4 = t.ClientEntryIdSize
+        local c = R.sub(c, n4)
+        local ok5, err6 = pcall(function()
+            t.ClientEntryId = R.bytes(c, st, F["rop.updatedeferredactionmessages.cliententryid"], nil)
+        end)
+        if ok5 then R.finish(c, n4) else t.ClientEntryId = R.kept(c, st, err6, n4) end
     end
     R.close(st, c, s0)
     return t
@@ -10035,8 +10376,10 @@ D["RopWriteAndCommitStreamRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.DataSize
         local c = R.sub(c, n1)
-        t.Data = R.bytes(c, st, F["rop.writeandcommitstream.data"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.Data = R.bytes(c, st, F["rop.writeandcommitstream.data"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.Data = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -10073,14 +10416,16 @@ D["RopWritePerUserInformationRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.DataSize
         local c = R.sub(c, n1)
-        t.Data = R.bytes(c, st, F["rop.writeperuserinformation.data"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.Data = R.bytes(c, st, F["rop.writeperuserinformation.data"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.Data = R.kept(c, st, err3, n1) end
     end
     if (t.DataOffset == 0) then
-        local k2 = R.param(ctx, "private_logon")
-        if k2 == true then
+        local k4 = R.param(ctx, "private_logon")
+        if k4 == true then
             t.ReplGuid = R.guid(c, st, F["rop.writeperuserinformation.replguid"])
-        elseif k2 == false then
+        elseif k4 == false then
         else
             R.fail("Error field was activated during parsing")
         end
@@ -10107,8 +10452,10 @@ D["RopWriteStreamExtendedRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.DataSize
         local c = R.sub(c, n1)
-        t.Data = R.bytes(c, st, F["rop.writestreamextended.data"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.Data = R.bytes(c, st, F["rop.writestreamextended.data"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.Data = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -10133,8 +10480,10 @@ D["RopWriteStreamRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.DataSize
         local c = R.sub(c, n1)
-        t.Data = R.bytes(c, st, F["rop.writestream.data"], nil)
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.Data = R.bytes(c, st, F["rop.writestream.data"], nil)
+        end)
+        if ok2 then R.finish(c, n1) else t.Data = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -10206,13 +10555,13 @@ D["STAT"] = function(c, tree, p, ctx, f)
     local st, s0 = R.open(tree, c, f)
     t.SortType = R.uint(c, st, F["mapihttp.stat.sorttype"], 4)
     t.ContainerID = R.uint(c, st, F["mapihttp.stat.containerid"], 4)
-    t.CurrentRec = R.uint(c, st, F["mapihttp.stat.currentrec"], 4)
+    t.CurrentRec = R.named(c, st, F["mapihttp.stat.currentrec"], 4, VS.vs35)
     t.Delta = R.sint(c, st, F["mapihttp.stat.delta"], 4)
     t.NumPos = R.uint(c, st, F["mapihttp.stat.numpos"], 4)
     t.TotalRecs = R.uint(c, st, F["mapihttp.stat.totalrecs"], 4)
-    t.CodePage = R.uint(c, st, F["mapihttp.stat.codepage"], 4)
-    t.TemplateLocale = R.uint(c, st, F["mapihttp.stat.templatelocale"], 4)
-    t.SortLocale = R.uint(c, st, F["mapihttp.stat.sortlocale"], 4)
+    t.CodePage = R.named(c, st, F["mapihttp.stat.codepage"], 4, VS.vs18)
+    t.TemplateLocale = R.named(c, st, F["mapihttp.stat.templatelocale"], 4, VS.vs17)
+    t.SortLocale = R.named(c, st, F["mapihttp.stat.sortlocale"], 4, VS.vs17)
     R.close(st, c, s0)
     return t
 end
@@ -10224,8 +10573,10 @@ D["SeekEntriesFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -10267,8 +10618,10 @@ D["SeekEntriesRequest"] = function(c, tree, p, ctx, f)
     do
         local n6 = t.AuxiliaryBufferSize
         local c = R.sub(c, n6)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n6)
+        local ok7, err8 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok7 then R.finish(c, n6) else t.AuxiliaryBuffer = R.kept(c, st, err8, n6) end
     end
     R.close(st, c, s0)
     return t
@@ -10305,8 +10658,10 @@ D["SeekEntriesSuccess"] = function(c, tree, p, ctx, f)
     do
         local n6 = t.AuxiliaryBufferSize
         local c = R.sub(c, n6)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n6)
+        local ok7, err8 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok7 then R.finish(c, n6) else t.AuxiliaryBuffer = R.kept(c, st, err8, n6) end
     end
     R.close(st, c, s0)
     return t
@@ -10346,8 +10701,10 @@ D["SizedEntryId"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.EntryIdSize
         local c = R.sub(c, n1)
-        t.EntryId = R.select(c, st, t, ctx, F["mapihttp.sizedentryid.entryid"], {D["EphemeralEntryID"], D["PermanentEntryID"]})
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.EntryId = R.select(c, st, t, ctx, F["mapihttp.sizedentryid.entryid"], {D["EphemeralEntryID"], D["PermanentEntryID"]})
+        end)
+        if ok2 then R.finish(c, n1) else t.EntryId = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -10399,7 +10756,7 @@ D["TaggedPropertyValue"] = function(c, tree, p, ctx, f)
     local t = {_ = p}
     local st, s0 = R.open(tree, c, f)
     t.PropertyTag = D["PropertyTag"](c, st, t, ctx, F["oxcdata.taggedpropertyvalue.propertytag"])
-    t.PropertyValue = R.property_value(c, st, t.PropertyTag.PropertyType, 2, ctx, nil)
+    t.PropertyValue = R.property_value(c, st, t.PropertyTag.PropertyType, 2, ctx, nil, t)
     R.close(st, c, s0)
     return t
 end
@@ -10407,7 +10764,7 @@ D["TaggedPropertyValue_2"] = function(c, tree, p, ctx, f)
     local t = {_ = p}
     local st, s0 = R.open(tree, c, f)
     t.PropertyTag = D["PropertyTag"](c, st, t, ctx, F["oxcdata.taggedpropertyvalue.propertytag"])
-    t.PropertyValue = R.property_value(c, st, t.PropertyTag.PropertyType, 2, ctx, nil)
+    t.PropertyValue = R.property_value(c, st, t.PropertyTag.PropertyType, 2, ctx, nil, t)
     R.close(st, c, s0)
     return t
 end
@@ -10415,7 +10772,7 @@ D["TaggedPropertyValue_3"] = function(c, tree, p, ctx, f)
     local t = {_ = p}
     local st, s0 = R.open(tree, c, f)
     t.PropertyTag = D["PropertyTag"](c, st, t, ctx, F["oxcdata.taggedpropertyvalue.propertytag"])
-    t.PropertyValue = R.property_value(c, st, t.PropertyTag.PropertyType, 4, ctx, nil)
+    t.PropertyValue = R.property_value(c, st, t.PropertyTag.PropertyType, 4, ctx, nil, t)
     R.close(st, c, s0)
     return t
 end
@@ -10446,8 +10803,10 @@ D["UnbindFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -10460,8 +10819,10 @@ D["UnbindRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -10475,8 +10836,10 @@ D["UnbindSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -10489,8 +10852,10 @@ D["UpdateStatFailure"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -10508,8 +10873,10 @@ D["UpdateStatRequest"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t
@@ -10531,8 +10898,10 @@ D["UpdateStatSuccess"] = function(c, tree, p, ctx, f)
     do
         local n1 = t.AuxiliaryBufferSize
         local c = R.sub(c, n1)
-        t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
-        R.finish(c, n1)
+        local ok2, err3 = pcall(function()
+            t.AuxiliaryBuffer = R.extended_buffer(c, st, t, ctx, true, D["AuxBlocks"], F["mapihttp.auxiliarybuffer"], "AuxiliaryBuffer")
+        end)
+        if ok2 then R.finish(c, n1) else t.AuxiliaryBuffer = R.kept(c, st, err3, n1) end
     end
     R.close(st, c, s0)
     return t

@@ -77,7 +77,7 @@ RUNTIME_FIELDS = [
     ("mapihttp.aux.unknown", "bytes", "Unknown auxiliary block", None, None),
     ("mapihttp.addressbookpropertyvalue.hasvalue", "uint8", "HasValue", "HEX", None),
     ("mapihttp.addressbookpropertyrow.flags", "uint8", "Flags", "HEX", None),
-    ("oxcdata.propertytag", "uint32", "Property tag", "HEX", "PROPERTY_TAGS"),
+    ("oxcdata.propertytag", "uint32", "Property tag", "HEX", None),
     ("oxcdata.propertytag.name", "string", "Property name", None, None),
     ("rop.name", "string", "ROP", None, None),
     ("rop.id", "uint8", "RopId", "HEX", "ROP_NAMES"),
@@ -490,6 +490,10 @@ class Generator:
         if isinstance(inner, c.Struct):
             fn = self.struct_function(con, f"{scope.ns}.{name}")
             return [f"{ind}{target} = {fn}(c, {tree}, t, ctx, {holder()})"]
+        if isinstance(inner, core.OpenEnum):  # the number, then its name where it has one
+            fmt = self._format(inner.subcon)
+            names = self.vs(inner.mapping)
+            return [f"{ind}{target} = R.named(c, {tree}, {fld(fmt[0], 'DEC')}, {fmt[1]}, VS.{names})"]
         if isinstance(inner, core.Enum):
             fmt = self._format(inner.subcon)
             vs = self.vs(inner.mapping)
@@ -559,10 +563,13 @@ class Generator:
             return self.emit(inner.subcon, target, tree, name, scope, ind, label, blurb)
         if isinstance(inner, core.Sized):
             n = self.new_local("n")
+            # the bytes are known: a subcon whose columns are unknown leaves them as hex (core.Sized)
+            ok, err = self.new_local("ok"), self.new_local("err")
             lines = [f"{ind}do", f"{ind}    local {n} = {self.expr(inner.length)[0]}",
-                     f"{ind}    local c = R.sub(c, {n})"]
-            lines += self.emit(inner.subcon, target, tree, name, scope, ind + "    ", label, blurb)
-            return lines + [f"{ind}    R.finish(c, {n})", f"{ind}end"]
+                     f"{ind}    local c = R.sub(c, {n})", f"{ind}    local {ok}, {err} = pcall(function()"]
+            lines += self.emit(inner.subcon, target, tree, name, scope, ind + "        ", label, blurb)
+            return lines + [f"{ind}    end)", f"{ind}    if {ok} then R.finish(c, {n}) else {target} = R.kept(c, {tree}, {err}, {n}) end",
+                            f"{ind}end"]
         if isinstance(inner, (c.Array, core.BoundedArray, c.GreedyRange)):
             return self.emit_array(inner, target, tree, name, scope, ind, blurb)
         if isinstance(inner, c.Const):
@@ -654,8 +661,9 @@ class Generator:
                     f"{'true' if inner.unicode else 'false'}, {size}, ctx)"]
         if isinstance(inner, oxcdata.PropertyValue):
             ptype = self.expr(inner.type_expr)[0]
-            text = "nil" if name else label or "nil"  # a named value follows its PropertyTag: no label
-            return [f"{ind}{target} = R.property_value(c, {tree}, {ptype}, {inner.count_size}, ctx, {text})"]
+            text = "nil" if name else label or "nil"  # a named value follows its PropertyTag, which names it
+            owner = "t" if name else "nil"
+            return [f"{ind}{target} = R.property_value(c, {tree}, {ptype}, {inner.count_size}, ctx, {text}, {owner})"]
         if isinstance(inner, oxcdata.PropertyRow):
             columns = self.expr(inner.columns_expr)[0]
             count = "nil" if inner.column_count is None else self.expr(inner.column_count)[0]
@@ -666,7 +674,8 @@ class Generator:
         if isinstance(inner, addressbook.AddressBookPropertyValue):
             ptype = self.expr(inner.proptype)[0]
             text = "nil" if name else label or "nil"
-            return [f"{ind}{target} = R.ab_property_value(c, {tree}, {ptype}, ctx, {text})"]
+            owner = "t" if name else "nil"
+            return [f"{ind}{target} = R.ab_property_value(c, {tree}, {ptype}, ctx, {text}, {owner})"]
         if isinstance(inner, addressbook.AddressBookPropertyRow):
             columns = self.expr(inner.columns)[0]
             for definition in (addressbook.AddressBookTypedPropertyValue, addressbook.AddressBookFlaggedPropertyValue,

@@ -88,6 +88,24 @@ function R.finish(s, n)
     end
 end
 
+-- Rows whose columns are not known (the capture started after the RopSetColumns).
+local function columns_missing(msg)
+    error(setmetatable({kind = "missing", msg = msg, columns = true}, Failure), 0)
+end
+
+-- A Sized field whose subcon failed (core.Sized): when only its columns are missing, its n bytes
+-- are kept as undecoded and the structure goes on after them; any other error goes up.
+function R.kept(s, tree, err, n)
+    if getmetatable(err) ~= Failure or not err.columns then error(err, 0) end
+    local start = s.stop - n
+    if tree then
+        tree:add_proto_expert_info(E.missing, format("%s; its %d bytes kept as hex", err.msg, n))
+        tree:add(F["mapihttp.undecoded"], s.tvb:range(start, n))
+    end
+    s.pos = s.stop
+    return {Undecoded = true}
+end
+
 -- BoundedArray: count * minimum element size must fit in the bytes left.
 function R.count(c, n, min_size)
     if n == nil or n < 0 or n * min_size > c.stop - c.pos then
@@ -149,6 +167,14 @@ function R.float(c, tree, f, n)
     return v, tree and tree:add_le(f, r, v)
 end
 
+-- OpenEnum (core.py): the number, then its name when it has one ("CodePage: 1252 (Western European)").
+function R.named(c, tree, f, n, names)
+    local v, item = R.uint(c, tree, f, n)
+    local name = item and names[v]
+    if name then item:append_text(" (" .. name .. ")") end
+    return v
+end
+
 -- Flags: the integer plus one boolean item per named bit (FB[n], from the definition's mapping).
 function R.flags(c, tree, f, n, bits)
     local v, p = rd(c, n)
@@ -160,15 +186,18 @@ function R.flags(c, tree, f, n, bits)
     return v
 end
 
--- FILETIME (MS-DTYP 2.3.3): the 64-bit value, with its date appended.
+-- A FILETIME (MS-DTYP 2.3.3) as an ISO 8601 UTC time, nil outside years 1970..9999.
+local function filetime_iso(v)
+    local seconds = v:tonumber() / 1e7 - 11644473600
+    if seconds > 0 and seconds < 253402300800 then return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(seconds)) end
+    return nil
+end
+
+-- FILETIME: the 64-bit value, with its date appended.
 function R.filetime(c, tree, f)
     local v, item = R.u64(c, tree, f)
-    if item then
-        local seconds = v:tonumber() / 1e7 - 11644473600
-        if seconds > 0 and seconds < 253402300800 then
-            item:append_text(os.date("! (%Y-%m-%dT%H:%M:%SZ)", math.floor(seconds)))
-        end
-    end
+    local iso = item and filetime_iso(v)
+    if iso then item:append_text(" (" .. iso .. ")") end
     return v, item
 end
 
@@ -529,13 +558,22 @@ local function property_name(id, ptype, ctx)
     return new and new[id] or ctx.named and ctx.named[id]
 end
 
--- "PidTagSubject (0x0037001F)", "0x8001001F" when the name is not known.
-local function tag_text(tag, ctx)
-    local value = tag.PropertyId * 65536 + tag.PropertyType
-    local name = property_name(tag.PropertyId, tag.PropertyType, ctx)
-    return name and format("%s (0x%08X)", name, value) or format("0x%08X", value)
+-- Name first, as MS-OXPROPS and MAPI Inspector write a property: its name, and in parentheses its
+-- type and tag: (name, "PtypString, 0x0037001F"); without a name, the tag leads and the
+-- parentheses hold the type only: ("0x8001001F", "PtypString").
+local function tag_parts(id, ptype, ctx)
+    local name = property_name(id, ptype, ctx)
+    local tag = format("0x%08X", id * 65536 + ptype)
+    local type_name = VS.property_types[ptype]
+    if name then return name, type_name and (type_name .. ", " .. tag) or tag end
+    return tag, type_name
 end
-R.tag_text = tag_text
+
+-- "PidTagSubject (PtypString, 0x0037001F)", "0x8001001F (PtypString)" when the name is not known.
+local function tag_text(tag, ctx)
+    local head, tail = tag_parts(tag.PropertyId, tag.PropertyType, ctx)
+    return tail and format("%s (%s)", head, tail) or head
+end
 
 -- The name of a named property (MS-OXCDATA 2.6.1 PropertyName: Kind 0x00 LID, 0x01 Name): its
 -- PidLid / PidName name (GEN.NAMED_PROPERTIES by property set GUID), else "{GUID}:0xLID" /
@@ -613,11 +651,38 @@ local function read_single(c, tree, kind, cs, ctx)
     return read(c, tree, F[KIND_FIELD[kind]], cs, ctx)
 end
 
-read_value = function(c, tree, kind, cs, ctx, label)
+-- A value as its line shows it after the property's name.
+local function value_text(kind, v)
+    if kind == "string" or kind == "string8" or kind == "guid" then return v end
+    if kind == "boolean" then return v ~= 0 and "true" or "false" end
+    if kind == "time" then return filetime_iso(v) or tostring(v) end
+    if kind == "errorcode" then
+        local name = VS.error_codes[v]
+        return name and format("0x%08X (%s)", v, name) or format("0x%08X", v)
+    end
+    if kind == "binary" then
+        local hex = sub(v, 1, 32):gsub(".", function(ch) return format("%02x", byte(ch)) end)
+        return #v > 32 and (hex .. "...") or hex
+    end
+    return tostring(v)
+end
+
+-- One property value (MS-OXCDATA 2.11.1). A value whose property is known (`id`, and its actual
+-- type `ptype`) reads name first: "PidTagSubject: Quarterly report (PtypString, 0x0037001F)";
+-- else `label`, if given, follows the value in brackets.
+read_value = function(c, tree, kind, cs, ctx, label, id, ptype)
     local item = tree
     if sub(kind, 1, 3) ~= "mv_" then
         local v, vitem = read_single(c, tree, kind, cs, ctx)
-        if vitem and label and type(vitem) == "userdata" then vitem:append_text(" [" .. label .. "]") end
+        if vitem and type(vitem) == "userdata" then
+            if id then
+                local head, tail = tag_parts(id, ptype, ctx)
+                local text = head .. ": " .. value_text(kind, v)
+                vitem:set_text(tail and format("%s (%s)", text, tail) or text)
+            elseif label then
+                vitem:append_text(" [" .. label .. "]")
+            end
+        end
         return v
     end
     local element = sub(kind, 4)
@@ -627,7 +692,12 @@ read_value = function(c, tree, kind, cs, ctx, label)
         fail(format("%d values need at least %d bytes, %d left", n, n * min, c.stop - c.pos))
     end
     if tree then
-        item = tree:add(c.tvb:range(c.pos - 4, c.stop - c.pos + 4), format("%s (%d values)", label or "Values", n))
+        local text = format("%s (%d values)", label or "Values", n)
+        if id then
+            local head, tail = tag_parts(id, ptype, ctx)
+            text = format("%s: %d values", head, n) .. (tail and format(" (%s)", tail) or "")
+        end
+        item = tree:add(c.tvb:range(c.pos - 4, c.stop - c.pos + 4), text)
         item:add_le(F["oxcdata.value.count"], c.tvb:range(c.pos - 4, 4), n)
     end
     local start, values = c.pos - 4, {}
@@ -669,14 +739,40 @@ column_labels = function(columns, ctx)
 end
 
 -- PropertyValue (MS-OXCDATA 2.11.2.1): a value of `ptype`; `cs` is the width of binary counts.
-function R.property_value(c, tree, ptype, cs, ctx, label)
-    return read_value(c, tree, kind_of(ptype), cs, ctx, label)
+-- `owner`: the structure that holds the value's tag (its PropertyTag, or PropertyId and
+-- PropertyType), which names it.
+local function owner_id(owner)
+    if type(owner) ~= "table" then return nil end
+    local tag = type(owner.PropertyTag) == "table" and owner.PropertyTag or owner
+    return tag.PropertyId
+end
+
+function R.property_value(c, tree, ptype, cs, ctx, label, owner)
+    return read_value(c, tree, kind_of(ptype), cs, ctx, label, owner_id(owner), ptype)
+end
+
+-- A row value shown as a subtree (a FlaggedPropertyValue, a typed value, a named property): its
+-- line reads name first, with the value, "no value" (Flag 0x1) or the error (Flag 0xA).
+local function row_value_text(id, ptype, v, ctx)
+    local head, tail = tag_parts(id, ptype, ctx)
+    local value = v.PropertyValue
+    local shown
+    if v.Flag == 0x1 then
+        shown = "no value"
+    elseif v.Flag == 0xA then
+        shown = "error " .. value_text("errorcode", value)
+    elseif type(value) == "table" then
+        shown = #value .. " values"
+    else
+        shown = value_text(GEN.PTYPES[ptype], value)
+    end
+    return head .. ": " .. shown .. (tail and (" (" .. tail .. ")") or "")
 end
 
 -- PropertyRow (MS-OXCDATA 2.8.1): Flag, then one value per column (StandardPropertyRow 2.8.1.1,
 -- FlaggedPropertyRow 2.8.1.2). `columns` are PropertyTag tables; `count` keeps the first N.
 function R.property_row(c, tree, columns, count, cs, ctx, f)
-    if columns == nil then missing("columns unknown: no column set is known for this table") end
+    if columns == nil then columns_missing("columns unknown: no column set is known for this table") end
     local ncols = #columns
     if count ~= nil then
         if count > ncols then fail(format("%d columns asked for, %d known", count, ncols)) end
@@ -714,8 +810,13 @@ function R.property_row(c, tree, columns, count, cs, ctx, f)
                 fail(format("FlaggedPropertyValue Flag 0x%02x is not 0x0, 0x1 or 0xA", vf))
             end
         end
-        v.PropertyValue = read_value(c, entry, kind_of(ptype), cs, ctx, entry == item and labels and labels[i] or nil)
+        if entry == item then
+            v.PropertyValue = read_value(c, entry, kind_of(ptype), cs, ctx, nil, tag.PropertyId, ptype)
+        else
+            v.PropertyValue = read_value(c, entry, kind_of(ptype), cs, ctx)
+        end
         ::continue::
+        if entry ~= item then entry:set_text(row_value_text(tag.PropertyId, ptype, v, ctx)) end
         R.close(entry, c, e0)
         values[i] = v
     end
@@ -763,9 +864,9 @@ local function ab_kind(ptype)
     return kind
 end
 
-local function ab_read(c, tree, ptype, ctx, label)
+local function ab_read(c, tree, ptype, ctx, label, id)
     local element = GEN.AB.ELEMENT_TYPES[ptype]
-    if element == nil then return read_value(c, tree, ab_kind(ptype), 4, ctx, label) end
+    if element == nil then return read_value(c, tree, ab_kind(ptype), 4, ctx, label, id, ptype) end
     local n = R.uint(c, tree, F["oxcdata.value.count"], 4)
     if n > c.stop - c.pos then
         fail(format("value count %d is more than the %d bytes left", n, c.stop - c.pos))
@@ -779,12 +880,13 @@ local function ab_read(c, tree, ptype, ctx, label)
     return values
 end
 
-function R.ab_property_value(c, tree, ptype, ctx, label)
+function R.ab_property_value(c, tree, ptype, ctx, label, owner)
+    local id = owner_id(owner)
     if not has_value_byte(ptype) then
-        return {PropertyValue = ab_read(c, tree, ptype, ctx, label)}
+        return {PropertyValue = ab_read(c, tree, ptype, ctx, label, id)}
     end
     local has = ab_has_value(c, tree)
-    return {HasValue = has, PropertyValue = has ~= 0 and ab_read(c, tree, ptype, ctx, label) or nil}
+    return {HasValue = has, PropertyValue = has ~= 0 and ab_read(c, tree, ptype, ctx, label, id) or nil}
 end
 
 function R.ab_property_row(c, tree, columns, p, ctx, f)
@@ -813,7 +915,7 @@ function R.ab_property_row(c, tree, columns, p, ctx, f)
             local def = flags == 0 and GEN.AB.typed or GEN.AB.flagged_with_type
             values[i] = def(c, entry, {_ = p, PropertyType = ptype}, ctx, nil)
         elseif flags == 0 then
-            values[i] = R.ab_property_value(c, entry, ptype, ctx, nil)
+            values[i] = R.ab_property_value(c, entry, ptype, ctx, nil, tags[i])
         else
             values[i] = GEN.AB.flagged(c, entry, {_ = p, PropertyType = ptype}, ctx, nil)
         end
@@ -913,6 +1015,19 @@ local function learn_names(into, request, response)
     end
 end
 
+-- A response's handle index is its request's (MS-OXCROPS 2.2.1; objects.py _check_index).
+local function check_index(item, request, response)
+    for _, field in ipairs({"OutputHandleIndex", "InputHandleIndex"}) do
+        if response[field] ~= nil and request[field] ~= nil then
+            if response[field] ~= request[field] then
+                warn(item, format("%s %d is not its request's %d (MS-OXCROPS 2.2.1)", field, response[field],
+                    request[field]))
+            end
+            return
+        end
+    end
+end
+
 function R.rop_list(c, tree, p, ctx, direction)
     local items = {}
     local cursor = 1
@@ -926,7 +1041,7 @@ function R.rop_list(c, tree, p, ctx, direction)
         local start = c.pos
         local rop_id = byte(c.raw, start + 1)
         local rop = GEN.ROPS[rop_id]
-        local def
+        local def, paired
         if rop then
             if direction == "request" then
                 local flags = c.stop - start > 1 and logons[byte(c.raw, start + 2)] or nil
@@ -938,6 +1053,7 @@ function R.rop_list(c, tree, p, ctx, direction)
                     byte(c.raw, start + 5) * 16777216) or nil
                 local request_rop
                 request_rop, cursor = pair(ctx.request_rops, rop_id, cursor)
+                paired = request_rop
                 if request_rop == nil and GEN.UNSOLICITED[rop_id] and ctx.notify_state and handle ~= nil then
                     request_rop = ctx.notify_state(handle)
                 end
@@ -980,6 +1096,7 @@ function R.rop_list(c, tree, p, ctx, direction)
         if item then item:set_len(c.pos - start) end
         if direction == "request" and v.RopId == GEN.ROP_LOGON then logons[v.LogonId] = v.LogonFlags or 0 end
         if direction == "response" and ctx.named_new then learn_names(ctx.named_new, ctx.request_rop, v) end
+        if paired then check_index(item, paired, v) end
         v.RopName = name
         items[#items + 1] = v
     end

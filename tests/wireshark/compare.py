@@ -193,7 +193,7 @@ def value_child(el, after=None):
         name = ch.get("name") or ""
         if name.startswith("oxcdata.value.") and name != "oxcdata.value.count":
             return ch
-        if name == "_ws.lua.text" and " values)" in (ch.get("showname") or ""):
+        if name == "_ws.lua.text" and re.search(r"\b\d+ values\b", ch.get("showname") or ""):
             return ch
     return None
 
@@ -213,21 +213,27 @@ def _tag_of(py: dict) -> int | None:
 
 def lua_property_name(el, tag: int) -> tuple[bool, str | None]:
     """(whether the plugin labels `tag` on `el` or its direct children, the name it gives).
-    Labels: the oxcdata.propertytag.name field, else "Name (0xTTTTTTTT)" or "0xTTTTTTTT" at the end
-    of a text item or after ": " / " [" ("PropertyTag [0]: PidTagSubject (0x0037001F)",
-    "PtypString: Inbox [PidTagDisplayName (0x3001001F)]", "PidTagKeywords (0x...) (2 values)")."""
+    Labels read name first: a tag "PropertyTag [0]: PidTagSubject (PtypString, 0x0037001F)", a
+    value or a value's subtree "PidTagSubject: Quarterly report (PtypString, 0x0037001F)" or
+    "PidTagDisplayName (PtypString, 0x3001001F)"; a tag without a name leads ("0x8001001F
+    (PtypString)", "0x8001001F: 7 (PtypInteger32)"); a named property's name is also the
+    oxcdata.propertytag.name field."""
     items = [el] + _children(el)
     for item in items:
         if item.get("name") == "oxcdata.propertytag.name":
             return True, item.get("show")
-    named, plain = f" (0x{tag:08X})", f"0x{tag:08X}"
+    hexed = f"0x{tag:08X}"
+    named = re.compile(r" \((?:[A-Za-z0-9]+, )?" + hexed + r"\)$")
+    unnamed = re.compile(r"(^|: )" + hexed + r"($|[ :])")
     for item in items:
-        text = re.sub(r" \(\d+ values\)$", "", (item.get("showname") or "").removesuffix("]"))
-        if text.endswith(named):
-            head = text[:-len(named)]
-            cut = max(head.rfind(": "), head.rfind(" ["))
-            return True, head[cut + 2:] if cut >= 0 else head
-        if text == plain or text.endswith(": " + plain) or text.endswith(" [" + plain):
+        text = item.get("showname") or ""
+        match = named.search(text)
+        if match:
+            head = text[:match.start()]
+            if item.find("field[@name='oxcdata.propertytag']") is not None:  # a PropertyTag: "Field: Name"
+                return True, head.rsplit(": ", 1)[-1]
+            return True, head.split(": ", 1)[0]  # a value: "Name: value"
+        if unnamed.search(text):
             return True, None
     return False, None
 
@@ -287,9 +293,9 @@ def _address(text: str) -> str | None:
 def _shown(text: str) -> str:
     """A string as the PDML `show` attribute gives it back: Wireshark writes control characters as
     `\\xN` (lowercase hex, no padding) except tab, newline and CR, which the XML attribute turns
-    into spaces; surrogates that are not valid Unicode show as U+FFFD."""
+    into spaces (CR LF into one); surrogates that are not valid Unicode show as U+FFFD."""
     out = []
-    for ch in text:
+    for ch in text.replace("\r\n", "\n"):  # an XML parser reads a CR LF in an attribute as one LF
         if ch in "\t\n\r":
             out.append(" ")
         elif ord(ch) < 0x20 or ord(ch) == 0x7F:

@@ -370,5 +370,28 @@ def test_named_properties_are_named_per_session(home):
     (getprops,) = [r for r in messages[0].rops() if r.get("showname") == "RopGetPropertiesSpecific"]
     shown = [(el.get("showname"), el.find("field[@name='oxcdata.propertytag.name']").get("show"))
              for el in getprops.iter("field") if el.find("field[@name='oxcdata.propertytag.name']") is not None]
-    assert shown == [("PidLidInternetAccountName (0x8001000B)", "PidLidInternetAccountName"),
-                     ("PidNameKeywords (0x8002101F)", "PidNameKeywords")]
+    assert shown == [  # name first, then type and tag (MS-OXPROPS, MAPI Inspector)
+        ("PidLidInternetAccountName: error 0x8004010F (ecNotFound) (PtypBoolean, 0x8001000B)", "PidLidInternetAccountName"),
+        ("PidNameKeywords: 2 values (PtypMultipleString, 0x8002101F)", "PidNameKeywords")]
+
+
+def test_tshark_v_reads_name_first(home):
+    """Issue 8 point 2: properties name first, as MAPI Inspector and MS-OXPROPS write them, then
+    type and tag; code pages and LCIDs by name (tools/data, defs/locales.py); no "Unknown"."""
+    env = dict(os.environ, HOME=home, WIRESHARK_CONFIG_DIR=home, XDG_CONFIG_HOME=home)
+    out = subprocess.run([TSHARK, "-r", SESSION, "-X", f"lua_script:{PLUGIN}", "-V", "-O", "mapihttp,rop"],
+                         capture_output=True, env=env, timeout=120, check=True).stdout.decode()
+    lines = {line.strip() for line in out.splitlines()}
+    for expected in (
+            "PidTagSubject: Quarterly report 0: please review the attached figures (PtypString, 0x0037001F)",
+            "PidTagMessageDeliveryTime: 2022-06-18T04:26:40Z (PtypTime, 0x0E060040)",
+            "PidTagHasAttachments: true (PtypBoolean, 0x0E1B000B)",
+            "PropertyTag [1]: PidTagSubject (PtypString, 0x0037001F)",
+            "PidTagDisplayName: Inbox (PtypString, 0x3001001F)",  # a FlaggedPropertyValue
+            "PidTagDisplayName: All Users (PtypString, 0x3001001F)",  # an address book value
+            "PidNameKeywords: 2 values (PtypMultipleString, 0x8002101F)",
+            "DefaultCodePage: 1252 (Western European)", "LcidSort: 1033 (en-US)", "LcidString: 1033 (en-US)",
+            "CodePage: 1252 (Western European)", "CodePage: 1200 (CP_WINUNICODE)",
+            "TemplateLocale: 1033 (en-US)", "CurrentRec: 0 (MID_BEGINNING_OF_TABLE)"):
+        assert expected in lines, expected
+    assert not [line for line in lines if "Unknown (" in line]

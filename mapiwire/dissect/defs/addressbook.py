@@ -17,8 +17,9 @@ from construct import Check, Const, Construct, If, Int8ul, Int16ul, Int32sl, Int
 from construct import len_, this
 
 from .body import BodyDef, aux, failure
-from .core import AsciiZ, BoundedArray, Enum, Flags, Guid, UnicodeZ, remaining, report, sized_field, struct
+from .core import AsciiZ, BoundedArray, Enum, Flags, Guid, OpenEnum, UnicodeZ, remaining, report, sized_field, struct
 from .errorcodes import ErrorCode
+from .locales import CODE_PAGE_NAMES, Lcid
 from .oxcdata import CODECS, FLAGGED_VALUE_FLAGS, PropertyTag, Restriction
 from .proptypes import MULTI_VALUE_FLAG, PROPERTY_TYPE_CODES, PropertyType
 
@@ -265,20 +266,20 @@ DISPLAY_TYPES = {0x000: "DT_MAILUSER", 0x001: "DT_DISTLIST", 0x002: "DT_FORUM", 
                  0x004: "DT_ORGANIZATION", 0x005: "DT_PRIVATE_DISTLIST", 0x006: "DT_REMOTE_MAILUSER",
                  0x100: "DT_CONTAINER", 0x101: "DT_TEMPLATE", 0x102: "DT_ADDRESS_TEMPLATE", 0x200: "DT_SEARCH"}
 
-CodePage = Enum(Int32ul, CODE_PAGES)
+CodePage = OpenEnum(Int32ul, {**CODE_PAGE_NAMES, **CODE_PAGES})  # MS-OXNSPI 2.2.1.3 names first
 MinimalEntryID = Int32ul  # MS-OXNSPI 2.2.9.1: a DWORD; values below 0x10 are signals
 
 STAT = struct(
     "MS-OXNSPI 2.2.8 STAT",
     "SortType" / Enum(Int32ul, SORT_TYPES),
     "ContainerID" / MinimalEntryID,
-    "CurrentRec" / Enum(Int32ul, POSITIONS),
+    "CurrentRec" / OpenEnum(Int32ul, POSITIONS),  # a Minimal Entry ID or a position
     "Delta" / Int32sl,
     "NumPos" / Int32ul,
     "TotalRecs" / Int32ul,
     "CodePage" / CodePage,
-    "TemplateLocale" / Int32ul,
-    "SortLocale" / Int32ul,
+    "TemplateLocale" / Lcid,
+    "SortLocale" / Lcid,
 )
 
 StringsArray_r = struct(
@@ -524,7 +525,7 @@ GetTemplateInfoRequest = struct(
     "DisplayType" / Enum(Int32ul, DISPLAY_TYPES),
     *optional("HasTemplateDn", "TemplateDn", AsciiZ),
     "CodePage" / CodePage,
-    "LocaleId" / Int32ul,
+    "LocaleId" / Lcid,
     *aux(),
 )
 

@@ -101,6 +101,12 @@ class Enum(c.Adapter):
         return int(obj)
 
 
+class OpenEnum(Enum):
+    """An integer from an open set of values, some of which have names (code pages, language
+    identifiers): parses and builds as `Enum`; displays put the number first and the name after
+    it (`1252 (Western European)`), and a value without a name is just its number."""
+
+
 class Flags(c.Adapter):
     """A bit-flags field: parses to `FlagsValue` (names of the set bits, in mapping order)."""
 

@@ -16,6 +16,7 @@ from .core import AsciiZ, Flags, UnicodeZ, sized_field, struct
 from .ropbuffer import RopInputBuffer, RopOutputBuffer
 from .rpcext import ExtendedBuffer
 from .errorcodes import ErrorCode
+from .locales import CodePage, Lcid
 
 
 CONNECT_FLAGS = {"Admin": 0x00000001, "NoPublicFolders": 0x00008000}
@@ -26,9 +27,9 @@ ConnectRequest = struct(
     "MS-OXCMAPIHTTP 2.2.4.1.1 Connect Request Type Request Body",
     "UserDn" / AsciiZ,
     "Flags" / Flags(Int32ul, CONNECT_FLAGS),
-    "DefaultCodePage" / Int32ul,
-    "LcidSort" / Int32ul,
-    "LcidString" / Int32ul,
+    "DefaultCodePage" / CodePage,
+    "LcidSort" / Lcid,
+    "LcidString" / Lcid,
     *aux(),
 )
 

@@ -16,6 +16,7 @@ from construct import Bytes, If, Int8ul, Int16ul, Int32ul, Rebuild, len_, this
 
 from ..core import BoundedArray, Enum, Flags, sized_field, struct
 from ..errorcodes import ErrorCode
+from ..locales import CodePageId
 from ..oxcdata import FolderID, MessageID, PropertyTag, RecipientRow, TypedString
 from .base import RopDef
 
@@ -49,7 +50,7 @@ RopOpenMessageRequest = struct(
     "LogonId" / Int8ul,
     "InputHandleIndex" / Int8ul,
     "OutputHandleIndex" / Int8ul,
-    "CodePageId" / Int16ul,
+    "CodePageId" / CodePageId,
     "FolderId" / FolderID,
     "OpenModeFlags" / Flags(Int8ul, OPEN_MODE_FLAGS),
     "MessageId" / MessageID,
@@ -59,7 +60,7 @@ OpenRecipientRow = struct(
     "MS-OXCROPS 2.2.6.1.2.1 OpenRecipientRow Structure (RecipientType: MS-OXCMSG 2.2.3.1.2; "
     "the row follows the RecipientColumns of the response that holds it)",
     "RecipientType" / Enum(Int8ul, RECIPIENT_TYPES),
-    "CodePageId" / Int16ul,
+    "CodePageId" / CodePageId,
     "Reserved" / Int16ul,
     *sized_field("RecipientRowSize", Int16ul, "RecipientRow", RecipientRow(this._._.RecipientColumns)),
 )
@@ -92,7 +93,7 @@ RopCreateMessageRequest = struct(
     "LogonId" / Int8ul,
     "InputHandleIndex" / Int8ul,
     "OutputHandleIndex" / Int8ul,
-    "CodePageId" / Int16ul,
+    "CodePageId" / CodePageId,
     "FolderId" / FolderID,
     "AssociatedFlag" / Int8ul,
 )
@@ -184,7 +185,7 @@ ReadRecipientRow = struct(
     "columns: request_rop._columns)",
     "RowId" / Int32ul,
     "RecipientType" / Enum(Int8ul, RECIPIENT_TYPES),
-    "CodePageId" / Int16ul,
+    "CodePageId" / CodePageId,
     "Reserved" / Int16ul,
     *sized_field("RecipientRowSize", Int16ul, "RecipientRow", RecipientRow(this._params.request_rop._columns)),
 )
@@ -368,7 +369,7 @@ RopOpenEmbeddedMessageRequest = struct(
     "LogonId" / Int8ul,
     "InputHandleIndex" / Int8ul,
     "OutputHandleIndex" / Int8ul,
-    "CodePageId" / Int16ul,
+    "CodePageId" / CodePageId,
     "OpenModeFlags" / Flags(Int8ul, OPEN_EMBEDDED_FLAGS),
 )
 
