@@ -75,18 +75,35 @@ tls_option = click.option("--tls", is_flag=True, help="Decrypt TLS with the secr
 @click.option("--interface", "-i", help="Capture live on this interface (dumpcap; with --keylog, tshark) instead of FILE.")
 @click.option("--filter", "capture_filter", help="Capture filter (BPF) for --interface, e.g. 'tcp port 443'.")
 @click.option("--request-type", "request_types", multiple=True, help="Only these X-RequestType values (repeatable).")
-@click.option("--session", "sessions", multiple=True, help="Only these sessions (context cookie, repeatable).")
+@click.option("--session", "sessions", multiple=True,
+              help="Only these sessions (context cookie or a unique prefix of it, repeatable).")
+@click.option("--response-code", "response_codes", type=int, multiple=True,
+              help="Only exchanges answered with this X-ResponseCode (repeatable).")
+@click.option("--errors", "only_errors", is_flag=True,
+              help="Only exchanges that failed: decoding errors, X-ResponseCode not 0, HTTP status 400 or more.")
+@click.option("--rop", "rops", multiple=True, help="Only Executes with this ROP (RopQueryRows or QueryRows, repeatable).")
+@click.option("--client", "clients", multiple=True, help="Only this client address (10.0.0.5 or 10.0.0.5:51234).")
+@click.option("--since", help="Only exchanges from this time on (ISO 8601, or a time of day: 16:00:05).")
+@click.option("--until", help="Only exchanges up to this time (ISO 8601, or a time of day).")
+@click.option("--hex", "hex_bodies", is_flag=True, help="Add each body's bytes as hex (what `decode --as` takes).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Worker processes (sessions are decoded in parallel); default: one per core.")
 @click.option("--strict", is_flag=True, help="Raise on the first malformed structure (for developers).")
-def dissect(file, fmt, keylog, tls, interface, capture_filter, request_types, sessions, jobs, strict):
+def dissect(file, fmt, keylog, tls, interface, capture_filter, request_types, sessions, response_codes, only_errors,
+            rops, clients, since, until, hex_bodies, jobs, strict):
     """Print every MAPI/HTTP exchange of FILE (pcap, pcapng, HAR, SAZ), or live from --interface."""
     from .dissect.parallel import decode_rendered
 
     if (file is None) == (interface is None):
         raise click.UsageError("give a capture FILE or --interface, not both")
     workers = 1 if strict or interface else (jobs or min(os.cpu_count() or 1, 4))
-    render = functools.partial(render_record, fmt, frozenset(t.lower() for t in request_types), frozenset(sessions))
+    from .dissect.filters import RecordFilter, SessionPrefixes, check_time, rop_key
+
+    record_filter = RecordFilter(
+        request_types=frozenset(t.lower() for t in request_types), sessions=frozenset(sessions),
+        response_codes=frozenset(response_codes), errors=only_errors, rops=frozenset(rop_key(r) for r in rops),
+        clients=frozenset(clients), since=check_time(since, "--since"), until=check_time(until, "--until"))
+    render = functools.partial(render_record, fmt, record_filter)
 
     def body():
         if interface:
@@ -95,10 +112,12 @@ def dissect(file, fmt, keylog, tls, interface, capture_filter, request_types, se
             exchanges = live_exchanges(interface, capture_filter, keylog)
         else:
             exchanges = _exchanges(file, keylog, tls)
+        if sessions:
+            exchanges = _checked_sessions(exchanges, SessionPrefixes(sessions))
         first = True
         if fmt == "json":
             click.echo("[", nl=False)
-        for text in decode_rendered(exchanges, render, workers, strict=strict):
+        for text in decode_rendered(exchanges, render, workers, strict=strict, hex_bodies=hex_bodies):
             if fmt == "json":
                 click.echo(("\n" if first else ",\n") + text, nl=False)
             else:
@@ -108,21 +127,31 @@ def dissect(file, fmt, keylog, tls, interface, capture_filter, request_types, se
             first = False
         if fmt == "json":
             click.echo("\n]" if not first else "]")
-        if first and not (request_types or sessions):
+        if first and record_filter.active:
+            click.echo("mapiwire: no exchange matches the filters", err=True)
+        elif first:
             click.echo("mapiwire: no MAPI/HTTP exchange found (a TLS capture needs --keylog or --tls)", err=True)
 
     _run(body)
 
 
-def render_record(fmt: str, request_types: frozenset, sessions: frozenset, record: dict) -> str | None:
-    """One record as `dissect` prints it, or None when the filters leave it out."""
+def render_record(fmt: str, record_filter, record: dict) -> str | None:
+    """One record as `dissect` prints it, or None when the filters (a RecordFilter) leave it out."""
     from .dissect.render import dumps, render_text
 
-    if request_types and (record.get("request_type") or "").lower() not in request_types:
-        return None
-    if sessions and record.get("session") not in sessions:
+    if not record_filter.matches(record):
         return None
     return render_text(record) if fmt == "text" else dumps(record)
+
+
+def _checked_sessions(exchanges, prefixes):
+    """The exchanges, checking on the way that each --session prefix names one session."""
+    from .dissect.decode import session_key
+
+    for exchange in exchanges:
+        if exchange.request is not None:
+            prefixes.see(session_key(exchange))
+        yield exchange
 
 
 @main.command()

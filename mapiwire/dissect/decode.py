@@ -112,8 +112,9 @@ def rops_of(buffer) -> tuple[list, list]:
 class Decoder:
     """Decodes exchanges in capture order, keeping one DecodingContext per session."""
 
-    def __init__(self, strict: bool = False, decode_bodies: bool = True):
+    def __init__(self, strict: bool = False, decode_bodies: bool = True, hex_bodies: bool = False):
         self.strict = strict
+        self.hex_bodies = hex_bodies  # add each body's bytes as hex (`dissect --hex`, for `decode --as`)
         self.decode_bodies = decode_bodies  # False: transport only (what `stats` needs)
         self.sessions: dict[str, DecodingContext] = {}
         self.counter = itertools.count()
@@ -217,6 +218,10 @@ class Decoder:
             record["response"] = self._response(response, body_def, raw_request, ctx, record, errors)
         if raw_request is not None:
             record["request"] = to_json(raw_request, _named(record, ctx))
+        if self.hex_bodies:
+            record["hex"] = {"request": request.body.hex()}
+            if response is not None:
+                record["hex"]["response"] = parse_inner(response.body).body.hex()
         if response is not None and request.time is not None and response.end_time is not None:
             record["elapsed_ms"] = round((response.end_time - request.time) * 1000, 3)
         return record

@@ -34,10 +34,11 @@ def _render(render: Callable[[dict], str | None], record: dict | None) -> str | 
     return render(record) if record is not None else None
 
 
-def _work(number: int, inbox, outbox, render: Callable[[dict], str | None], strict: bool) -> None:
+def _work(number: int, inbox, outbox, render: Callable[[dict], str | None], strict: bool,
+          hex_bodies: bool = False) -> None:
     """Decode and render batches until the None batch; report a failure instead of dying."""
     try:
-        decoder = Decoder(strict=strict)
+        decoder = Decoder(strict=strict, hex_bodies=hex_bodies)
         while True:
             batch = inbox.get()
             if batch is None:
@@ -51,12 +52,12 @@ def _work(number: int, inbox, outbox, render: Callable[[dict], str | None], stri
 
 
 def decode_rendered(exchanges: Iterable[Exchange], render: Callable[[dict], str | None], workers: int,
-                    strict: bool = False) -> Iterator[str]:
+                    strict: bool = False, hex_bodies: bool = False) -> Iterator[str]:
     """The rendered records of `exchanges`, in order (`render` returns None to leave one out).
     `render` must be a module-level function (it runs in the workers). Raises WorkerFailed
     when a worker fails or dies."""
     if workers <= 1:
-        decoder = Decoder(strict=strict)
+        decoder = Decoder(strict=strict, hex_bodies=hex_bodies)
         index = 0
         for exchange in exchanges:
             if not is_record(exchange):
@@ -66,17 +67,18 @@ def decode_rendered(exchanges: Iterable[Exchange], render: Callable[[dict], str 
             if text is not None:
                 yield text
         return
-    yield from _Pool(render, workers, strict).run(exchanges)
+    yield from _Pool(render, workers, strict, hex_bodies).run(exchanges)
 
 
 class _Pool:
     """The worker processes, their queues, and the records waiting for their turn."""
 
-    def __init__(self, render, workers: int, strict: bool):
+    def __init__(self, render, workers: int, strict: bool, hex_bodies: bool = False):
         context = multiprocessing.get_context("fork")
         self.outbox = context.Queue()
         self.inboxes = [context.Queue(QUEUED_BATCHES) for _ in range(workers)]
-        self.processes = [context.Process(target=_work, args=(n, inbox, self.outbox, render, strict), daemon=True)
+        self.processes = [context.Process(target=_work, args=(n, inbox, self.outbox, render, strict, hex_bodies),
+                                          daemon=True)
                           for n, inbox in enumerate(self.inboxes)]
         self.running = set(range(workers))
         self.pending: dict[int, str | None] = {}

@@ -432,6 +432,8 @@ def render_text(record: dict) -> str:
         if record.get(section) is not None:
             out.append(f"    {section.capitalize()}")
             _lines(record[section], 2, out)
+    for side, data in (record.get("hex") or {}).items():  # `dissect --hex`: what `decode --as` takes
+        out.append(f"    {side.capitalize()} body (hex, {len(data) // 2} bytes): {data}")
     for error in record.get("errors", []):
         offset = f" at offset {error['offset']}" if "offset" in error else ""
         out.append(f"    [error] {error.get('where', '')}{offset}: {error.get('error')}")
