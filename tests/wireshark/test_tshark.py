@@ -200,23 +200,27 @@ def _request_frames(pdml: str) -> dict[str, int]:
     return out
 
 
-def test_response_code_filter_finds_the_refused_execute(home):
-    """MS-OXCMAPIHTTP 2.2.3.2.2: a response with a non-zero X-ResponseCode is text/html; the plugin
-    takes it too, pairs it with its request and shows the code, its name and the text."""
+def test_response_code_filter_finds_the_refused_executes(home):
+    """MS-OXCMAPIHTTP 2.2.3.2.2: a response with a non-zero X-ResponseCode is text/html. The sample
+    session has two: one with the server's text, and the expired context after a 2-hour gap with an
+    empty body, which reaches no body dissector (the post-dissector shows it). Both are paired with
+    their requests and show the code, its name and the text."""
     pdml, stderr = tshark_pdml(SESSION, PLUGIN, home, "-Y", "mapihttp.response_code != 0")
     assert not lua_errors(pdml, stderr)
     messages = lua_messages(pdml)
+    records = [r for r in python_records(SESSION) if r["response_code"]]
+    assert [(r["response_code"], r["response_code_name"], bool(r["response"].get("text"))) for r in records] == [
+        (10, "Context Not Found", True), (10, "Context Not Found", False)]
     assert [(m.direction, m.field("mapihttp.request_type"), m.field("mapihttp.response_code")) for m in messages] == [
-        ("response", "Execute", "10")]
-    refused = messages[0]
-    code = refused.proto.find(".//field[@name='mapihttp.response_code']")
+        ("response", "Execute", "10")] * 2
+    code = messages[0].proto.find(".//field[@name='mapihttp.response_code']")
     assert code.get("showname") == "X-ResponseCode: Context Not Found (10)"
-    record = next(r for r in python_records(SESSION) if r["response_code"])
-    assert (record["response_code"], record["response_code_name"]) == (10, "Context Not Found")
-    assert refused.headers["x-requestid"] == record["request_id"]
-    assert refused.field("mapihttp.text") == record["response"]["text"]
     everything, _ = tshark_pdml(SESSION, PLUGIN, home)
-    assert int(refused.field("mapihttp.request_frame")) == _request_frames(everything)[record["request_id"]]
+    frames = _request_frames(everything)
+    for refused, record in zip(messages, records):
+        assert refused.field("mapihttp.request_id") == record["request_id"]
+        assert refused.field("mapihttp.text") == record["response"].get("text")
+        assert int(refused.field("mapihttp.request_frame")) == frames[record["request_id"]]
 
 
 def test_ordinary_html_is_left_to_the_text_html_dissector(tmp_path, home):
