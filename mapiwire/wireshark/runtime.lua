@@ -1212,6 +1212,7 @@ local html           -- the media_type dissector of text/html before this plugin
 local cache = {}     -- "frame:q|r<n>" -> what the first pass decided
 local now = {frame = -1, shown = {}}  -- this dissection of a frame: messages registered and shown
 local MAX_HEADER_BYTES = 65536
+local MAX_WAITING = 4096  -- requests waiting on one stream (a capture of one direction only)
 
 function P.mapihttp.init()
     streams, sessions, cache = {}, {}, {}
@@ -1314,6 +1315,7 @@ local function request_entry(pinfo, i, fi)
     cache[key], d[key] = entry, entry
     local fifo = streams[stream] or {}
     streams[stream] = fifo
+    if #fifo >= MAX_WAITING then table.remove(fifo, 1) end
     fifo[#fifo + 1] = entry
     return entry
 end
