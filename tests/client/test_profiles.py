@@ -50,3 +50,19 @@ def test_send_reaches_another_users_inbox(server):
     alice.close()
     bob.close()
     check_clean(alice.exchanges + bob.exchanges)
+
+
+def test_client_command_runs_a_profile_and_records_it(server, tmp_path):
+    import subprocess
+    import sys
+
+    from mapiwire.dissect.sources import open_capture
+
+    har = tmp_path / "startup.har"
+    out = subprocess.run([sys.executable, "-m", "mapiwire.cli", "client", server.url, "--profile", "startup",
+                          "--user", "alice:alice-pw", "--record", str(har)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    last = out.stdout.splitlines()[-1]
+    assert last.startswith("profile startup: ") and "all as expected" in last and "X-ResponseCode 0:" in last
+    assert "Execute: RopLogon, RopGetReceiveFolder" in out.stdout
+    assert len(records(open_capture(str(har)))) == int(last.split(": ")[1].split()[0])

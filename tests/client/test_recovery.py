@@ -95,3 +95,18 @@ def test_tls_with_a_ca_file(tmp_path):
         assert "CLIENT_TRAFFIC_SECRET" in (tmp_path / "keys.log").read_text()
         with pytest.raises(Exception, match="cannot connect"):
             startup(outlook(srv.url))  # not trusted without the CA file
+
+
+def test_ntlm_reauthenticates_the_new_connection_after_a_switch():
+    from mapiwire.server import running_server
+
+    with running_server(port=0, auth="ntlm") as srv:
+        client = opened(srv.url)
+        mailbox = client.mailbox
+        mailbox.session.new_connection(source_address="127.0.0.2", how="rst")
+        assert mailbox.execute(QUERY)[1]["RowData"] and mailbox.reconnects == 0
+        last = [e for e in mailbox.session.exchanges if e.request.header("X-RequestType") == "Execute"][-2:]
+        assert [e.response.status for e in last] == [401, 200]  # NTLM challenge, then the request on .2
+        assert last[0].client.split(":")[0] == last[1].client.split(":")[0] == "127.0.0.2"
+        assert last[1].request.header("Authorization").startswith("NTLM ")
+        client.close()
