@@ -13,6 +13,7 @@ import itertools
 
 import construct as c
 
+from . import fastpath
 from .context import MAX_STATE, DecodingContext
 from .defs.budget import Budget
 from .defs.core import where
@@ -39,7 +40,12 @@ def iso_time(ts: float | None) -> str | None:
 
 def parse_body(definition: c.Construct, data: bytes, errors: list, prefix: str, strict: bool = False, **params):
     """Parse one body within its decoding budget (defs/budget.py); a failure becomes an `errors`
-    entry and the body's hex."""
+    entry and the body's hex. Well-formed bodies go through the generated fast parser (fastpath.py),
+    which gives the same value; anything else is parsed by construct."""
+    if not strict and fastpath.enabled():
+        value = fastpath.parse(definition, data, budget=Budget(), **params)
+        if value is not fastpath.FALLBACK:
+            return value
     stream = io.BytesIO(data)
     sink: list = [] if not strict else None
     try:

@@ -1,0 +1,100 @@
+"""Body parsing through the generated fast parser, with construct as the reference (DESIGN.md
+principle 6; mapiwire/dissect/fastgen.py makes the parser).
+
+`parse(definition, data, **params)` returns what `definition.parse_stream` returns for a
+well-formed body that it reads to its last byte, or `FALLBACK`: on any exception, any `errors`
+entry a construct would report, or bytes left after the body. The caller then parses the body
+with construct, which gives the errors with their `where` and `offset`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import marshal
+import os
+import sys
+
+from .fastgen import FastTree
+
+FALLBACK = object()
+_tree: FastTree | None = None
+
+
+class _Refused(BaseException):
+    """A construct reported a problem: construct must parse this body (BaseException, so that no
+    construct's own `except Exception` handles it)."""
+
+
+class _NoReports(list):
+    """The `errors` param of a fast parse: any report ends the fast parse."""
+
+    def append(self, entry):
+        raise _Refused(entry)
+
+
+def enabled() -> bool:
+    """False when MAPIWIRE_NO_FASTPATH is set (to time or debug construct alone)."""
+    return not os.environ.get("MAPIWIRE_NO_FASTPATH")
+
+
+def cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "mapiwire")
+
+
+def cached_code(source: str):
+    """The code object of the generated source: from the cache when a file for this exact source
+    (its SHA-256, and this Python's bytecode version) is there, else compiled and stored. A
+    changed definition changes the source, hence the file: a stale cache is never read."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:32]
+    path = os.path.join(cache_dir(), f"fastpath-{digest}-{sys.implementation.cache_tag}.marshal")
+    try:
+        with open(path, "rb") as f:
+            return marshal.load(f)
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    code = compile(source, "<mapiwire fastgen>", "exec")
+    try:
+        os.makedirs(cache_dir(), exist_ok=True)
+        temporary = f"{path}.{os.getpid()}"
+        with open(temporary, "wb") as f:
+            marshal.dump(code, f)
+        os.replace(temporary, path)
+    except OSError:
+        pass  # no cache: compiled again next time
+    return code
+
+
+def tree() -> FastTree:
+    """The fast tree of every body and ROP definition, made once per process."""
+    global _tree
+    if _tree is None:
+        from .defs.mapihttp import BODIES
+        from .defs.rops import ROP_BY_ID
+
+        made = FastTree(cached_code)
+        for body in BODIES.values():
+            for definition in (body.request, body.success, body.failure):
+                made.fast(definition)
+        for rop in ROP_BY_ID.values():
+            for definition in (rop.request, rop.response, rop.failure, *rop.error_shapes.values()):
+                made.fast(definition)
+        made.bind()
+        _tree = made
+    return _tree
+
+
+def parse(definition, data: bytes, **params):
+    """The parsed body, or FALLBACK (see the module docstring). `params` are construct's parse
+    params; they are copied, so a fallback leaves the caller's untouched."""
+    fast = tree().ready(definition)
+    stream = io.BytesIO(data)
+    params["errors"] = _NoReports()
+    try:
+        value = fast.parse_stream(stream, **params)
+    except (Exception, _Refused, RecursionError):
+        return FALLBACK
+    if stream.tell() != len(data):
+        return FALLBACK
+    return value
