@@ -27,6 +27,7 @@ class ImpairProxy:
         self._stall_until = 0.0
         self._blackhole_until = 0.0
         self._blackholed: set[int] = set()  # ids of the pairs black-holed: they never forward again
+        self._reset: set[int] = set()  # ids of the pairs being reset
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -59,12 +60,19 @@ class ImpairProxy:
         self._blackhole_until = time.monotonic() + seconds
 
     def reset_all(self) -> int:
-        """RST every open connection on both sides; returns how many."""
+        """RST every open connection on both sides; returns how many. The pump threads are woken
+        (shutdown of the read side) and close their sockets with SO_LINGER 0: a socket closed
+        while another thread still reads it would not send its RST."""
         with self._lock:
             pairs, self._pairs = self._pairs, []
+            self._reset.update(id(pair) for pair in pairs)
         for pair in pairs:
             for sock in pair:
-                _reset(sock)
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    sock.shutdown(socket.SHUT_RD)
+                except OSError:
+                    pass
         return len(pairs)
 
     def close(self) -> None:
@@ -111,6 +119,9 @@ class ImpairProxy:
                 data = src.recv(RECV)
             except OSError:
                 data = b""
+            if id(pair) in self._reset:
+                src.close()  # SO_LINGER 0 is set: the peer gets a RST
+                return
             if not data:
                 try:
                     dst.shutdown(socket.SHUT_WR)

@@ -258,6 +258,7 @@ class Scenario:
                           elapsed_s=(entry["received"] - start) if entry else None)
         elif mode == "reset":
             proxy.reset_all()
+            time.sleep(0.05)  # the RST reaches the idle connection before the next request, as on a real path
             entry = run.step(step, follow=False)
             same = context_cookie(run.main.session.cookies) == before and run.reconnects == reconnects
             ok = entry is not None and entry["outcome"] == "ok" and same

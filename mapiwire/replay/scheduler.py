@@ -316,6 +316,8 @@ class SessionRun:
         def run():
             try:
                 lane["entry"] = self.send(step, lane="notify", connection=connection)
+                if lane.get("dropped") and lane["entry"]["outcome"] in ("lost", "failed"):
+                    lane["entry"]["outcome"] = "dropped"  # its connection died with the network, on purpose
             finally:
                 lane["done"].set()
 
@@ -329,6 +331,7 @@ class SessionRun:
         lane = self.notify
         if lane is None or lane["done"].is_set():
             return None
+        lane["dropped"] = True
         if how == "blackhole":
             self.zombies.append(lane["connection"])
         else:
@@ -471,11 +474,13 @@ class SessionRun:
         return self.recover(step, entry)
 
     def recover(self, step: Step, entry: dict) -> dict:
-        """Context lost (10, or 6) on anything but Connect/Bind: reconnect, reopen, resend."""
+        """Context lost (10, or 6) on anything but Connect/Bind, or a response lost after the
+        whole request went out (MS-OXCMAPIHTTP 3.1.7.2): reconnect, reopen, resend."""
         code = entry.get("inner_code") or entry.get("code")
-        if code in CONTEXT_LOST and step.request_type not in ("Connect", "Bind") and step.exchange.response is not None \
-                and not (step.response_code in CONTEXT_LOST):
-            self.reconnect(step, f"#{step.number}: X-ResponseCode {code}")
+        lost = entry["outcome"] == "lost"
+        if (lost or code in CONTEXT_LOST) and step.request_type not in ("Connect", "Bind") \
+                and step.exchange.response is not None and step.response_code not in CONTEXT_LOST:
+            self.reconnect(step, f"#{step.number}: " + ("response lost" if lost else f"X-ResponseCode {code}"))
             if step.request_type not in ("Disconnect", "Unbind", "PING"):
                 return self.send(step, kind="resend")
         return entry

@@ -22,8 +22,11 @@ def plans():
     return {p.key: p for p in load_plans("captures/outlook-session.pcapng")}
 
 
-def by_number(plan, number):
-    return next(s for s in plan.steps if s.number == number)
+from .conftest import find_step
+
+
+def by_rop(plan, rop):
+    return find_step(plan, "Execute", rop)
 
 
 def parsed(step, body):
@@ -49,7 +52,7 @@ def test_unchanged_requests_build_to_the_recorded_bytes(path):
 def test_handles_and_ids_map_through_the_live_responses(plans):
     plan = plans["ctx-7f3a9c"]
     rewriter = Rewriter(plan)
-    logon = by_number(plan, 4)
+    logon = by_rop(plan, "RopLogon")
 
     def edit(value):
         value["RopBuffer"]["ServerObjectHandleTable"][0] = 0xA0000001
@@ -59,7 +62,7 @@ def test_handles_and_ids_map_through_the_live_responses(plans):
 
     rewriter.learn(logon, *live_like(logon, edit))
     assert rewriter.maps.handle[0x101] == 0xA0000001
-    open_folder = by_number(plan, 7)
+    open_folder = by_rop(plan, "RopOpenFolder")
     built = rewriter.request(open_folder)
     value = parsed(open_folder, built.body)
     assert value.RopBuffer.ServerObjectHandleTable == [0xA0000001, NO_HANDLE, NO_HANDLE]
@@ -71,9 +74,9 @@ def test_handles_and_ids_map_through_the_live_responses(plans):
     def edit2(value):
         value["RopBuffer"]["ServerObjectHandleTable"][1:3] = [0xA0000002, 0xA0000003]
     rewriter.learn(open_folder, *live_like(open_folder, edit2))
-    query = by_number(plan, 9)
+    query = by_rop(plan, "RopQueryRows")
     assert parsed(query, rewriter.request(query).body).RopBuffer.ServerObjectHandleTable == [0xA0000003]
-    release = by_number(plan, 17)
+    release = by_rop(plan, "RopRelease")
     rewriter.learn(release, *live_like(release, lambda v: None))
     assert 0x303 not in rewriter.maps.handle and 0x202 not in rewriter.maps.handle
 
@@ -81,7 +84,7 @@ def test_handles_and_ids_map_through_the_live_responses(plans):
 def test_message_ids_in_rows_are_learned_by_column(plans):
     plan = plans["ctx-7f3a9c"]
     rewriter = Rewriter(plan)
-    query = by_number(plan, 9)
+    query = by_rop(plan, "RopQueryRows")
 
     def edit(value):
         row = value["RopBuffer"]["RopsList"][0]["RowData"][0]
@@ -94,16 +97,16 @@ def test_message_ids_in_rows_are_learned_by_column(plans):
 def test_minimal_ids_map_in_address_book_requests(plans):
     plan = plans["nspi-4b1d"]
     rewriter = Rewriter(plan)
-    dn_to_mid = by_number(plan, 12)
+    dn_to_mid = find_step(plan, "DNToMId")
     rewriter.learn(dn_to_mid, *live_like(dn_to_mid, lambda v: v.__setitem__("MinimalIds", [0x77])))
     assert rewriter.maps.mid == {0x1A2B: 0x77}
-    for number, path in ((14, ("MinimalId",)), (16, ("State", "CurrentRec"))):
-        step = by_number(plan, number)
+    for request_type, path in (("GetPropList", ("MinimalId",)), ("GetProps", ("State", "CurrentRec"))):
+        step = find_step(plan, request_type)
         value = parsed(step, rewriter.request(step).body)
         for key in path:
             value = value[key]
         assert value == 0x77
-    compare = by_number(plan, 26)  # MinimalId1/2 0x10, 0x11 were never learned: kept
+    compare = find_step(plan, "CompareMIds")  # MinimalId1/2 0x10, 0x11 were never learned: kept
     assert parsed(compare, rewriter.request(compare).body).MinimalId1 == 0x10
     assert {u["value"] for u in rewriter.maps.unmapped} >= {"0x10", "0x11"}
 
@@ -112,11 +115,11 @@ def test_policy_fail_stops_on_an_unknown_handle(plans):
     plan = plans["ctx-7f3a9c"]
     rewriter = Rewriter(plan, policies={"handle": "fail"})
     with pytest.raises(RewriteError) as info:
-        rewriter.request(by_number(plan, 7))
+        rewriter.request(by_rop(plan, "RopOpenFolder"))
     assert info.value.kind == "handle" and info.value.value == 0x101
     keep = Rewriter(plan, policies={"handle": "keep"})
     keep.maps.add("handle", 0x101, 0x999)
-    assert keep.request(by_number(plan, 7)).body == by_number(plan, 7).exchange.request.body
+    assert keep.request(by_rop(plan, "RopOpenFolder")).body == by_rop(plan, "RopOpenFolder").exchange.request.body
 
 
 def test_identity_rewrites_user_dn_essdn_and_mailbox(plans):
@@ -124,9 +127,9 @@ def test_identity_rewrites_user_dn_essdn_and_mailbox(plans):
     live_dn = "/o=mapiwire/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=alice"
     identity = Identity.parse(f"alice@mapiwire.test={live_dn}", plan.user_dn, "bob@contoso.com")
     rewriter = Rewriter(plan, identity=identity)
-    connect = by_number(plan, 1)
+    connect = find_step(plan, "Connect")
     assert parsed(connect, rewriter.request(connect).body).UserDn == live_dn
-    logon = by_number(plan, 4)
+    logon = by_rop(plan, "RopLogon")
     built = rewriter.request(logon)
     assert parsed(logon, built.body).RopBuffer.RopsList[0].Essdn == live_dn
     assert built.mailbox_id == "alice@mapiwire.test"
@@ -142,12 +145,12 @@ def test_hook_edits_the_parsed_body(plans):
             edit.value["MaxRopOut"] = 0x8000
 
     rewriter = Rewriter(plan, hook=hook)
-    step = by_number(plan, 9)
+    step = by_rop(plan, "RopQueryRows")
     assert parsed(step, rewriter.request(step).body).MaxRopOut == 0x8000
 
 
 def test_writes_are_named(plans):
     nspi = plans["nspi-4b1d"]
-    assert writes_in(by_number(nspi, 28)) == ["ModProps"]
-    assert writes_in(by_number(nspi, 29)) == ["ModLinkAtt"]
+    assert writes_in(find_step(nspi, "ModProps")) == ["ModProps"]
+    assert writes_in(find_step(nspi, "ModLinkAtt")) == ["ModLinkAtt"]
     assert not any(writes_in(s) for s in plans["ctx-7f3a9c"].steps)
