@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from ..errors import MapiwireError
 from .addressbook import AddressBook, stat, tag_array
-from .autodiscover import AutodiscoverError, autodiscover
+from .autodiscover import autodiscover
 from .mailbox import Mailbox, Rop
 from .session import ClientInstance, MapiHttpError, MapiSession
 
@@ -41,7 +41,7 @@ AB_COLUMNS = (PidTagDisplayName, PidTagSmtpAddress, PidTagEmailAddress, PidTagDi
 PS_PUBLIC_STRINGS = "{00020329-0000-0000-C000-000000000046}"
 PSETID_COMMON = "{00062008-0000-0000-C000-000000000046}"
 # MS-OXCSTOR 2.2.1.1.3: positions of the special folders in RopLogon's FolderIds
-ROOT, IPM_SUBTREE, INBOX, OUTBOX, SENT_ITEMS = 0, 3, 4, 5, 6
+IPM_SUBTREE, INBOX, OUTBOX, SENT_ITEMS = 3, 4, 5, 6
 NEW_MAIL, OBJECT_CREATED = 0x0002, 0x0004  # MS-OXCNOTIF 2.2.1.4.1.2 NotificationTypes
 
 
@@ -103,6 +103,7 @@ class OutlookClient:
         self.mailbox: Mailbox | None = None
         self.address_book: AddressBook | None = None
         self.notifications: list = []
+        self.folder_ids: dict[str, object] = {}  # name of an opened folder -> its Folder ID
 
     def session(self, endpoint: str) -> MapiSession:
         return MapiSession(self.base_url, endpoint, auth=self.auth, mailbox_id=self.email, client=self.instance,
@@ -143,6 +144,7 @@ class OutlookClient:
         folders = mailbox.folders
         rops = []
         for name, index in (("inbox", INBOX), ("outbox", OUTBOX), ("sent", SENT_ITEMS), ("ipm", IPM_SUBTREE)):
+            self.folder_ids[name] = folders[index]
             rops.append(Rop("RopOpenFolder", {"FolderId": object_id(folders[index]), "OpenModeFlags": 0},
                             on="logon", out=name))
             rops.append(Rop("RopGetPropertiesSpecific", {"PropertySizeLimit": 0, "WantUnicode": 1,
@@ -181,9 +183,9 @@ class OutlookClient:
     def read_message(self, folder: str, mid) -> tuple:
         """RopOpenMessage, its properties, its body through a stream (RopOpenStream, RopReadStream
         until a short read), RopSetMessageReadFlag, RopRelease."""
-        folder_id = self.mailbox.folders[INBOX] if folder == "inbox" else None
         result = self.mailbox.execute([
-            Rop("RopOpenMessage", {"CodePageId": 0x0FFF, "FolderId": object_id(folder_id), "OpenModeFlags": 0x03,
+            Rop("RopOpenMessage", {"CodePageId": 0x0FFF, "FolderId": object_id(self.folder_ids[folder]),
+                                   "OpenModeFlags": 0x03,
                                    "MessageId": object_id(mid)}, on=folder, out="message"),
             Rop("RopGetPropertiesSpecific", {"PropertySizeLimit": 0, "WantUnicode": 1,
                                              "PropertyTags": tags(PidTagSubject, PidTagSenderName, PidTagImportance,
@@ -254,10 +256,9 @@ class OutlookClient:
 
     def subscribe(self, folder: str = "inbox") -> None:
         """RopRegisterNotification for new mail and created objects in a folder (MS-OXCNOTIF 2.2.1.2)."""
-        folder_id = object_id(self.mailbox.folders[INBOX] if folder == "inbox" else self.mailbox.folders[ROOT])
         self.mailbox.execute([Rop("RopRegisterNotification", {
             "NotificationTypes": NEW_MAIL | OBJECT_CREATED, "Reserved": 0, "WantWholeStore": 0,
-            "FolderId": folder_id, "MessageId": {"ReplicaId": 0, "GlobalCounter": bytes(6)}},
+            "FolderId": object_id(self.folder_ids[folder]), "MessageId": {"ReplicaId": 0, "GlobalCounter": bytes(6)}},
             on="logon", out=f"{folder}-notify")])
 
     def collect(self) -> list:
@@ -273,7 +274,7 @@ class OutlookClient:
         for part in (self.mailbox, self.address_book):
             if part is not None:
                 part.session.new_connection(source_address=address, how="rst")
-        self.log(f"network switch: new connections" + (f" from {address}" if address else ""))
+        self.log("network switch: new connections" + (f" from {address}" if address else ""))
 
     def close(self) -> None:
         """Disconnect and Unbind, as Outlook does when it exits; a context the server already
@@ -412,5 +413,5 @@ def run_profile(name: str, client: OutlookClient, **options) -> None:
     client.close()
 
 
-__all__ = ["AutodiscoverError", "MapiHttpError", "NoMapiHttp", "OutlookClient", "PROFILES", "browse", "day",
-           "delivered", "idle", "run_profile", "send", "startup"]
+__all__ = ["NoMapiHttp", "OutlookClient", "PROFILES", "browse", "day", "delivered", "idle", "run_profile", "send",
+           "startup"]
