@@ -177,17 +177,18 @@ class MapiSession:
 
     def request(self, request_type: str, body: bytes, *, connection: Connection | None = None,
                 cut_after: int | None = None, cut_at_meta: str | None = None, on_meta=None,
-                timeout: float | None = None) -> Exchange:
+                timeout: float | None = None, headers: list[tuple[str, str]] | None = None) -> Exchange:
         """Send one request (with the 401 legs its authentication needs) and return its Exchange.
 
         A connection that fails before the request is all out is replaced and the request sent
         again as-is (3.1.7.1). A response lost after the request was sent raises ResponseLost.
         `cut_after` / `cut_at_meta` cut the connection on purpose (see http.Connection); the
-        Exchange then has a `cut` attribute and no (or a partial) response.
+        Exchange then has a `cut` attribute and no (or a partial) response. `headers` replaces the
+        MAPI/HTTP headers this session would add (a request sent again as-is).
         """
         own = connection is None
         conn = connection if connection is not None else self._connection()
-        headers = self._headers(request_type)
+        headers = self._headers(request_type) if headers is None else headers
         auth_headers = self.auth.headers(conn) if self.auth else []
         resent = False
         for _ in range(AUTH_LEGS + 1):
@@ -235,17 +236,8 @@ class MapiSession:
         (headers and body as they were) on a new connection."""
         request = exchange.request
         self.new_connection(source_address=source_address, how="rst")
-        conn = self.connection
-        headers = [(k, v) for k, v in request.headers if k.lower() not in ("host", "authorization")]
-        headers += self.auth.headers(conn) if self.auth else []
-        sent = conn.send_request(request.method, request.target, headers, request.body)
-        again = Exchange(request=sent, response=conn.read_response(), connection=f"{conn.local_address}-{conn.peer_address}",
-                         client=conn.local_address, server=conn.peer_address)
-        self.exchanges.append(again)
-        if self.auth and again.response.status != 401:
-            self.auth.accepted(conn)
-        self._keep(request.header("X-RequestType") or "", again.response)
-        return again
+        headers = [(k, v) for k, v in request.headers if k.lower() not in ("host", "authorization", "content-length")]
+        return self.request(request.header("X-RequestType") or "", request.body, headers=headers)
 
     def _keep(self, request_type: str, response: HttpMessage) -> None:
         """Cookies and expiration from a response (3.1.5.1, 2.2.3.3.8)."""

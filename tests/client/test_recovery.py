@@ -37,20 +37,21 @@ def test_network_switch_with_the_same_cookies_continues_the_session(server):
     client.close()
 
 
-def test_cut_while_sending_is_resent_as_is(server):
-    from mapiwire.dissect.defs.core import build
-    from mapiwire.dissect.defs.mapihttp import BODIES
+@pytest.mark.parametrize("auth", ["none", "ntlm"])
+def test_cut_while_sending_is_resent_as_is(auth):
+    from mapiwire.server import running_server
 
-    client = opened(server.url)
-    session = client.mailbox.session
-    body = build(BODIES["PING"].request, None) if BODIES["PING"].request else b""
-    cut = session.request("PING", body, cut_after=60)
-    assert cut.cut.startswith("after 60 of") and cut.response is None
-    again = session.resend(cut)
-    assert again.response.status == 200 and again.response.header("X-ResponseCode") == "0"
-    assert again.request.header("X-RequestId") == cut.request.header("X-RequestId")  # as-is
-    assert client.mailbox.execute(QUERY)[1]["RowData"] and client.mailbox.reconnects == 0
-    client.close()
+    with running_server(port=0, auth=auth) as srv:
+        client = opened(srv.url)
+        session = client.mailbox.session
+        cut = session.request("PING", b"", cut_after=60)
+        assert cut.cut.startswith("after 60 of") and cut.response is None
+        again = session.resend(cut, source_address="127.0.0.2")
+        assert again.response.status == 200 and again.response.header("X-ResponseCode") == "0"
+        assert again.request.header("X-RequestId") == cut.request.header("X-RequestId")  # as-is
+        assert again.client.startswith("127.0.0.2:")
+        assert client.mailbox.execute(QUERY)[1]["RowData"] and client.mailbox.reconnects == 0
+        client.close()
 
 
 def test_cut_while_reading_makes_a_new_context_and_reopens(server):
