@@ -25,6 +25,9 @@ def test_profile_runs_clean(server, profile):
     recs = check_clean(client.exchanges)
     types = {r["request_type"] for r in recs}
     assert {"Connect", "Execute", "Disconnect", "Bind", "Unbind"} <= types
+    flags = {h["Flags"] & 0x3 for r in recs if r["request_type"] == "Execute"
+             for h in r["request"]["RopBuffer"]["RPC_HEADER_EXT"]}
+    assert 0x3 in flags  # compressed and obfuscated requests (MS-OXCRPC 3.1.4.1.1), as Outlook sends
     if profile == "idle":
         assert {"NotificationWait", "PING"} <= types and client.notifications
         assert any(n["RopName"] == "RopNotify" for n in client.notifications)
