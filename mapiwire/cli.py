@@ -22,10 +22,20 @@ def _exchanges(path, keylog, tls):
     """The capture's exchanges, with a progress bar on stderr when it is a terminal."""
     from .dissect.sources import open_capture
 
-    exchanges = open_capture(path, keylog=keylog, tls=tls)
+    exchanges = _tls_told(open_capture(path, keylog=keylog, tls=tls))
     if sys.stderr.isatty() and not os.environ.get("MAPIWIRE_NO_PROGRESS"):
         exchanges = _progress(exchanges, path)
     return exchanges
+
+
+def _tls_told(exchanges):
+    """The exchanges; a note that TLS was not decrypted also goes to stderr, whatever the command."""
+    for exchange in exchanges:
+        if exchange.request is None and exchange.response is None:
+            for error in exchange.errors:
+                if error.get("where") == "tls":
+                    click.echo(f"mapiwire: {error['error']}", err=True)
+        yield exchange
 
 
 def _records(path, keylog, tls, decode_bodies=True):
@@ -318,9 +328,10 @@ def client(url, profile, user, ca_file, insecure, source_address, timeout, recor
 
         write(session.exchanges, record)
         click.echo(f"recorded {len(session.exchanges)} exchanges to {record}", err=True)
-    click.echo(f"profile {profile}: {sum(codes.values())} MAPI/HTTP requests, X-ResponseCode "
-               + ", ".join(f"{k}: {v}" for k, v in sorted(codes.items(), key=lambda kv: str(kv[0])))
-               + f"; {rops} ROP responses" + (f"; FAILED: {failure}" if failure else "; all as expected"))
+    counts = ", ".join(f"{k}: {v}" for k, v in sorted(codes.items(), key=lambda kv: str(kv[0])))
+    click.echo(f"profile {profile}: {sum(codes.values())} MAPI/HTTP requests"
+               + (f", X-ResponseCode {counts}" if counts else "") + f"; {rops} ROP responses"
+               + (f"; FAILED: {failure}" if failure else "; all as expected"))
     sys.exit(1 if failure else 0)
 
 
