@@ -356,6 +356,8 @@ def _lines(value, indent: int, out: list[str]) -> None:
 
 def summary(record: dict) -> str:
     """One line per exchange: index, time, endpoints, request type, ROP names, outcome."""
+    if not (record.get("client") or record.get("request_type") or record.get("status")):
+        return f"#{record['index']} capture: {len(record.get('errors') or ())} problem(s) outside any exchange"
     parts = [f"#{record['index']}", record.get("time") or "-", f"{record.get('client')} -> {record.get('server')}",
              f"[{record.get('session') or '-'}]", str(record.get("request_type") or "?")]
     rops = rop_names(record.get("request"))

@@ -95,6 +95,8 @@ class Sessions:
         self._ids: dict[str, dict] = {}  # session -> what tells a reconnect: GUIDs, clients, refusals
 
     def add(self, record: dict) -> None:
+        if not (record.get("request_type") or record.get("client")):
+            return  # a problem of the capture itself (TLS not decrypted, a cut file): told on stderr
         key = record.get("session") or "unknown"
         row = self.rows.setdefault(key, {
             "session": key, "clients": [], "endpoints": [], "requests": Counter(), "errors": 0,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...errors import MalformedError
+from ...errors import MalformedError, UsageError
 from ..exchange import Exchange
 
 PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
@@ -31,11 +31,46 @@ def kind_of(path: str) -> str:
     raise MalformedError(f"{path}: not a pcap, pcapng, HAR or SAZ file", where="file")
 
 
+DECRYPTION_SECRETS_BLOCK = 0x0000000A  # pcapng 4.7: TLS key log lines embedded in the capture
+PACKET_BLOCKS = (0x00000006, 0x00000003, 0x00000002)  # Enhanced, Simple, obsolete Packet Block
+HEAD_BLOCKS = 1024  # blocks looked at before the first packet
+
+
+def has_secrets(path: str) -> bool:
+    """Whether a pcapng carries a Decryption Secrets Block (`editcap --inject-secrets`) before
+    its first packet, where editcap and Wireshark put them."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if head[:4] != PCAPNG_MAGIC or len(head) < 12:
+                return False
+            order = "little" if head[8:12] == b"\x4d\x3c\x2b\x1a" else "big"
+            f.seek(0)
+            for _ in range(HEAD_BLOCKS):
+                header = f.read(8)
+                if len(header) < 8:
+                    return False
+                block, length = int.from_bytes(header[:4], order), int.from_bytes(header[4:], order)
+                if block == DECRYPTION_SECRETS_BLOCK:
+                    return True
+                if block in PACKET_BLOCKS or length < 12:
+                    return False
+                f.seek(length - 8, 1)
+    except OSError:
+        return False
+    return False
+
+
 def open_capture(path: str, keylog: str | None = None, tls: bool = False) -> Iterator[Exchange]:
-    """Exchanges of a capture file, in request order. `keylog` (or `tls`, for a pcapng with
-    embedded secrets) sends pcap/pcapng through tshark to decrypt TLS."""
+    """Exchanges of a capture file, in request order. A key log, or a pcapng that carries its TLS
+    secrets (found by itself, as Wireshark does; `tls` insists on them), sends pcap/pcapng
+    through tshark to decrypt TLS."""
     kind = kind_of(path)
-    if kind == "pcap" and (keylog or tls):
+    secrets = kind == "pcap" and not keylog and has_secrets(path)
+    if tls and not keylog and not secrets:
+        raise UsageError(f"{path} carries no TLS secrets (no Decryption Secrets Block); give the key log "
+                         "with --keylog KEYS, or embed it: editcap --inject-secrets tls,KEYS IN OUT")
+    if kind == "pcap" and (keylog or secrets):
         from .tls import read_exchanges
         return read_exchanges(path, keylog)
     if kind == "pcap":

@@ -23,6 +23,7 @@ from typing import BinaryIO, Iterator
 from ...errors import MalformedError
 from ..exchange import Exchange, HttpMessage
 from .http import MAX_BODY, HttpParser
+from .tls import undecrypted_note
 
 __all__ = ["is_pcap", "read_exchanges"]
 
@@ -448,7 +449,7 @@ class _Conn:
 
     __slots__ = ("id", "keys", "client_addr", "client_port", "client", "server", "c2s", "s2c",
                  "fifo", "req_errors", "resp_errors", "confirmed", "midstream", "skip", "done",
-                 "syn", "lost")
+                 "syn", "lost", "tls_server")
 
     def __init__(self, number: int, keys: tuple):
         self.id = f"tcp/{number}"
@@ -466,6 +467,7 @@ class _Conn:
         self.done = False
         self.syn: int | None = None  # the client's ISN, to tell a reused port pair
         self.lost = 0  # responses whose head a capture gap took
+        self.tls_server = None  # TLS (not decrypted here): its server, to count the bytes left encrypted
 
 
 _REQUEST_START = re.compile(rb"[\r\n]*(?:[!#$%&'*+.^_`|~0-9A-Za-z-]{1,24}(?: |\Z)|\Z)")
@@ -494,6 +496,7 @@ class _Tracker:
         self.closed: deque = deque()  # (close time, connection), for forgetting them
         self.notes: list = []  # capture-level problems, for a final pseudo-exchange
         self.fragments = 0
+        self.tls_bytes: dict[str, int] = {}  # server of a TLS connection -> payload bytes not decoded
         self.now = 0.0
 
     def packet(self, time, src, sport, dst, dport, seq, ack, flags, payload, lost) -> None:
@@ -505,6 +508,8 @@ class _Tracker:
                 self._close(conn, time)
             conn = self._new_conn(src, sport, dst, dport)
         if conn.skip or conn.done:
+            if conn.tls_server is not None:
+                self.tls_bytes[conn.tls_server] += len(payload)
             if flags & (_FIN | _RST) and not conn.done:
                 conn.done = True
                 self.closed.append((time, conn))
@@ -590,7 +595,8 @@ class _Tracker:
         elif payload:
             conn.midstream = True
             if _looks_tls(payload):
-                self._skip(conn)
+                server = (dst, dport) if dport < sport else (src, sport)  # a guess: the lower port
+                self._skip_tls(conn, _endpoint(*server), len(payload))
                 return False
             if _REQUEST_LINE.match(payload):
                 client = (src, sport)
@@ -613,9 +619,9 @@ class _Tracker:
     def _not_http(self, conn, forward, flow, seq, payload) -> bool:
         """Cheap checks on a connection not yet confirmed as HTTP; skip it if it is not."""
         first = flow.rel == 0 and seq == flow.next
+        if first and _looks_tls(payload):
+            return self._skip_tls(conn, conn.server, len(payload))
         if conn.midstream:
-            if first and _looks_tls(payload):
-                return self._skip(conn)
             if conn.c2s.parser.skipped + conn.s2c.parser.skipped > _MAX_PROBE:
                 return self._skip(conn)
         elif first and forward and not _REQUEST_START.match(payload):
@@ -624,6 +630,12 @@ class _Tracker:
                 not b"HTTP/".startswith(payload[:5]):
             return self._skip(conn)
         return False
+
+    def _skip_tls(self, conn, server: str, size: int) -> bool:
+        """A TLS connection: skipped here (tshark decrypts, sources/tls.py), its bytes counted."""
+        conn.tls_server = server
+        self.tls_bytes[server] = self.tls_bytes.get(server, 0) + size
+        return self._skip(conn)
 
     def _skip(self, conn) -> bool:
         conn.skip = True
@@ -743,6 +755,9 @@ class _Tracker:
             if id(conn) not in seen:
                 seen.add(id(conn))
                 self._close(conn, self.now)
+        if self.tls_bytes:
+            self.notes.append(undecrypted_note(self.tls_bytes, "give the key log with --keylog KEYS, or a pcapng with "
+                                               "the secrets embedded (editcap --inject-secrets)"))
         if self.fragments:
             self.notes.append({"where": "ip", "error": f"{self.fragments} IP fragments skipped "
                                "(fragments are not reassembled)"})

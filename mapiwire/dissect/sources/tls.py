@@ -27,11 +27,11 @@ from ...errors import MalformedError
 from ..exchange import Exchange, HttpMessage
 from .http import MAX_BODY, HttpParser
 
-__all__ = ["read_exchanges", "tshark_command"]
+__all__ = ["read_exchanges", "tshark_command", "undecrypted_note"]
 
 FIELDS = ("frame.time_epoch", "tcp.stream", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst",
           "ipv6.dst", "tcp.dstport", "tcp.flags", "tls.record.content_type",
-          "tls.record.opaque_type", "data.data")
+          "tls.record.opaque_type", "data.data", "tls.record.length")
 # Frames worth printing: payload, TLS records (to notice what was not decrypted), SYN/FIN/RST.
 DISPLAY_FILTER = ("tcp && (data || tls || tcp.flags.syn == 1 || tcp.flags.fin == 1"
                   " || tcp.flags.reset == 1)")
@@ -74,7 +74,15 @@ def read_exchanges(path: str | os.PathLike, keylog: str | os.PathLike | None = N
     for name, what in ((path, "capture"), (keylog, "key log")):
         if name is not None and not os.access(name, os.R_OK):
             raise MalformedError(f"cannot read the {what} {name}", where="file")
-    return _run(tshark_command(path, keylog), _Tracker(max_body, max_hold))
+    return _run(tshark_command(path, keylog), _Tracker(max_body, max_hold, "key log" if keylog else "embedded"))
+
+
+def undecrypted_note(servers: dict[str, int], remedy: str) -> dict:
+    """The `errors` entry of a capture whose TLS was not decrypted: each server with the bytes
+    left undecoded, and what would decrypt them."""
+    shown = ", ".join(f"{server} ({size:,} bytes)" for server, size in list(servers.items())[:10])
+    more = f" and {len(servers) - 10} more servers" if len(servers) > 10 else ""
+    return {"where": "tls", "error": f"TLS not decrypted: {shown}{more}; {remedy}"}
 
 
 def _run(cmd: list[str], tracker: _Tracker, started=None) -> Iterator[Exchange]:
@@ -131,7 +139,7 @@ class _Stream:
     """One tcp.stream: who the client is, a parser per direction, the unanswered requests."""
 
     __slots__ = ("id", "client", "server", "c2s", "s2c", "fifo", "req_errors", "resp_errors",
-                 "skip", "syn", "tls", "decrypted", "closed", "fins")
+                 "skip", "syn", "tls", "decrypted", "closed", "fins", "undecoded")
 
     def __init__(self, number: bytes):
         self.id = f"tcp/{number.decode()}"
@@ -144,6 +152,7 @@ class _Stream:
         self.syn = False
         self.tls = False  # carried encrypted application data
         self.decrypted = False
+        self.undecoded = 0  # bytes of TLS records left encrypted
         self.closed = False
         self.fins = 0  # 1: the client sent its FIN, 2: the server, 3: both
 
@@ -151,7 +160,8 @@ class _Stream:
 class _Tracker:
     """Per-stream parsing and FIFO pairing; exchanges released in request order."""
 
-    def __init__(self, max_body: int, max_hold: int):
+    def __init__(self, max_body: int, max_hold: int, secrets: str = "key log"):
+        self.secrets = secrets  # where the keys came from: "key log" or "embedded"
         self.max_body = max_body
         self.max_hold = max_hold
         self.streams: dict[bytes, _Stream] = {}
@@ -165,7 +175,7 @@ class _Tracker:
         if len(cols) != len(FIELDS) or not cols[1]:
             return
         (time_, number, ip_src, ip6_src, sport, ip_dst, ip6_dst, dport, flags, ctypes, otypes,
-         data) = cols
+         data, lengths) = cols
         try:
             time = float(time_)
             bits = int(flags, 16) if flags else 0
@@ -182,6 +192,8 @@ class _Tracker:
         dst = _endpoint((ip6_dst or ip_dst).rsplit(b",", 1)[-1].decode(), dport.decode())
         if b"23" in ctypes.split(b",") or otypes:
             stream.tls = True
+            if not data:  # application data tshark could not decrypt
+                stream.undecoded += sum(int(n) for n in lengths.split(b",") if n.isdigit())
         if stream.c2s is None:
             if not self._direction(stream, src, dst, bits, payload):
                 return
@@ -298,11 +310,13 @@ class _Tracker:
         self.busy.clear()
 
     def undecrypted_note(self) -> list[dict]:
-        """One entry naming the streams whose TLS application data stayed encrypted."""
-        ids = [s.id for s in self.streams.values() if s.tls and not s.decrypted]
-        if not ids:
+        """One entry naming the servers whose TLS application data stayed encrypted."""
+        servers: dict[str, int] = {}
+        for stream in self.streams.values():
+            if stream.tls and not stream.decrypted:
+                servers[stream.server or stream.id] = servers.get(stream.server or stream.id, 0) + stream.undecoded
+        if not servers:
             return []
-        shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
-        return [{"where": "tls", "error": f"TLS application data not decrypted on {len(ids)} "
-                 f"stream(s): {shown} (no key for the session in the key log, or its handshake "
-                 "was not captured)"}]
+        remedy = ("the key log has no keys for these sessions" if self.secrets == "key log" else
+                  "the secrets embedded in the capture do not cover these sessions")
+        return [undecrypted_note(servers, remedy + " (or their handshakes were not captured)")]

@@ -317,7 +317,7 @@ def test_port_reuse_makes_a_new_connection():
     assert [g.connection for g in got] == ["tcp/0", "tcp/1"]
 
 
-def test_non_http_is_skipped_quietly():
+def test_non_http_is_skipped_quietly_and_tls_is_told():
     hello = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(40)
     tls = conversation([("c", 0, hello), ("s", 0, b"\x16\x03\x03\x00\x5a" + bytes(90))],
                        client=("10.0.0.5", 50001), server=("10.0.0.1", 443))
@@ -330,7 +330,10 @@ def test_non_http_is_skipped_quietly():
     http = conversation([("c", 0, GET), ("s", 0, OK)], client=("10.0.0.5", 50005))
     frames = sorted(tls + tls_mid + ssh + smtp_like + http, key=lambda p: p[0])
     got = read_back(_pcap(frames))
-    assert [(g.connection, g.request.target, g.errors) for g in got] == [("tcp/4", "/a", [])]
+    assert [(g.connection, g.request.target, g.errors) for g in got[:-1]] == [("tcp/4", "/a", [])]
+    (note,) = got[-1].errors  # TLS, not decrypted here: its server and bytes (issue 8 point 8)
+    assert got[-1].request is None and note["where"] == "tls"
+    assert note["error"].startswith("TLS not decrypted: 10.0.0.1:443 (183 bytes); give the key log with --keylog")
 
 
 def test_snaplen_cut_segments_are_gaps():

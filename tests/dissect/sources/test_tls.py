@@ -71,7 +71,8 @@ def test_tls12_with_embedded_secrets():
 def test_without_keys_nothing_is_decrypted():
     (note,) = read_exchanges(TLS13, None)
     assert note.request is None and note.response is None
-    assert "TLS application data not decrypted on 2 stream(s): tcp/0, tcp/1" in note.errors[0]["error"]
+    error = note.errors[0]["error"]  # the server and the bytes left encrypted (issue 8 point 8)
+    assert error.startswith("TLS not decrypted: 127.0.0.1:") and " bytes); the secrets embedded in the capture" in error
 
 
 def test_plain_http_goes_through_too(tmp_path):
@@ -135,7 +136,7 @@ def test_tracker_pairs_fifo_and_orders_by_request_time():
 
     def line(t, stream, src, dst, flags, data=b""):
         return [b"%f" % t, stream, src[0].encode(), b"", src[1], dst[0].encode(), b"", dst[1],
-                flags, b"", b"", data.hex().encode()]
+                flags, b"", b"", data.hex().encode(), b""]
 
     req = b"POST /a HTTP/1.1\r\nContent-Length: 1\r\n\r\n"
     out = []
@@ -159,12 +160,12 @@ def test_tracker_pairs_fifo_and_orders_by_request_time():
 
 def test_tracker_skips_non_http_and_reports_http2():
     tracker = tls._Tracker(max_body=1 << 20, max_hold=100)
-    cols = [b"1.0", b"0", b"10.0.0.5", b"", b"1", b"10.0.0.9", b"", b"2", b"0x0002", b"", b"", b""]
+    cols = [b"1.0", b"0", b"10.0.0.5", b"", b"1", b"10.0.0.9", b"", b"2", b"0x0002", b"", b"", b"", b""]
     tracker.frame(cols)
-    tracker.frame(cols[:8] + [b"0x0018", b"23", b"", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".hex().encode()])
-    tracker.frame([b"1.0", b"1", b"10.0.0.5", b"", b"3", b"10.0.0.9", b"", b"4", b"0x0002", b"", b"", b""])
+    tracker.frame(cols[:8] + [b"0x0018", b"23", b"", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".hex().encode(), b"24"])
+    tracker.frame([b"1.0", b"1", b"10.0.0.5", b"", b"3", b"10.0.0.9", b"", b"4", b"0x0002", b"", b"", b"", b""])
     tracker.frame([b"1.1", b"1", b"10.0.0.5", b"", b"3", b"10.0.0.9", b"", b"4", b"0x0018", b"", b"",
-                   b"\x16\x03\x01binary".hex().encode()])
+                   b"\x16\x03\x01binary".hex().encode(), b""])
     tracker.frame([b"x"])  # a short line is ignored
     tracker.finish()
     assert list(tracker.drain()) == []
