@@ -55,6 +55,7 @@ def store_from_fixture(data: dict) -> Store:
                 raise ValueError(f"fixture message in unknown folder {spec.get('folder')!r}")
             message = fixture_message(store, mailbox, folder.fid, spec)
             folder.messages[message.mid] = message
+            mailbox.message_count += 1
     return store
 
 

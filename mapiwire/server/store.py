@@ -8,8 +8,8 @@ and a 6-byte big-endian GlobalCounter) kept as the 64-bit integer PidTagFolderId
 carry; long-term ids pair the GlobalCounter with the mailbox's REPLGUID (MS-OXCDATA 2.2.1.3.1).
 
 Properties are stored by property id with their type (`Props`). Changes go through the
-mailbox (`save_message`, `delete_message`, `move_message`, ...), which tells the store's
-listeners (the MailboxSessions, for RopNotify) what happened. The store is shared by all the
+mailbox (`save_message`, `delete_message`, `move_message`, ...), which tells the mailbox's
+listeners (its MailboxSessions, for RopNotify) what happened. The store is shared by all the
 server's sessions; `Store.lock` serialises them.
 """
 
@@ -45,6 +45,8 @@ PS_PUBLIC_STRINGS = "{00020329-0000-0000-C000-000000000046}"
 MAPI_STORE_PROVIDER = "{C2B1E9D4-6A2B-4F3C-9E8D-7A6B5C4D3E2F}"  # fixed for the product, ProviderUID of entry ids
 NAMED_ID_FIRST, NAMED_ID_LAST = 0x8000, 0xFFFE  # MS-OXPROPS 1.3.1
 MAX_NAMED_PER_MAILBOX = 4096
+MAX_MESSAGES_PER_MAILBOX = 20000  # what one mailbox may hold: memory stays bounded
+MAX_FOLDERS_PER_MAILBOX = 2000
 FILETIME_EPOCH = 116_444_736_000_000_000  # 1970-01-01 as a FILETIME (MS-DTYP 2.3.3)
 
 # MS-OXCSTOR 2.2.1.1.3: the 13 FolderIds of a private mailbox logon, in order: (name, parent index, class)
@@ -65,6 +67,10 @@ RECEIVE_FOLDERS = {"": INBOX, "IPM": INBOX, "REPORT.IPM": INBOX, "IPC": ROOT}
 # MS-OXCMSG 2.2.1.6 PidTagMessageFlags bits
 MF_READ, MF_UNMODIFIED, MF_SUBMITTED, MF_UNSENT, MF_HAS_ATTACH, MF_FROM_ME = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 RECIPIENT_TO, RECIPIENT_CC, RECIPIENT_BCC = 0x01, 0x02, 0x03  # MS-OXCMSG 2.2.3.1.2
+
+
+class QuotaExceeded(Exception):
+    """The mailbox holds as many messages or folders as it may (answered ecQuotaExceeded)."""
 
 
 def filetime(seconds: float | None = None) -> int:
@@ -209,11 +215,21 @@ class Mailbox:
         self.mailbox_guid = uuid.uuid5(uuid.NAMESPACE_URL, f"mapiwire:mailbox:{user.alias}")
         self.repl_guid = uuid.uuid5(uuid.NAMESPACE_URL, f"mapiwire:replguid:{user.alias}")
         self.counter = 0
+        self.message_count = 0
         self.folders: dict[int, Folder] = {}
         self.special: list[int] = []  # the 13 ids of MS-OXCSTOR 2.2.1.1.3
         self.named_ids: dict[tuple, int] = {}  # (GUID, LID or name) -> property id
         self.named_names: dict[int, dict] = {}  # property id -> PropertyName value
+        self.listeners: set[Callable[[Event], None]] = set()
         self._create_standard_folders()
+
+    def emit(self, event: Event) -> None:
+        """Tell every listener; one that fails is logged and does not stop the others."""
+        for listener in list(self.listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("mailbox listener failed on %s", event.kind)
 
     # ids
     def allocate_id(self) -> int:
@@ -254,6 +270,8 @@ class Mailbox:
 
     def create_folder(self, parent_id: int | None, name: str, *, comment: str = "",
                       container_class: str | None = "IPF.Note") -> Folder:
+        if len(self.folders) >= MAX_FOLDERS_PER_MAILBOX:
+            raise QuotaExceeded()
         folder = Folder(self.allocate_id(), parent_id, Props())
         folder.props.set(TAG["PidTagDisplayName"], name)
         if comment:
@@ -285,6 +303,7 @@ class Mailbox:
 
     def delete_folder(self, fid: int) -> None:
         folder = self.folders.pop(fid)
+        self.message_count -= len(folder.messages)
         for child in list(folder.children):
             self.delete_folder(child)
         if folder.parent_id in self.folders:
@@ -310,21 +329,25 @@ class Mailbox:
         """Store a new or changed message in its folder and tell the listeners."""
         folder = self.folders[message.folder_id]
         created = message.mid not in folder.messages
+        if created and self.message_count >= MAX_MESSAGES_PER_MAILBOX:
+            raise QuotaExceeded()
+        self.message_count += created
         message.props.set(TAG["PidTagLastModificationTime"], filetime())
         folder.messages[message.mid] = message
-        self.store.emit(Event("created" if created else "modified", self, message.folder_id, message.mid))
+        self.emit(Event("created" if created else "modified", self, message.folder_id, message.mid))
 
     def deliver(self, message: Message) -> None:
         """A message arrives in this mailbox's Inbox (MS-OXOMSG 3.2.5.1 submit, delivered here)."""
         message.folder_id = self.special[INBOX]
         self.save_message(message)
-        self.store.emit(Event("new_mail", self, message.folder_id, message.mid))
+        self.emit(Event("new_mail", self, message.folder_id, message.mid))
 
     def delete_message(self, folder_id: int, mid: int) -> bool:
         folder = self.folders.get(folder_id)
         if folder is None or folder.messages.pop(mid, None) is None:
             return False
-        self.store.emit(Event("deleted", self, folder_id, mid))
+        self.message_count -= 1
+        self.emit(Event("deleted", self, folder_id, mid))
         return True
 
     def move_message(self, source_id: int, mid: int, target_id: int, *, copy_only: bool) -> bool:
@@ -367,7 +390,6 @@ class Store:
         self.users = users
         self.mailboxes: dict[str, Mailbox] = {u.alias.lower(): Mailbox(self, u) for u in users}
         self.lock = threading.RLock()
-        self.listeners: set[Callable[[Event], None]] = set()
 
     @classmethod
     def load(cls, path: str | None = None) -> "Store":
@@ -389,14 +411,6 @@ class Store:
     def mailbox(self, user: User | str) -> Mailbox | None:
         found = self.user(user) if isinstance(user, str) else user
         return self.mailboxes.get(found.alias.lower()) if found is not None else None
-
-    def emit(self, event: Event) -> None:
-        """Tell every listener; one that fails is logged and does not stop the others."""
-        for listener in list(self.listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("store listener failed on %s", event.kind)
 
     def resolve_recipients(self, addresses: Iterable[str]) -> list[Mailbox]:
         """The mailboxes of this store among the given addresses (SMTP, EssDN or alias)."""

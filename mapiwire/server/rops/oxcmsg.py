@@ -15,6 +15,7 @@ from .base import EC_ACCESS_DENIED, EC_NOT_FOUND, EC_NULL_OBJECT, EC_OBJECT_DELE
 from .objects import AttachmentObject, FolderObject, LogonObject, MessageObject, TableObject, View
 from .tables import Table, property_row
 
+KEEP_OPEN_READ_ONLY, KEEP_OPEN_READ_WRITE = 0x01, 0x02  # MS-OXCMSG 2.2.3.3.1 SaveFlags
 READ_WRITE = 0x01  # MS-OXCMSG 2.2.3.1.1 / 2.2.3.12.1: ReadWrite (BestAccess 0x03 includes it)
 CLEAR_READ = 0x04  # MS-OXCMSG 2.2.3.10.1 rfClearReadFlag
 GENERATE_RECEIPT_ONLY = 0x10
@@ -117,7 +118,8 @@ def rop_create_message(session, rop, ctx) -> dict:
 
 @handler(0x0C)
 def rop_save_changes_message(session, rop, ctx) -> dict:
-    """MS-OXCMSG 3.2.5.3 RopSaveChangesMessage: the working copy becomes the stored message."""
+    """MS-OXCMSG 3.2.5.3 RopSaveChangesMessage: the working copy becomes the stored message; with
+    KeepOpenReadOnly the message stays open for reading only. A full mailbox is ecQuotaExceeded."""
     obj = _message(session, ctx, rop)
     if not obj.writable:
         raise RopError(EC_ACCESS_DENIED)
@@ -128,6 +130,8 @@ def rop_save_changes_message(session, rop, ctx) -> dict:
         obj.message.props.set(TAG["PidTagNormalizedSubject"], subject[1])
     obj.mailbox.save_message(obj.message.clone())
     obj.is_new = False
+    if int(rop["SaveFlags"]) & 0x03 == KEEP_OPEN_READ_ONLY:
+        obj.writable = False
     return {"InputHandleIndex": int(rop["InputHandleIndex"]), "MessageId": id_struct(obj.message.mid)}
 
 

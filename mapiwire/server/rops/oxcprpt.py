@@ -11,7 +11,7 @@ import uuid
 from ..store import MISSING, PT_BINARY, PT_STRING8, PT_UNICODE, STRING_TYPES
 from ...dissect.defs.oxcdata import tag_container
 from .base import (EC_ACCESS_DENIED, EC_INVALID_PARAM, EC_MAPI_OOM, EC_NOT_FOUND, EC_NOT_SUPPORTED,
-                   EC_STREAM_SIZE_ERROR, EC_WARN_WITH_ERRORS, OutOfRoom, RopError, handler)
+                   EC_STREAM_SIZE_ERROR, EC_TOO_BIG, EC_WARN_WITH_ERRORS, OutOfRoom, RopError, handler)
 from .objects import (AttachmentObject, FolderObject, LogonObject, MessageObject, StreamObject, stream_bytes,
                       stream_value, view_of)
 from .tables import property_row, tag_int, variable_size
@@ -26,6 +26,7 @@ SEEK_BEGINNING, SEEK_CURRENT, SEEK_END = 0x00, 0x01, 0x02  # MS-OXCPRPT 2.2.21.1
 BABE = 0xBABE  # MS-OXCROPS 2.2.9.2.1: MaximumByteCount follows
 READ_STREAM_HEADER = 8  # RopId, InputHandleIndex, ReturnValue, DataSize
 MAX_READ = 0xFFF0
+MAX_PROPERTIES = 1024  # per object: memory stays bounded
 
 
 def _view(session, ctx, rop, field: str = "InputHandleIndex"):
@@ -153,6 +154,10 @@ def _set_properties(session, rop, ctx) -> dict:
         tag = tag_int(item["PropertyTag"])
         if tag & 0xFFFF in (0x0000, PT_ERROR, 0x000D):
             problems.append({"Index": index, "PropertyTag": item["PropertyTag"], "ErrorCode": EC_INVALID_PARAM})
+            continue
+        if variable_size(item["PropertyValue"]) > session.max_stream or (
+                len(view.props.values) >= MAX_PROPERTIES and tag >> 16 not in view.props.values):
+            problems.append({"Index": index, "PropertyTag": item["PropertyTag"], "ErrorCode": EC_TOO_BIG})
             continue
         view.props.set(tag, item["PropertyValue"])
     return {"PropertyProblems": problems}

@@ -11,8 +11,7 @@ from construct import this
 
 from ...dissect.defs.core import build
 from ...dissect.defs.oxcdata import PropertyRow, tag_container
-from .base import (EC_INVALID_BOOKMARK, EC_INVALID_PARAM, EC_NOT_FOUND, EC_NULL_OBJECT, OutOfRoom, RopError,
-                   handler)
+from .base import EC_INVALID_BOOKMARK, EC_INVALID_PARAM, EC_NOT_FOUND, EC_NULL_OBJECT, RopError, handler
 from .objects import TableObject
 from .tables import TooComplex, matches, property_row, tag_int
 
@@ -20,6 +19,7 @@ BOOKMARK_BEGINNING, BOOKMARK_CURRENT, BOOKMARK_END, BOOKMARK_CUSTOM = 0, 1, 2, 3
 NO_ADVANCE = 0x01  # MS-OXCTABL 2.2.2.5.1 QueryRowsFlags
 BACKWARDS = 0x01  # MS-OXCTABL 2.2.2.14.1 FindRowFlags
 EC_UNABLE_TO_ABORT = 0x80040114
+EC_BUFFER_TOO_SMALL = 0x0000047D  # MS-OXCDATA 2.4.1 ecBufferTooSmall
 QUERY_ROWS_HEADER = 9  # RopId, InputHandleIndex, ReturnValue, Origin, RowCount
 ROW = PropertyRow(this._params.columns)
 
@@ -34,10 +34,6 @@ def _columns(table, rop) -> list[int]:
         raise RopError(EC_NULL_OBJECT)
     rop["_columns"] = table.columns
     return table.column_tags
-
-
-def _origin(position: int, total: int) -> int:
-    return BOOKMARK_BEGINNING if position == 0 else BOOKMARK_END if position >= total else BOOKMARK_CURRENT
 
 
 @handler(0x12)
@@ -77,8 +73,10 @@ def rop_restrict(session, rop, ctx) -> dict:
 
 @handler(0x15)
 def rop_query_rows(session, rop, ctx) -> dict:
-    """MS-OXCTABL 3.2.5.5 RopQueryRows: up to RowCount rows from the cursor, forward or backward;
-    the cursor moves past them unless NoAdvance. Origin tells where the cursor is afterwards."""
+    """MS-OXCTABL 3.2.5.5 RopQueryRows: up to RowCount whole rows from the cursor, forward, or the
+    rows before it (in table order) when reading backward; as many as fit the response buffer,
+    at least one or ecBufferTooSmall. The cursor moves past them unless NoAdvance; Origin is
+    BOOKMARK_END / BOOKMARK_BEGINNING when no rows are left that way, else BOOKMARK_CURRENT."""
     table = _table(session, ctx, rop)
     columns = _columns(table, rop)
     rows = table.rows()
@@ -86,21 +84,24 @@ def rop_query_rows(session, rop, ctx) -> dict:
     position = min(table.position, total)
     count = min(int(rop["RowCount"]), session.max_rows)
     forward = bool(rop["ForwardRead"])
-    chosen = rows[position:position + count] if forward else list(reversed(rows[max(0, position - count):position]))
+    window = rows[position:position + count] if forward else rows[max(0, position - count):position][::-1]
     out, used = [], QUERY_ROWS_HEADER
-    for view in chosen:
+    for view in window:  # nearest the cursor first
         row = property_row(view, columns)
-        size = len(build(ROW, row, columns=columns))
-        if used + size > ctx.room:
-            if not out:
-                raise OutOfRoom(used + size)
+        used += len(build(ROW, row, columns=columns))
+        if used > ctx.room:
             break
-        used += size
         out.append(row)
+    if window and not out:
+        raise RopError(EC_BUFFER_TOO_SMALL)
     after = position + len(out) if forward else position - len(out)
     if not int(rop["QueryRowsFlags"]) & NO_ADVANCE:
         table.position = after
-    return {"Origin": _origin(after, total), "RowData": out}
+    if forward:
+        origin = BOOKMARK_END if after >= total else BOOKMARK_CURRENT
+    else:
+        origin = BOOKMARK_BEGINNING if after == 0 else BOOKMARK_CURRENT
+    return {"Origin": origin, "RowData": out if forward else out[::-1]}
 
 
 @handler(0x17)

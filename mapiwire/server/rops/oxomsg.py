@@ -7,7 +7,7 @@ Items, or away with PidTagDeleteAfterSubmit. Outside addresses are accepted and 
 
 from __future__ import annotations
 
-from ..store import (MF_READ, MF_SUBMITTED, MF_UNSENT, SENT_ITEMS, TAG, Mailbox, Message, filetime)
+from ..store import MF_READ, MF_SUBMITTED, MF_UNSENT, SENT_ITEMS, TAG, Mailbox, Message, QuotaExceeded, filetime
 from .base import EC_ACCESS_DENIED, RopError, handler
 from .objects import LogonObject, MessageObject
 
@@ -47,7 +47,10 @@ def rop_submit_message(session, rop, ctx) -> dict:
         addresses.append(values.get(TAG["PidTagSmtpAddress"] >> 16, (0, None))[1]
                          or values.get(TAG["PidTagEmailAddress"] >> 16, (0, None))[1])
     for target in session.store.resolve_recipients(addresses):
-        target.deliver(copy_to(obj.mailbox, message, target))
+        try:
+            target.deliver(copy_to(obj.mailbox, message, target))
+        except QuotaExceeded:  # a full mailbox gets nothing; the others still do
+            continue
     _file_sent_copy(obj.mailbox, message)
     return {}
 

@@ -20,9 +20,10 @@ import construct as c
 from ...dissect.defs.core import build
 from ...dissect.defs.ropbuffer import RopList
 from ...dissect.defs.rops import ROP_BY_ID
-from ..store import Event, Store, User
+from ..store import Event, QuotaExceeded, Store, User
 from . import oxcfold, oxcmsg, oxcnotif, oxcprpt, oxcstor, oxctabl, oxomsg  # noqa: F401 (register handlers)
-from .base import (EC_ERROR, EC_MAX_OBJS_EXCEEDED, EC_NOT_SUPPORTED, EC_NULL_OBJECT, EC_RPC_FORMAT, HANDLERS,
+from .base import (EC_ERROR, EC_MAX_OBJS_EXCEEDED, EC_NOT_SUPPORTED, EC_NULL_OBJECT, EC_QUOTA_EXCEEDED, EC_RPC_FORMAT,
+                   HANDLERS,
                    Context, OutOfRoom, RopError)
 from .objects import LogonObject, NotificationObject, StreamObject, TableObject
 
@@ -64,7 +65,7 @@ class MailboxSession:
         self._sent_columns: dict[int, list] = {}
         self.on_event: Callable[[], None] | None = None
         self.closed = False
-        store.listeners.add(self._on_store_event)
+        self.mailbox.listeners.add(self._on_store_event)
 
     # the contract ------------------------------------------------------------------------------
 
@@ -118,7 +119,7 @@ class MailboxSession:
     def close(self) -> None:
         """The context is gone: release every object and registration."""
         with self.store.lock:
-            self.store.listeners.discard(self._on_store_event)
+            self.mailbox.listeners.discard(self._on_store_event)
             self.objects.clear()
             self.pending.clear()
             self.closed = True
@@ -209,6 +210,8 @@ class MailboxSession:
             fields = function(self, rop, ctx)
         except RopError as error:
             return self._failure(rop_id, rop, error.code), False
+        except QuotaExceeded:
+            return self._failure(rop_id, rop, EC_QUOTA_EXCEEDED), False
         except OutOfRoom as error:
             return {"RopId": ROP_BUFFER_TOO_SMALL, "SizeNeeded": error.size_needed}, True
         except Exception:  # a handler bug must not take the session down: ecError, logged

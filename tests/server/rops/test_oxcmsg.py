@@ -139,3 +139,16 @@ def test_a_read_only_message_refuses_changes():
                           "SaveFlags": 0},
                          {"RopId": 0x23, "LogonId": 0, "InputHandleIndex": 0, "OutputHandleIndex": 0}], [handle])
     assert [r.ReturnValue for r in rops] == [0x80070005] * 3
+
+
+def test_save_read_only_and_the_mailbox_quota():
+    d, logon, inbox, mailbox, folder = alice_inbox()
+    create = {"RopId": 0x06, "LogonId": 0, "InputHandleIndex": 0, "OutputHandleIndex": 1, "CodePageId": 0x0FFF,
+              "FolderId": ident(folder.fid), "AssociatedFlag": 0}
+    save = {"RopId": 0x0C, "LogonId": 0, "ResponseHandleIndex": 0, "InputHandleIndex": 1, "SaveFlags": 0x01}
+    rops, _ = d.execute([create, save, save], [inbox, NO_HANDLE])
+    assert [r.ReturnValue for r in rops] == [0, 0, 0x80070005]  # KeepOpenReadOnly: no second save
+    from mapiwire.server import store
+    mailbox.message_count = store.MAX_MESSAGES_PER_MAILBOX
+    rops, _ = d.execute([create, {**save, "SaveFlags": 0x02}], [inbox, NO_HANDLE])
+    assert [r.ReturnValue for r in rops] == [0, 0x000004D9]  # ecQuotaExceeded
