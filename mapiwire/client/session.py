@@ -126,6 +126,7 @@ class MapiSession:
         self.request_guid = str(uuid.uuid4()).upper()
         self.counter = 0
         self.client_info = self.client.next_context()
+        self.contexts = 0  # session contexts established (or asked for) so far
         self.expiration_ms: int | None = None  # X-ExpirationInfo of the last response (2.2.3.3.8)
         self.connection: Connection | None = None
         self._lock = threading.Lock()
@@ -156,8 +157,9 @@ class MapiSession:
         with self._lock:
             self.request_guid = str(uuid.uuid4()).upper()
             self.counter = 0
-            if not reconnect:
+            if self.contexts and not reconnect:
                 self.client_info = self.client.next_context()
+            self.contexts += 1
 
     def _headers(self, request_type: str) -> list[tuple[str, str]]:
         with self._lock:

@@ -233,3 +233,16 @@ def test_a_broken_server_answer_is_a_connection_failure(junk):
     with pytest.raises(ConnectionFailed):
         conn.read_response()
     listener.close()
+
+
+def test_client_info_counter_per_new_context_kept_on_reconnect(server):
+    from mapiwire.client.session import ClientInstance
+
+    instance = ClientInstance()
+    mailbox, book = (MapiSession(server.url, e, client=instance) for e in ("emsmdb", "nspi"))
+    infos = []
+    for session, reconnect in ((mailbox, False), (book, False), (mailbox, True), (mailbox, False)):
+        session.new_context(reconnect=reconnect)
+        infos.append(session.request("Connect", b"").request.header("X-ClientInfo"))
+    assert [i.split(":")[1] for i in infos] == ["1", "2", "1", "3"]  # MS-OXCMAPIHTTP 2.2.3.3.4
+    assert len({i.split(":")[0] for i in infos}) == 1
