@@ -123,8 +123,9 @@ def rop_save_changes_message(session, rop, ctx) -> dict:
     obj = _message(session, ctx, rop)
     if not obj.writable:
         raise RopError(EC_ACCESS_DENIED)
-    if obj.message.folder_id not in obj.mailbox.folders:
-        raise RopError(EC_OBJECT_DELETED)
+    folder = obj.mailbox.folders.get(obj.message.folder_id)
+    if folder is None or (not obj.is_new and obj.message.mid not in folder.messages):
+        raise RopError(EC_OBJECT_DELETED)  # the folder or the stored message went meanwhile
     subject = obj.message.props.values.get(TAG["PidTagSubject"] >> 16)
     if subject is not None and TAG["PidTagNormalizedSubject"] >> 16 not in obj.message.props.values:
         obj.message.props.set(TAG["PidTagNormalizedSubject"], subject[1])

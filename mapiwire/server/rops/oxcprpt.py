@@ -111,12 +111,13 @@ def rop_query_named_properties(session, rop, ctx) -> dict:
 @handler(0x07)
 def rop_get_properties_specific(session, rop, ctx) -> dict:
     """MS-OXCPRPT 3.2.5.1 RopGetPropertiesSpecific: the values in the order asked; a missing one,
-    or one over PropertySizeLimit (ecMAPIOOM), makes the row a FlaggedPropertyRow."""
+    or one over PropertySizeLimit (ecMAPIOOM), makes the row a FlaggedPropertyRow. PtypUnspecified
+    tags get strings as String8 unless WantUnicode."""
     _, view = _view(session, ctx, rop)
     tags = [tag_int(t) for t in rop["PropertyTags"]]
     rop["_columns"] = rop["PropertyTags"]
     limit = int(rop["PropertySizeLimit"]) or DEFAULT_SIZE_LIMIT
-    return {"RowData": property_row(view, tags, limit)}
+    return {"RowData": property_row(view, tags, limit, unicode=bool(int(rop["WantUnicode"])))}
 
 
 @handler(0x08)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from ..store import MISSING, PT_UNSPECIFIED, TAG, Mailbox
+from ..store import MISSING, PT_STRING8, PT_UNICODE, PT_UNSPECIFIED, TAG, Mailbox
 from .base import EC_MAPI_OOM, EC_NOT_FOUND, EC_TOO_COMPLEX
 from .objects import View
 
@@ -115,15 +115,18 @@ class Table:
 
 # Rows -------------------------------------------------------------------------------------------------
 
-def property_row(view: View, columns: list[int], limit: int | None = None) -> dict:
+def property_row(view: View, columns: list[int], limit: int | None = None, unicode: bool = True) -> dict:
     """MS-OXCDATA 2.8.1 PropertyRow of `view` in these columns: a StandardPropertyRow when every
-    value is there, else a FlaggedPropertyRow with ErrorCode values (2.11.5)."""
+    value is there, else a FlaggedPropertyRow with ErrorCode values (2.11.5). A PtypUnspecified
+    column gives the value's own type (String8 for strings unless `unicode`)."""
     values = []
     flagged = False
     for tag in columns:
         ptype = tag & 0xFFFF
         if ptype == PT_UNSPECIFIED:
             found_type, value = view.typed(tag)
+            if found_type == PT_UNICODE and not unicode:
+                found_type = PT_STRING8
         else:
             found_type, value = ptype, column_value(view, tag)
         error = None

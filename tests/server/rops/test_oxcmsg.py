@@ -141,6 +141,16 @@ def test_a_read_only_message_refuses_changes():
     assert [r.ReturnValue for r in rops] == [0x80070005] * 3
 
 
+def test_saving_a_message_deleted_meanwhile_is_ec_object_deleted():
+    d, logon, inbox, mailbox, folder = alice_inbox()
+    message = next(iter(folder.messages.values()))
+    _, handle = open_message(d, inbox, message, mode=0x01)
+    mailbox.delete_message(folder.fid, message.mid)
+    rops, _ = d.execute([{"RopId": 0x0C, "LogonId": 0, "ResponseHandleIndex": 0, "InputHandleIndex": 0,
+                          "SaveFlags": 0x02}], [handle])
+    assert rops[0].ReturnValue == 0x8004010A and message.mid not in folder.messages
+
+
 def test_save_read_only_and_the_mailbox_quota():
     d, logon, inbox, mailbox, folder = alice_inbox()
     create = {"RopId": 0x06, "LogonId": 0, "InputHandleIndex": 0, "OutputHandleIndex": 1, "CodePageId": 0x0FFF,

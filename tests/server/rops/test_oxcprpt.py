@@ -23,11 +23,13 @@ def test_get_properties_specific_standard_and_flagged_rows():
     rops, _ = d.execute([rop(0x07, PropertySizeLimit=0, WantUnicode=1,
                              PropertyTags=tags(DISPLAY_NAME, CONTENT_COUNT, UNREAD, CONTAINER_CLASS)),
                          rop(0x07, PropertySizeLimit=0, WantUnicode=1, PropertyTags=tags(DISPLAY_NAME, COMMENT,
-                                                                                          0x3001001E))], [inbox])
+                                                                                          0x3001001E)),
+                         rop(0x07, PropertySizeLimit=0, WantUnicode=0, PropertyTags=tags(0x30010000))], [inbox])
     assert rops[0].RowData.Flag == 0 and d.values(rops[0].RowData) == ["Inbox", 5, 2, "IPF.Note"]
     flagged = rops[1].RowData
     assert flagged.Flag == 1
     assert [(v.Flag, v.PropertyValue) for v in flagged.ValueArray] == [(0, "Inbox"), (0x0A, 0x8004010F), (0, "Inbox")]
+    assert (rops[2].RowData.ValueArray[0].PropertyType, rops[2].RowData.ValueArray[0].PropertyValue) == (0x1E, "Inbox")
 
 
 def test_set_delete_and_list_properties_on_a_folder():
