@@ -5,7 +5,8 @@ same run, a bare aiohttp server that answers every POST with a fixed chunked res
 floor of the same library: the anchor). Clients are asyncio keep-alive connections in this
 process; each does Connect and a RopLogon, then sends Execute requests carrying one small
 RopGetPropertiesSpecific (4 properties of the logon) for --seconds. Prints, for 1, 10 and 100
-concurrent clients, Execute/s with p50/p99 latency beside the anchor's requests/s, then the
+concurrent clients, Execute/s with p50/p99 latency beside the anchor's requests/s (and each
+server's CPU time per request), then the
 server's CPU time per Execute (from /proc: what one free core would sustain, whatever else runs
 on the machine), its resident memory per idle session after --sessions Connects, and ends with
 `ratio: <mapiwire Execute/s / anchor requests/s at 10 clients>`. Not a test.
@@ -224,15 +225,17 @@ def main() -> None:
         wait_listening(port, server)
         wait_listening(anchor_port, anchor)
         print(f"{'clients':>7}  {'Execute/s':>10}  {'p50 ms':>7}  {'p99 ms':>7}  {'server CPU/Execute':>18}  "
-              f"{'anchor req/s':>12}")
+              f"{'anchor req/s':>12}  {'anchor CPU/req':>17}")
         ratio = None
         for clients in (1, 10, 100):
             cpu0 = cpu_seconds(server.pid)
             rate, latencies = asyncio.run(load(port, clients, args.seconds, user_dn, anchor=False))
             cpu_us = (cpu_seconds(server.pid) - cpu0) / (len(latencies) + 2 * clients) * 1e6
-            anchor_rate, _ = asyncio.run(load(anchor_port, clients, args.seconds, user_dn, anchor=True))
+            cpu0 = cpu_seconds(anchor.pid)
+            anchor_rate, anchor_latencies = asyncio.run(load(anchor_port, clients, args.seconds, user_dn, anchor=True))
+            anchor_us = (cpu_seconds(anchor.pid) - cpu0) / len(anchor_latencies) * 1e6
             print(f"{clients:>7}  {rate:>10.0f}  {pct(latencies, 50):>7.2f}  {pct(latencies, 99):>7.2f}  "
-                  f"{cpu_us:>15.0f} us  {anchor_rate:>12.0f}", flush=True)
+                  f"{cpu_us:>15.0f} us  {anchor_rate:>12.0f}  {anchor_us:>14.0f} us", flush=True)
             if clients == 10:
                 ratio = rate / anchor_rate
         before = rss_mib(server.pid)
