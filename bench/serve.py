@@ -5,10 +5,10 @@ same run, a bare aiohttp server that answers every POST with a fixed chunked res
 floor of the same library: the anchor). Clients are asyncio keep-alive connections in this
 process; each does Connect and a RopLogon, then sends Execute requests carrying one small
 RopGetPropertiesSpecific (4 properties of the logon) for --seconds. Prints, for 1, 10 and 100
-concurrent clients, Execute/s with p50/p99 latency beside the anchor's requests/s (and each
-server's CPU time per request), then the
-server's CPU time per Execute (from /proc: what one free core would sustain, whatever else runs
-on the machine), its resident memory per idle session after --sessions Connects, and ends with
+concurrent clients, Execute/s with p50/p99 latency and the server's CPU time per Execute (from
+/proc: what one free core would sustain, whatever else runs on the machine) beside the anchor's
+requests/s and CPU per request; then the server's resident memory per idle session after
+--sessions Connects (each with a RopLogon), and ends with
 `ratio: <mapiwire Execute/s / anchor requests/s at 10 clients>`. Not a test.
 """
 
