@@ -206,7 +206,7 @@ def stats(file, fmt, keylog, tls):
                    "<type>-request, <type>-response (type: connect, execute, bind, getmatches, ...).")
 @click.argument("hex_parts", nargs=-1, required=True, metavar="HEX...")
 @click.option("--request", "request_hex", help="The request ROPs (hex) a rop-response or rop-buffer answers.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def decode(structure, hex_parts, request_hex, fmt):
     """Decode one buffer given as hex (spaces allowed) or @FILE with raw bytes."""
     from .dissect.decodeas import STRUCTURES, decode_as, read_hex
@@ -223,6 +223,8 @@ def decode(structure, hex_parts, request_hex, fmt):
             click.echo(dumps(result, indent=2))
         else:
             click.echo(render_tree(result))
+        if result["errors"]:
+            sys.exit(1)  # the bytes did not decode as that structure: say so to scripts too
 
     _run(body)
 

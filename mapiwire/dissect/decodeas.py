@@ -10,6 +10,8 @@ with `--request` an output buffer answering it).
 from __future__ import annotations
 
 
+import re
+
 from ..errors import UsageError
 from .context import DecodingContext
 from .decode import parse_body
@@ -18,6 +20,7 @@ from .defs.core import HexBytes, struct
 from .defs.mapihttp import BODIES
 from .defs.ropbuffer import RopInputBuffer, RopList, RopOutputBuffer
 from .defs.rpcext import ExtendedBuffer
+from .transport import META_TAGS, parse_inner
 from .render import to_json
 
 RawExtendedBuffer = ExtendedBuffer(struct("payload as bytes", "Payload" / HexBytes()))
@@ -29,24 +32,90 @@ for _name, _body in BODIES.items():
 
 
 def read_hex(parts) -> bytes:
-    """Hex from the command line: several arguments, spaces, `0x` and `:` allowed, or @FILE (raw)."""
+    """Bytes from the command line: hex in several arguments (spaces, newlines, `0x` and `:`
+    allowed), a hex dump as users copy it (Wireshark's "Copy as Hex Dump", `tshark -x`, `xxd`,
+    `hexdump -C`: offset, hex and ASCII columns), or @FILE (raw bytes)."""
     if len(parts) == 1 and parts[0].startswith("@"):
         try:
             with open(parts[0][1:], "rb") as f:
                 return f.read()
         except OSError as exc:
             raise UsageError(f"cannot read {parts[0][1:]}: {exc.strerror}") from exc
-    text = "".join(parts).replace(" ", "").replace(":", "").replace("\n", "").replace("0x", "")
+    text = "\n".join(parts)
+    dumped = from_dump(text)
+    if dumped is not None:
+        return dumped
+    text = "".join(text.split()).replace(":", "").replace("0x", "")
     try:
         return bytes.fromhex(text)
     except ValueError as exc:
         raise UsageError(f"not hex: {exc}") from exc
 
 
+_DUMP_LINE = re.compile(r"^(\s*)([0-9A-Fa-f]{4,8}):?(?:(\s+)(.*))?$")
+MAX_DUMP = 64 * 1024 * 1024  # bytes a dump may expand to (hexdump's `*` repeats lines)
+_HEX_TOKEN = re.compile(r"^(?:[0-9A-Fa-f]{2}){1,2}$")
+
+
+def from_dump(text: str) -> bytes | None:
+    """The bytes of a hex dump whose lines start with their offset (which must follow the bytes
+    read so far), else None. The ASCII column is told from the hex by the double space before it
+    (and `|` for hexdump -C), and for a short last line by where the ASCII column of the full
+    lines began."""
+    out = bytearray()
+    start = ascii_col = None
+    lines = 0
+    previous, repeated = b"", False
+    for line in text.splitlines():
+        match = _DUMP_LINE.match(line)
+        if match is None:
+            if line.strip() == "*" and lines:
+                repeated = True  # hexdump: lines like the previous one until the next offset
+            elif line.strip() and lines:
+                return None
+            continue  # a heading ("Frame (98 bytes):") or a blank line
+        offset = int(match.group(2), 16)
+        if start is None:
+            start = offset
+        while repeated and previous and len(out) < min(offset - start, MAX_DUMP):
+            out += previous
+        repeated = False
+        if offset - start != len(out):
+            return None  # not a dump of these bytes (or plain hex grouped in fours)
+        rest = (match.group(4) or "").split("|", 1)[0]
+        got = bytearray()
+        column = match.start(4)
+        for segment in re.split(r"(\s{2,})", rest):
+            if not segment.strip():
+                column += len(segment)
+                continue
+            tokens = segment.split()
+            if (ascii_col is not None and column >= ascii_col) or not all(_HEX_TOKEN.match(t) for t in tokens):
+                if ascii_col is None and got:
+                    ascii_col = column
+                break
+            got += bytes.fromhex("".join(tokens))
+            column += len(segment)
+        if not got and rest.strip():
+            return None
+        out += got
+        previous = bytes(got)
+        lines += 1
+    if lines == 1 and start:
+        return None  # one line from a non-zero offset: rather plain hex grouped in fours
+    return bytes(out) if lines else None
+
+
 def decode_as(structure: str, data: bytes, request: bytes | None = None) -> dict:
     """The decoded structure as the JSON contract shapes it, plus its `errors` list."""
     errors: list = []
     params: dict = {}
+    head: dict = {}
+    if data.startswith(META_TAGS):  # a response body still with its meta-tags (MS-OXCMAPIHTTP 2.2.7)
+        inner = parse_inner(data)
+        errors.extend(inner.errors)
+        head = {"meta": inner.meta, **({"additional_headers": dict(inner.headers)} if inner.headers else {})}
+        data = inner.body
     if structure in ("rop-response", "rop-buffer") and request is not None:
         ctx = DecodingContext("decode")
         request_rops = parse_body(RopList("request"), request, errors, "request") or []
@@ -72,11 +141,15 @@ def decode_as(structure: str, data: bytes, request: bytes | None = None) -> dict
             status = int.from_bytes(data[:4], "little") if len(data) >= 4 else 0
             definition = body.success if status == 0 else body.failure
     value = parse_body(definition, data, errors, structure, **params)
+    if request is None and structure in ("rop-response", "rop-buffer"):
+        for error in errors:
+            if "columns unknown" in error["error"]:
+                error["error"] += "; give the request ROPs with --request HEX"
     if value is None:
         out = {"Undecoded": data.hex()}
     elif isinstance(value, list):
         out = {"RopsList": to_json(value)}
     else:
         out = to_json(value)
-    out["errors"] = errors
+    out = {**head, **out, "errors": errors}
     return out

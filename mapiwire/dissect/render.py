@@ -34,6 +34,7 @@ from .summary import diagnostic
 PTYP_ERROR_CODE = 0x000A  # MS-OXCDATA 2.11.1
 
 HEX_FIELDS_WIDE = 64  # text rendering shortens longer hex values
+HEX_DIGITS = frozenset("0123456789abcdef")
 
 
 PS_MAPI = "{00020328-0000-0000-C000-000000000046}"  # MS-OXPROPS 1.3.2: LID = the tagged property id
@@ -243,7 +244,8 @@ def _scalar(key: str, value, siblings: dict) -> str:
         if name and not key.endswith(NUMBER_AS_HEX):
             text = f"{value}"
     elif isinstance(value, str):
-        text = value if len(value) <= HEX_FIELDS_WIDE * 2 else value[:HEX_FIELDS_WIDE * 2] + f"... ({len(value)} chars)"
+        long_hex = len(value) > HEX_FIELDS_WIDE * 2 and all(ch in HEX_DIGITS for ch in value)
+        text = value[:HEX_FIELDS_WIDE * 2] + f"... ({len(value)} chars)" if long_hex else value
     else:
         text = str(value)
     return f"{text} ({name})" if name else text

@@ -44,9 +44,12 @@ def test_hex_input_forms(tmp_path):
 
 
 def test_cli_prints_json_and_rejects_unknown_structures():
-    out = subprocess.run([sys.executable, "-m", "mapiwire.cli", "decode", "--as", "rop-request", "01 00 00"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-m", "mapiwire.cli", "decode", "--as", "rop-request", "01 00 00",
+                          "--format", "json"], capture_output=True, text=True, check=True).stdout
     assert json.loads(out)["RopsList"][0]["RopName"] == "RopRelease"
+    text = subprocess.run([sys.executable, "-m", "mapiwire.cli", "decode", "--as", "rop-request", "01 00 00"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "RopId: 0x01 (RopRelease)" in text  # text by default, as dissect
     bad = subprocess.run([sys.executable, "-m", "mapiwire.cli", "decode", "--as", "nonsense", "00"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown structure" in bad.stderr
