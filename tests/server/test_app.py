@@ -11,7 +11,7 @@ import time
 import pytest
 
 from mapiwire.dissect.decode import Decoder
-from mapiwire.dissect.defs.core import build, parse
+from mapiwire.dissect.defs.core import build
 from mapiwire.dissect.defs.mapihttp import BODIES
 from mapiwire.dissect.exchange import Exchange, HttpMessage
 from mapiwire.server import running_server
