@@ -227,7 +227,8 @@ def _store_properties(mailbox: Mailbox) -> _StoreItem:
     props.set(TAG["PidTagMailboxOwnerName"], mailbox.user.display_name)
     props.set(TAG["PidTagUserEntryId"], mailbox.folder_entry_id(mailbox.special[0]))
     props.set(TAG["PidTagRecordKey"], mailbox.mailbox_guid.bytes_le)
-    props.set(TAG["PidTagStoreSupportMask"], 0x00040000 | 0x0001 | 0x0010)  # STORE_UNICODE_OK etc.
+    # STORE_ENTRYID_UNIQUE | STORE_MODIFY_OK | STORE_UNICODE_OK (MS-OXCSTOR 2.2.2.1.1.1 PidTagStoreSupportMask)
+    props.set(TAG["PidTagStoreSupportMask"], 0x00000001 | 0x00000010 | 0x00040000)
     props.set(TAG["PidTagMessageSizeExtended"], sum(_message_size(m) for f in mailbox.folders.values()
                                                     for m in f.messages.values()))
     return _StoreItem(props)

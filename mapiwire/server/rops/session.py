@@ -167,12 +167,6 @@ class MailboxSession:
         if len(self.objects) >= self.max_handles:
             raise RopError(EC_MAX_OBJS_EXCEEDED)
 
-    def logon(self, rop) -> LogonObject:
-        for obj in self.objects.values():
-            if isinstance(obj, LogonObject) and obj.logon_id == int(rop.get("LogonId", 0)):
-                return obj
-        raise RopError(EC_NULL_OBJECT)
-
     def _logon_flags(self, rop) -> int | None:
         if int(rop.get("RopId", -1)) == ROP_LOGON:
             return int(rop.get("LogonFlags", 0))
@@ -260,8 +254,6 @@ class MailboxSession:
     @staticmethod
     def _size(value: dict, rop) -> int | None:
         rop_id = value["RopId"]
-        if rop_id == ROP_BUFFER_TOO_SMALL:
-            return 0
         shape = ROP_BY_ID[rop_id].response_shape(int(value.get("ReturnValue", 0)))
         try:
             return len(build(shape, value, request_rop=rop))

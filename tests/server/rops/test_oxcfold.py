@@ -101,3 +101,20 @@ def test_delete_move_and_copy_messages():
                           "NotifyNonRead": 0, "MessageIds": ids[2:4]}], [inbox])
     assert (rops[0].ReturnValue, rops[0].PartialCompletion) == (0, 1)
     assert len(mailbox.folders[mailbox.special[4]].messages) == count - 4
+
+
+def test_empty_folder_and_hard_delete():
+    d = Driver()
+    logon, folders = d.logon()
+    mailbox = d.store.mailbox("alice")
+    inbox_folder = mailbox.folders[mailbox.special[4]]
+    inbox = d.open_folder(logon, folders[4])
+    first = next(iter(inbox_folder.messages))
+    ident = {"ReplicaId": 1, "GlobalCounter": first.to_bytes(8, "little")[2:]}
+    rops, _ = d.execute([{"RopId": 0x91, "LogonId": 0, "InputHandleIndex": 0, "WantAsynchronous": 0,
+                          "NotifyNonRead": 0, "MessageIds": [ident]},
+                         {"RopId": 0x58, "LogonId": 0, "InputHandleIndex": 0, "WantAsynchronous": 0,
+                          "WantDeleteAssociated": 0}], [inbox])
+    assert [(r.ReturnValue, r.PartialCompletion) for r in rops] == [(0, 0), (0, 0)]
+    assert not inbox_folder.messages and not inbox_folder.children
+    assert mailbox.message_count == sum(len(f.messages) for f in mailbox.folders.values())

@@ -125,3 +125,28 @@ def test_reading_a_big_body_through_a_stream_in_small_buffers():
         assert 0 < len(rops[0].Data) < 0x1000
         got += rops[0].Data
     assert got.decode("utf-16-le") == "x" * 40000
+
+
+def test_logon_object_properties_and_no_replicate_variants():
+    d, logon, inbox = inbox_session()
+    rops, _ = d.execute([rop(0x07, PropertySizeLimit=0, WantUnicode=1,
+                             PropertyTags=tags(0x661C001F, 0x340D0003, DISPLAY_NAME)),
+                         rop(0x0A, PropertyValues=[{"PropertyTag": tags(COMMENT)[0], "PropertyValue": "x"}])],
+                        [logon])
+    assert d.values(rops[0].RowData) == ["Alice Archer", 0x00040011, "Mailbox - Alice Archer"]
+    assert rops[1].ReturnValue == 0x80070005  # the store object takes no properties here
+    rops, _ = d.execute([rop(0x79, PropertyValues=[{"PropertyTag": tags(COMMENT)[0], "PropertyValue": "y"}]),
+                         rop(0x07, PropertySizeLimit=0, WantUnicode=1, PropertyTags=tags(COMMENT)),
+                         rop(0x7A, PropertyTags=tags(COMMENT)),
+                         rop(0x07, PropertySizeLimit=0, WantUnicode=1, PropertyTags=tags(COMMENT))], [inbox])
+    assert [r.ReturnValue for r in rops] == [0, 0, 0, 0]
+    assert rops[1].RowData.ValueArray[0].PropertyValue == "y" and rops[3].RowData.Flag == 1
+
+
+def test_table_and_stream_handles_have_no_properties():
+    d, logon, inbox = inbox_session()
+    table, _ = d.contents(inbox, [DISPLAY_NAME])
+    rops, _ = d.execute([rop(0x07, PropertySizeLimit=0, WantUnicode=1, PropertyTags=tags(DISPLAY_NAME)),
+                         rop(0x56, Flags=2, PropertyNames=[{"Kind": 1, "GUID": PS_PUBLIC_STRINGS, "Name": "A"}]),
+                         rop(0x2C, ByteCount=10)], [table])
+    assert [r.ReturnValue for r in rops] == [0x80040102, 0x80040102, 0x000004B9]
