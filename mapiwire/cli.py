@@ -20,11 +20,12 @@ def main():
 
 def _exchanges(path, keylog, tls):
     """The capture's exchanges, with a progress bar on stderr when it is a terminal."""
-    from .dissect.sources import open_capture
+    from .dissect.sources import Progress, open_capture
 
-    exchanges = _tls_told(open_capture(path, keylog=keylog, tls=tls))
+    progress = Progress()
+    exchanges = _tls_told(open_capture(path, keylog=keylog, tls=tls, progress=progress))
     if sys.stderr.isatty() and not os.environ.get("MAPIWIRE_NO_PROGRESS"):
-        exchanges = _progress(exchanges, path)
+        exchanges = _progress(exchanges, path, progress)
     return exchanges
 
 
@@ -48,13 +49,19 @@ def _records(path, keylog, tls, decode_bodies=True):
             yield record
 
 
-def _progress(exchanges, path):
+def _progress(exchanges, path, progress):
+    """A progress bar over the bytes of the file read so far (where the reader tells its position;
+    else the bytes of the bodies seen, an estimate)."""
     size = max(1, os.path.getsize(path))
     with click.progressbar(length=size, label="reading", file=sys.stderr) as bar:
         done = 0
         for exchange in exchanges:
-            moved = sum(len(m.body) for m in (exchange.request, exchange.response) if m is not None)
-            done = min(size, done + moved)
+            if progress.tell is not None:
+                moved = min(size, progress.tell()) - done
+            else:
+                moved = sum(len(m.body) for m in (exchange.request, exchange.response) if m is not None)
+            moved = max(0, min(size - done, moved))
+            done += moved
             bar.update(moved)
             yield exchange
         bar.update(size - done)

@@ -6,7 +6,7 @@ TCP reassembly; through tshark when a TLS key log is given), a zip (Fiddler SAZ)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ...errors import MalformedError, UsageError
 from ..exchange import Exchange
@@ -61,7 +61,16 @@ def has_secrets(path: str) -> bool:
     return False
 
 
-def open_capture(path: str, keylog: str | None = None, tls: bool = False) -> Iterator[Exchange]:
+class Progress:
+    """How far a reader is in its file: `tell()` gives the bytes read so far, where the reader can
+    say (our pcap reader); None otherwise (tshark reads the file itself; HAR and SAZ are read whole)."""
+
+    def __init__(self):
+        self.tell: Callable[[], int] | None = None
+
+
+def open_capture(path: str, keylog: str | None = None, tls: bool = False,
+                 progress: Progress | None = None) -> Iterator[Exchange]:
     """Exchanges of a capture file, in request order. A key log, or a pcapng that carries its TLS
     secrets (found by itself, as Wireshark does; `tls` insists on them), sends pcap/pcapng
     through tshark to decrypt TLS."""
@@ -75,8 +84,33 @@ def open_capture(path: str, keylog: str | None = None, tls: bool = False) -> Ite
         return read_exchanges(path, keylog)
     if kind == "pcap":
         from .pcap import read_exchanges
+
+        if progress is not None:
+            return _told(read_exchanges, path, progress)
     elif kind == "saz":
         from .saz import read_exchanges
     else:
         from .har import read_exchanges
     return read_exchanges(path)
+
+
+def _told(read_exchanges, path: str, progress: Progress) -> Iterator[Exchange]:
+    """The pcap reader on a file opened here, so that `progress.tell` is its position."""
+    try:
+        f = open(path, "rb", buffering=1024 * 1024)
+    except OSError as exc:
+        raise MalformedError(f"cannot read {path}: {exc.strerror}", where="file") from exc
+    try:
+        exchanges = read_exchanges(f)
+    except BaseException:
+        f.close()
+        raise
+    progress.tell = f.tell
+    return _closing(exchanges, f)
+
+
+def _closing(exchanges: Iterator[Exchange], f) -> Iterator[Exchange]:
+    try:
+        yield from exchanges
+    finally:
+        f.close()
