@@ -10,7 +10,7 @@ warning (MS-OXCPRPT 2.2.12.2 ecWarnWithErrors) or on failure (PartialCompletion 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 # MS-OXCDATA 2.4 error codes the handlers answer with
@@ -57,12 +57,11 @@ class OutOfRoom(Exception):
 
 @dataclass
 class Context:
-    """One Execute's working state: the ServerObjectHandleTable being filled, the bytes left
-    for responses, and what the responses' LogonIds / handles need."""
+    """One Execute's working state: the ServerObjectHandleTable being filled and the bytes left
+    for this ROP's response."""
 
     handles: list[int]
     room: int
-    notes: dict = field(default_factory=dict)
 
 
 HANDLERS: dict[int, Callable] = {}

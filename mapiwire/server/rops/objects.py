@@ -8,7 +8,7 @@ RopSaveChangesMessage / RopSaveChangesAttachment commit (MS-OXCMSG 3.2.5.3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..store import (MF_HAS_ATTACH, MF_READ, MISSING, PT_BINARY, PT_UNICODE, RECIPIENT_BCC, RECIPIENT_CC,
                      RECIPIENT_TO, TAG, Attachment, Folder, Mailbox, Message, Props, convert)
@@ -48,9 +48,10 @@ class MessageObject:
 
 @dataclass
 class AttachmentObject:
+    """An open attachment: a working copy that RopSaveChangesAttachment puts into `parent`'s message."""
+
     parent: MessageObject
     attachment: Attachment
-    is_new: bool
     writable: bool
 
 
@@ -81,7 +82,6 @@ class NotificationObject:
 class TableObject:
     table: object  # tables.Table
     logon_id: int
-    notes: dict = field(default_factory=dict)
 
 
 # Properties -----------------------------------------------------------------------------------------

@@ -259,7 +259,7 @@ def rop_open_attachment(session, rop, ctx) -> dict:
         raise RopError(EC_NOT_FOUND)
     writable = bool(int(rop["OpenAttachmentFlags"]) & READ_WRITE) and obj.writable
     session.put(ctx, rop, AttachmentObject(obj, Attachment(attachment.number, attachment.props.copy()),
-                                           is_new=False, writable=writable))
+                                           writable=writable))
     return {}
 
 
@@ -277,7 +277,7 @@ def rop_create_attachment(session, rop, ctx) -> dict:
     attachment = Attachment(number, Props())
     attachment.props.set(TAG["PidTagAttachNumber"], number)
     attachment.props.set(TAG["PidTagRenderingPosition"], -1)
-    session.put(ctx, rop, AttachmentObject(obj, attachment, is_new=True, writable=True))
+    session.put(ctx, rop, AttachmentObject(obj, attachment, writable=True))
     return {"AttachmentID": number}
 
 
@@ -300,7 +300,6 @@ def rop_save_changes_attachment(session, rop, ctx) -> dict:
         raise RopError(EC_ACCESS_DENIED)
     saved = Attachment(obj.attachment.number, obj.attachment.props.copy())
     obj.parent.message.attachments[saved.number] = saved
-    obj.is_new = False
     return {}
 
 
