@@ -247,6 +247,10 @@ class Mailbox:
             return None
         return id_value({"ReplicaId": self.replica_id, "GlobalCounter": long_term["GlobalCounter"]})
 
+    def source_key(self, value: int) -> bytes:
+        """MS-OXCFXICS 2.2.1.2.5 PidTagSourceKey: an XID, the REPLGUID and the 6-byte GlobalCounter."""
+        return self.repl_guid.bytes_le + global_counter(value)
+
     def folder_entry_id(self, fid: int) -> bytes:
         """MS-OXCDATA 2.2.4.1 Folder EntryID."""
         return build(FolderEntryID, {"Flags": 0, "ProviderUID": self.mailbox_guid, "FolderType": 0x0001,

@@ -128,6 +128,9 @@ FOLDER_COMPUTED = {
     TAG["PidTagEntryId"]: lambda mb, f: mb.folder_entry_id(f.fid),
     TAG["PidTagParentEntryId"]: lambda mb, f: mb.folder_entry_id(f.parent_id or f.fid),
     TAG["PidTagRecordKey"]: lambda mb, f: mb.folder_entry_id(f.fid),
+    TAG["PidTagSourceKey"]: lambda mb, f: mb.source_key(f.fid),
+    TAG["PidTagParentSourceKey"]: lambda mb, f: mb.source_key(f.parent_id) if f.parent_id else b"",
+    TAG["PidTagInstanceKey"]: lambda mb, f: f.fid.to_bytes(8, "little"),
     TAG["PidTagMessageSize"]: lambda mb, f: sum(_message_size(m) for m in f.messages.values()),
 }
 
@@ -140,6 +143,9 @@ MESSAGE_COMPUTED = {
     TAG["PidTagEntryId"]: lambda mb, m: mb.message_entry_id(m.folder_id, m.mid),
     TAG["PidTagParentEntryId"]: lambda mb, m: mb.folder_entry_id(m.folder_id),
     TAG["PidTagRecordKey"]: lambda mb, m: mb.message_entry_id(m.folder_id, m.mid),
+    TAG["PidTagSourceKey"]: lambda mb, m: mb.source_key(m.mid),
+    TAG["PidTagParentSourceKey"]: lambda mb, m: mb.source_key(m.folder_id),
+    TAG["PidTagInstanceKey"]: lambda mb, m: m.mid.to_bytes(8, "little"),
     TAG["PidTagMessageSize"]: lambda mb, m: _message_size(m),
     TAG["PidTagHasAttachments"]: lambda mb, m: bool(m.attachments),
     TAG["PidTagRead"]: lambda mb, m: bool(_flags(m) & MF_READ),

@@ -26,6 +26,11 @@ def test_get_properties_specific_standard_and_flagged_rows():
                                                                                           0x3001001E)),
                          rop(0x07, PropertySizeLimit=0, WantUnicode=0, PropertyTags=tags(0x30010000))], [inbox])
     assert rops[0].RowData.Flag == 0 and d.values(rops[0].RowData) == ["Inbox", 5, 2, "IPF.Note"]
+    rops_keys, _ = d.execute([rop(0x07, PropertySizeLimit=0, WantUnicode=1, PropertyTags=tags(0x65E00102, 0x0FFF0102))],
+                             [inbox])
+    source_key, entry_id = d.values(rops_keys[0].RowData)
+    mailbox = d.store.mailbox("alice")
+    assert source_key == mailbox.source_key(mailbox.special[4]) and entry_id == mailbox.folder_entry_id(mailbox.special[4])
     flagged = rops[1].RowData
     assert flagged.Flag == 1
     assert [(v.Flag, v.PropertyValue) for v in flagged.ValueArray] == [(0, "Inbox"), (0x0A, 0x8004010F), (0, "Inbox")]
