@@ -34,13 +34,16 @@ def load_fixture(path: str | None = None) -> Store:
 
 
 def store_from_fixture(data: dict) -> Store:
+    """Users (alias required; display name and SMTP address default from it) and their mailboxes."""
     organization = dict(data["organization"])
     prefix = organization["dn_prefix"]
     users = []
     for entry in data["users"]:
         known = {"alias", "display_name", "smtp", "password"}
-        users.append(User(alias=entry["alias"], display_name=entry["display_name"], smtp=entry["smtp"],
-                          password=entry.get("password", ""), dn=f"{prefix}/cn=Recipients/cn={entry['alias']}",
+        alias = entry["alias"]
+        users.append(User(alias=alias, display_name=entry.get("display_name", alias),
+                          smtp=entry.get("smtp", f"{alias}@{organization['domain']}"),
+                          password=entry.get("password", ""), dn=f"{prefix}/cn=Recipients/cn={alias}",
                           extra={k: v for k, v in entry.items() if k not in known}))
     store = Store(organization, users)
     for alias, content in (data.get("mailboxes") or {}).items():

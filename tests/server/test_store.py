@@ -1,5 +1,6 @@
 """The store and its packaged fixture (server-contract.md; MS-OXCDATA 2.2.1 ids)."""
 
+import json
 import uuid
 
 from mapiwire.dissect.defs.core import build, parse
@@ -82,3 +83,19 @@ def test_events_reach_listeners():
     assert mailbox.delete_message(inbox.fid, mid)
     assert [(e.kind, e.folder_id, e.message_id) for e in seen] == [("deleted", inbox.fid, mid)]
     assert not mailbox.delete_message(inbox.fid, mid)
+
+
+def test_a_minimal_fixture_file(tmp_path):
+    path = tmp_path / "mini.json"
+    path.write_text(json.dumps({
+        "organization": {"name": "x", "domain": "x.test", "dn_prefix": "/o=x"},
+        "users": [{"alias": "erin"}, {"alias": "frank", "display_name": "Frank F"}],
+        "mailboxes": {"erin": {"folders": [{"path": "Inbox/Later"}],
+                               "messages": [{"folder": "Inbox/Later", "subject": "Hi", "from": "frank",
+                                             "to": ["erin", "someone@elsewhere.test"]}]}}}))
+    store = Store.load(str(path))
+    erin = store.mailbox("erin@x.test")
+    message = next(iter(erin.folder_by_path("Inbox/Later").messages.values()))
+    assert message.props.values[0x0C1A][1] == "Frank F" and erin.message_count == 1
+    assert [r.props.values[0x3002][1] for r in message.recipients] == ["EX", "SMTP"]
+    assert store.mailbox("frank").message_count == 0
