@@ -394,7 +394,7 @@ class MapiServer:
         """PROCESSING at once, PENDING every pending period while `work` runs, then DONE, the
         additional headers and the body (2.2.7, 3.2.5.2). The context is released when the work
         ends, whether or not the client is still there."""
-        response = web.StreamResponse(status=200)
+        response = _ChunkedResponse(status=200)
         for name, value in [("Content-Type", MAPI_CONTENT_TYPE), *self._headers(request, 0, context),
                             ("X-PendingPeriod", str(int(self.options.pending_period * 1000)))]:
             response.headers.add(name, value)
@@ -475,6 +475,13 @@ class MapiServer:
         self.log.write(start=start, client=client, user=user, request_type=request_type,
                        request_id=request.headers.get("X-RequestId", ""), code=code, rops=rops,
                        elapsed_ms=(time.monotonic() - t0) * 1000)
+
+
+class _ChunkedResponse(web.StreamResponse):
+    """A streamed response whose headers leave with its first chunk (PROCESSING): one send, one
+    TCP segment (aiohttp >= 3.10 reads this flag; older versions send the headers first)."""
+
+    _send_headers_immediately = False
 
 
 def _endpoint(path: str) -> str | None:
