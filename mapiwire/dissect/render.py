@@ -78,11 +78,10 @@ def to_json(value, named=None):
     if isinstance(value, dict):
         if "PropertyValue" in value and ("PropertyTag" in value or ("PropertyId" in value and "PropertyType" in value)):
             return _property_value(value, named)
-        if _is_tag(value):
-            return property_tag(value, named)
-        out = {}
+        tagged = "PropertyType" in value and "PropertyId" in value  # a tag, or a SortOrder (MS-OXCDATA 2.13.1)
+        out = property_tag(value, named) if tagged else {}
         for key, item in value.items():
-            if key.startswith("_") or item is None:
+            if key.startswith("_") or item is None or (tagged and key in ("PropertyType", "PropertyId")):
                 continue
             if key == "PropertyTag" and _is_tag(item):
                 out.update(property_tag(item, named))  # a tag field: its contract shape, flattened

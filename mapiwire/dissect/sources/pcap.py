@@ -439,7 +439,8 @@ def _frames(message: HttpMessage) -> None:
     """Move the frame numbers of a message's stamps to `message.frames`; times become floats."""
     first, last = getattr(message.time, "frame", None), getattr(message.end_time, "frame", None)
     if first is not None:
-        message.frames = (first, last if last is not None else first)
+        last = first if last is None else last
+        message.frames = (min(first, last), max(first, last))  # reordered segments: the span of frames
     message.time = None if message.time is None else float(message.time)
     message.end_time = None if message.end_time is None else float(message.end_time)
 
