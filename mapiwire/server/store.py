@@ -3,7 +3,7 @@
 A `Store` holds the organization, its users and one `Mailbox` per user: folders (the 13 special
 folders of RopLogon, MS-OXCSTOR 2.2.1.1.3, and the usual IPM folders), messages with their
 properties, recipients and attachments, and the per-mailbox named-property map (MS-OXCPRPT
-3.2.5.8: ids from 0x8000 up). Ids are MS-OXCDATA 2.2.1.1 Folder/Message IDs (a 2-byte ReplicaId
+2.2.12: ids from 0x8000 up). Ids are MS-OXCDATA 2.2.1.1 Folder/Message IDs (a 2-byte ReplicaId
 and a 6-byte big-endian GlobalCounter) kept as the 64-bit integer PidTagFolderId / PidTagMid
 carry; long-term ids pair the GlobalCounter with the mailbox's REPLGUID (MS-OXCDATA 2.2.1.3.1).
 
@@ -222,6 +222,7 @@ class Mailbox:
         self.named_names: dict[int, dict] = {}  # property id -> PropertyName value
         self.listeners: set[Callable[[Event], None]] = set()
         self._create_standard_folders()
+        self.receive_folders = {prefix: self.special[index] for prefix, index in RECEIVE_FOLDERS.items()}
 
     def emit(self, event: Event) -> None:
         """Tell every listener; one that fails is logged and does not stop the others."""
@@ -314,21 +315,60 @@ class Mailbox:
             self.folders[folder.parent_id].children.remove(fid)
 
     def receive_folder(self, message_class: str) -> tuple[int, str]:
-        """MS-OXCSTOR 3.2.5.2: the folder of the longest matching message class prefix."""
+        """MS-OXCSTOR 3.2.5.2: the folder of the longest matching message class prefix (compared
+        case-insensitively), and that prefix as it was set."""
         wanted = message_class.upper()
         best = ""
-        for prefix in RECEIVE_FOLDERS:
-            if (wanted == prefix or wanted.startswith(prefix + ".") or not prefix) and len(prefix) >= len(best):
+        for prefix in self.receive_folders:
+            upper = prefix.upper()
+            if (wanted == upper or wanted.startswith(upper + ".") or not prefix) and len(prefix) >= len(best):
                 best = prefix
-        return self.special[RECEIVE_FOLDERS[best]], best
+        fid = self.receive_folders[best]
+        return (fid if fid in self.folders else self.special[INBOX]), best
+
+    def set_receive_folder(self, message_class: str, fid: int | None) -> None:
+        """MS-OXCSTOR 3.2.5.3: a class's receive folder; None puts back the default (none for other classes)."""
+        for key in [k for k in self.receive_folders if k.upper() == message_class.upper()]:
+            del self.receive_folders[key]
+        default = next((k for k in RECEIVE_FOLDERS if k == message_class.upper()), None)
+        if fid is not None:
+            self.receive_folders[message_class] = fid
+        elif default is not None:
+            self.receive_folders[default] = self.special[RECEIVE_FOLDERS[default]]
+
+    def move_folder(self, fid: int, parent_id: int, name: str) -> None:
+        """Reparent (and rename) a folder (MS-OXCFOLD 3.2.5.7); the caller checked the names."""
+        folder = self.folders[fid]
+        self.folders[folder.parent_id].children.remove(fid)
+        self.folders[parent_id].children.append(fid)
+        folder.parent_id = parent_id
+        folder.props.set(TAG["PidTagDisplayName"], name)
+
+    def copy_folder(self, fid: int, parent_id: int, name: str, recursive: bool) -> Folder:
+        """A copy with new ids of a folder, its messages and, when recursive, its subfolders (MS-OXCFOLD 3.2.5.8)."""
+        source = self.folders[fid]
+        copy_ = self.create_folder(parent_id, name, container_class=None)
+        copy_.props = source.props.copy()
+        copy_.props.set(TAG["PidTagDisplayName"], name)
+        for message in list(source.messages.values()):
+            duplicate = message.clone()
+            duplicate.mid, duplicate.folder_id = self.allocate_id(), copy_.fid
+            self.save_message(duplicate)
+        if recursive:
+            for child in list(source.children):
+                child_name = self.folders[child].props.values[TAG["PidTagDisplayName"] >> 16][1]
+                self.copy_folder(child, copy_.fid, child_name, recursive)
+        return copy_
+
+    def is_within(self, fid: int, ancestor: int) -> bool:
+        """True when `fid` is `ancestor` or below it."""
+        while fid is not None:
+            if fid == ancestor:
+                return True
+            fid = self.folders[fid].parent_id
+        return False
 
     # messages
-    def find_message(self, mid: int) -> Message | None:
-        for folder in self.folders.values():
-            if mid in folder.messages:
-                return folder.messages[mid]
-        return None
-
     def save_message(self, message: Message) -> None:
         """Store a new or changed message in its folder and tell the listeners."""
         folder = self.folders[message.folder_id]
@@ -341,8 +381,10 @@ class Mailbox:
         self.emit(Event("created" if created else "modified", self, message.folder_id, message.mid))
 
     def deliver(self, message: Message) -> None:
-        """A message arrives in this mailbox's Inbox (MS-OXOMSG 3.2.5.1 submit, delivered here)."""
-        message.folder_id = self.special[INBOX]
+        """A message arrives in the receive folder of its class (MS-OXOMSG 3.2.5.1 submit, delivered
+        here; MS-OXCSTOR 3.2.5.2), the Inbox unless set otherwise."""
+        message_class = message.props.values.get(TAG["PidTagMessageClass"] >> 16, (0, "IPM.Note"))[1]
+        message.folder_id = self.receive_folder(str(message_class))[0]
         self.save_message(message)
         self.emit(Event("new_mail", self, message.folder_id, message.mid))
 
@@ -366,7 +408,7 @@ class Mailbox:
         self.save_message(message)
         return True
 
-    # named properties (MS-OXCPRPT 3.2.5.8, 3.2.5.9)
+    # named properties (MS-OXCPRPT 2.2.12, 3.2.5.9)
     @staticmethod
     def name_key(name) -> tuple:
         guid = "{" + str(uuid.UUID(str(name["GUID"]).strip("{}"))).upper() + "}"

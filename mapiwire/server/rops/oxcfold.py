@@ -12,6 +12,7 @@ GENERIC_FOLDER = 0x01  # MS-OXCFOLD 2.2.1.2.1 FolderType
 DEL_MESSAGES, DEL_FOLDERS = 0x01, 0x04  # MS-OXCFOLD 2.2.1.3.1 DeleteFolderFlags
 EC_FOLDER_HAS_CHILDREN = 0x80040609  # MS-OXCDATA 2.4.1 ecFolderHasChildren
 EC_FOLDER_HAS_CONTENTS = 0x8004060A  # MS-OXCDATA 2.4.1 ecFolderHasContents
+EC_CYCLE = 0x80040804  # MS-OXCDATA 2.4.2 CycleDetected: a folder into its own subtree
 
 
 def mailbox_of(session, ctx, rop, field: str = "InputHandleIndex"):
@@ -144,4 +145,43 @@ def rop_empty_folder(session, rop, ctx) -> dict:
     for child in list(folder.folder.children):
         if child not in mailbox.special:
             mailbox.delete_folder(child)
+    return {"PartialCompletion": 0}
+
+
+def _folder_operation(session, rop, ctx):
+    """Source parent folder, destination folder (ecDstNullObject when not one), the folder and its new name."""
+    source = session.get(ctx, rop, "SourceHandleIndex", kind=FolderObject)
+    try:
+        target = session.get(ctx, rop, "DestHandleIndex", kind=FolderObject)
+    except RopError:
+        raise RopError(EC_DST_NULL_OBJECT) from None
+    mailbox = source.mailbox
+    fid = id_value(rop["FolderId"])
+    folder = mailbox.folders.get(fid)
+    if target.mailbox is not mailbox or folder is None or folder.parent_id != source.fid:
+        raise RopError(EC_NOT_FOUND)
+    name = str(rop["NewFolderName"])
+    if mailbox.find_folder(target.folder.fid, name) is not None:
+        raise RopError(EC_DUPLICATE_NAME)
+    if mailbox.is_within(target.fid, fid):
+        raise RopError(EC_CYCLE)
+    return mailbox, fid, target.fid, name
+
+
+@handler(0x35)
+def rop_move_folder(session, rop, ctx) -> dict:
+    """MS-OXCFOLD 3.2.5.7 RopMoveFolder: a subfolder of the source goes under the destination with
+    its new name (Outlook deletes a folder this way, into Deleted Items); special folders stay."""
+    mailbox, fid, target, name = _folder_operation(session, rop, ctx)
+    if fid in mailbox.special:
+        raise RopError(EC_ACCESS_DENIED)
+    mailbox.move_folder(fid, target, name)
+    return {"PartialCompletion": 0}
+
+
+@handler(0x36)
+def rop_copy_folder(session, rop, ctx) -> dict:
+    """MS-OXCFOLD 3.2.5.8 RopCopyFolder: a copy with new ids, its messages, and its subfolders when WantRecursive."""
+    mailbox, fid, target, name = _folder_operation(session, rop, ctx)
+    mailbox.copy_folder(fid, target, name, bool(rop["WantRecursive"]))
     return {"PartialCompletion": 0}

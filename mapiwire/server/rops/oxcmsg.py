@@ -91,7 +91,7 @@ def rop_open_message(session, rop, ctx) -> dict:
 
 @handler(0x10)
 def rop_reload_cached_information(session, rop, ctx) -> dict:
-    """MS-OXCMSG 3.2.5.6 RopReloadCachedInformation: RopOpenMessage's answer for the open message."""
+    """MS-OXCMSG 3.2.5.7 RopReloadCachedInformation: RopOpenMessage's answer for the open message."""
     message = _message(session, ctx, rop)
     return message_information(message.mailbox, message.message)
 
@@ -186,7 +186,7 @@ def _recipient(store, row_id: int, recipient_type: int, row, columns: list[int])
 
 @handler(0x0F)
 def rop_read_recipients(session, rop, ctx) -> dict:
-    """MS-OXCMSG 3.2.5.5 RopReadRecipients: the recipients from RowId on (at most 255 a time)."""
+    """MS-OXCMSG 3.2.5.6 RopReadRecipients: the recipients from RowId on (at most 255 a time)."""
     obj = _message(session, ctx, rop)
     rop["_columns"] = [tag_container(t) for t in RECIPIENT_COLUMNS]
     start = int(rop["RowId"])
@@ -239,11 +239,37 @@ def rop_set_read_flags(session, rop, ctx) -> dict:
     return {"PartialCompletion": int(missing > 0)}
 
 
+def _folder_message(session, ctx, rop):
+    folder = session.get(ctx, rop, kind=FolderObject)
+    message = folder.folder.messages.get(id_value(rop["MessageId"]))
+    if message is None:
+        raise RopError(EC_NOT_FOUND)
+    return folder, message
+
+
+@handler(0x20)
+def rop_set_message_status(session, rop, ctx) -> dict:
+    """MS-OXCMSG 3.2.5.8 RopSetMessageStatus: the masked bits of PidTagMessageStatus change at once
+    (no save); the answer is the status before."""
+    _, message = _folder_message(session, ctx, rop)
+    before = int(message.props.values.get(TAG["PidTagMessageStatus"] >> 16, (0, 0))[1])
+    mask = int(rop["MessageStatusMask"])
+    message.props.set(TAG["PidTagMessageStatus"], (before & ~mask) | (int(rop["MessageStatusFlags"]) & mask))
+    return {"MessageStatusFlags": before}
+
+
+@handler(0x1F)
+def rop_get_message_status(session, rop, ctx) -> dict:
+    """MS-OXCMSG 3.2.5.9 RopGetMessageStatus: PidTagMessageStatus of a message of the folder."""
+    _, message = _folder_message(session, ctx, rop)
+    return {"MessageStatusFlags": int(message.props.values.get(TAG["PidTagMessageStatus"] >> 16, (0, 0))[1])}
+
+
 # Attachments ----------------------------------------------------------------------------------------
 
 @handler(0x21)
 def rop_get_attachment_table(session, rop, ctx) -> dict:
-    """MS-OXCMSG 3.2.5.14 RopGetAttachmentTable: the open message's attachments."""
+    """MS-OXCMSG 3.2.5.17 RopGetAttachmentTable: the open message's attachments."""
     obj = _message(session, ctx, rop)
     table = Table(obj.mailbox, "attachments", obj, int(rop["TableFlags"]))
     session.put(ctx, rop, TableObject(table, int(rop["LogonId"])))
@@ -283,7 +309,7 @@ def rop_create_attachment(session, rop, ctx) -> dict:
 
 @handler(0x24)
 def rop_delete_attachment(session, rop, ctx) -> dict:
-    """MS-OXCMSG 3.2.5.15 RopDeleteAttachment (the message keeps the change until it is saved)."""
+    """MS-OXCMSG 3.2.5.14 RopDeleteAttachment (the message keeps the change until it is saved)."""
     obj = _message(session, ctx, rop)
     if not obj.writable:
         raise RopError(EC_ACCESS_DENIED)
@@ -294,7 +320,7 @@ def rop_delete_attachment(session, rop, ctx) -> dict:
 
 @handler(0x25)
 def rop_save_changes_attachment(session, rop, ctx) -> dict:
-    """MS-OXCMSG 3.2.5.16 RopSaveChangesAttachment: the attachment goes into the open message."""
+    """MS-OXCMSG 3.2.5.15 RopSaveChangesAttachment: the attachment goes into the open message."""
     obj = session.get(ctx, rop, kind=AttachmentObject)
     if not obj.writable:
         raise RopError(EC_ACCESS_DENIED)
@@ -305,7 +331,7 @@ def rop_save_changes_attachment(session, rop, ctx) -> dict:
 
 @handler(0x52)
 def rop_get_valid_attachments(session, rop, ctx) -> dict:
-    """MS-OXCMSG 3.2.5.17 RopGetValidAttachments: the attachment numbers of the open message."""
+    """MS-OXCMSG 3.2.5.18 RopGetValidAttachments: the attachment numbers of the open message."""
     obj = _message(session, ctx, rop)
     return {"AttachmentIdArray": sorted(obj.message.attachments)}
 

@@ -23,7 +23,7 @@ ZERO_ID = {"ReplicaId": 0, "GlobalCounter": bytes(6)}
 
 @handler(0x29)
 def rop_register_notification(session, rop, ctx) -> dict:
-    """MS-OXCNOTIF 3.2.5.1 RopRegisterNotification: a subscription on the whole store or on one
+    """MS-OXCNOTIF 2.2.1.2.1 RopRegisterNotification: a subscription on the whole store or on one
     folder (or one message in it) of the logon's mailbox; events of the chosen types become
     RopNotify responses on the returned handle."""
     obj = session.get(ctx, rop)

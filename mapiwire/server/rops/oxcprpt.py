@@ -55,16 +55,18 @@ def _mailbox(obj):
 
 @handler(0x56)
 def rop_get_property_ids_from_names(session, rop, ctx) -> dict:
-    """MS-OXCPRPT 3.2.5.8 RopGetPropertyIdsFromNames: ids from 0x8000 per mailbox, created with
-    Flags 0x02; PS_MAPI names map to their LID; an unmapped name gets 0 and the answer
-    ecWarnWithErrors (2.2.12.2)."""
+    """MS-OXCPRPT 2.2.12 RopGetPropertyIdsFromNames: ids from 0x8000 per mailbox, created with
+    Flags 0x02; PS_MAPI LID names map to their LID; an unmapped name gets 0 and the answer
+    ecWarnWithErrors (2.2.12.2). No names asks for every registered named property (2.2.12.2)."""
     obj = session.get(ctx, rop)
     mailbox = _mailbox(obj)
+    if not rop["PropertyNames"]:
+        return {"PropertyIds": list(mailbox.named_names)}
     create = bool(int(rop["Flags"]) & CREATE_NAMES)
     ids = []
     for name in rop["PropertyNames"]:
-        if int(name["Kind"]) == 0x00 and uuid.UUID(str(name["GUID"]).strip("{}")) == PS_MAPI:
-            ids.append(int(name["LID"]) & 0xFFFF if int(name["LID"]) < 0x8000 else 0)
+        if uuid.UUID(str(name["GUID"]).strip("{}")) == PS_MAPI:
+            ids.append(int(name["LID"]) if int(name["Kind"]) == 0x00 and int(name["LID"]) < 0x8000 else 0)
         else:
             ids.append(mailbox.named_id(name, create))
     answer = {"PropertyIds": ids}
@@ -90,7 +92,7 @@ def rop_get_names_from_property_ids(session, rop, ctx) -> dict:
 
 @handler(0x5F)
 def rop_query_named_properties(session, rop, ctx) -> dict:
-    """MS-OXCPRPT 3.2.5.10 RopQueryNamedProperties: the mailbox's named properties, optionally
+    """MS-OXCPRPT 2.2.9 RopQueryNamedProperties: the mailbox's named properties, optionally
     of one property set, without string or LID names as QueryFlags ask."""
     mailbox = _mailbox(session.get(ctx, rop))
     flags = int(rop["QueryFlags"])
@@ -200,7 +202,7 @@ def rop_delete_properties_no_replicate(session, rop, ctx) -> dict:
 
 @handler(0x2B)
 def rop_open_stream(session, rop, ctx) -> dict:
-    """MS-OXCPRPT 3.2.5.13 RopOpenStream: a binary or string property as a stream; ReadOnly on an
+    """MS-OXCPRPT 2.2.14 RopOpenStream: a binary or string property as a stream; ReadOnly on an
     absent property is ecNotFound, ReadWrite/Create start empty; writing needs a writable object."""
     obj, view = _view(session, ctx, rop)
     tag = tag_int(rop["PropertyTag"])
@@ -226,7 +228,7 @@ def _stream(session, ctx, rop) -> StreamObject:
 
 @handler(0x2C)
 def rop_read_stream(session, rop, ctx) -> dict:
-    """MS-OXCPRPT 3.2.5.15 RopReadStream: up to ByteCount bytes (MaximumByteCount with 0xBABE)
+    """MS-OXCPRPT 2.2.15 RopReadStream: up to ByteCount bytes (MaximumByteCount with 0xBABE)
     from the position, as many as fit the response buffer."""
     stream = _stream(session, ctx, rop)
     count = int(rop["ByteCount"])
@@ -243,8 +245,26 @@ def rop_read_stream(session, rop, ctx) -> dict:
 
 @handler(0x2D)
 def rop_write_stream(session, rop, ctx) -> dict:
-    """MS-OXCPRPT 3.2.5.16 RopWriteStream: at the position; past the size limit ecStreamSizeError."""
+    """MS-OXCPRPT 2.2.16 RopWriteStream: at the position; past the size limit ecStreamSizeError."""
+    return _write(_stream(session, ctx, rop), rop, session)
+
+
+@handler(0xA3)
+def rop_write_stream_extended(session, rop, ctx) -> dict:
+    """MS-OXCPRPT 2.2.17 RopWriteStreamExtended: as RopWriteStream, with a 32-bit WrittenSize."""
+    return _write(_stream(session, ctx, rop), rop, session)
+
+
+@handler(0x90)
+def rop_write_and_commit_stream(session, rop, ctx) -> dict:
+    """MS-OXCPRPT 2.2.26 RopWriteAndCommitStream: RopWriteStream then RopCommitStream."""
     stream = _stream(session, ctx, rop)
+    answer = _write(stream, rop, session)
+    commit_stream(stream)
+    return answer
+
+
+def _write(stream: StreamObject, rop, session) -> dict:
     if not stream.writable:
         raise RopError(EC_ACCESS_DENIED)
     data = bytes(rop["Data"])
@@ -260,7 +280,7 @@ def rop_write_stream(session, rop, ctx) -> dict:
 
 
 def commit_stream(stream: StreamObject) -> None:
-    """Write a stream's bytes back to its property (MS-OXCPRPT 3.2.5.17)."""
+    """Write a stream's bytes back to its property (MS-OXCPRPT 2.2.18)."""
     view = view_of(stream.owner)
     if view is not None:
         view.props.set(stream.tag, stream_value(bytes(stream.data), stream.tag & 0xFFFF))
@@ -269,7 +289,7 @@ def commit_stream(stream: StreamObject) -> None:
 
 @handler(0x5D)
 def rop_commit_stream(session, rop, ctx) -> dict:
-    """MS-OXCPRPT 3.2.5.17 RopCommitStream: the property takes the stream's bytes."""
+    """MS-OXCPRPT 2.2.18 RopCommitStream: the property takes the stream's bytes."""
     stream = _stream(session, ctx, rop)
     if stream.writable:
         commit_stream(stream)
@@ -278,13 +298,13 @@ def rop_commit_stream(session, rop, ctx) -> dict:
 
 @handler(0x5E)
 def rop_get_stream_size(session, rop, ctx) -> dict:
-    """MS-OXCPRPT 3.2.5.18 RopGetStreamSize."""
+    """MS-OXCPRPT 2.2.19 RopGetStreamSize."""
     return {"StreamSize": len(_stream(session, ctx, rop).data)}
 
 
 @handler(0x2F)
 def rop_set_stream_size(session, rop, ctx) -> dict:
-    """MS-OXCPRPT 3.2.5.19 RopSetStreamSize: truncated or zero-extended."""
+    """MS-OXCPRPT 2.2.20 RopSetStreamSize: truncated or zero-extended."""
     stream = _stream(session, ctx, rop)
     if not stream.writable:
         raise RopError(EC_ACCESS_DENIED)
@@ -301,7 +321,7 @@ def rop_set_stream_size(session, rop, ctx) -> dict:
 
 @handler(0x2E)
 def rop_seek_stream(session, rop, ctx) -> dict:
-    """MS-OXCPRPT 3.2.5.20 RopSeekStream: Offset from the beginning, the position or the end."""
+    """MS-OXCPRPT 2.2.21 RopSeekStream: Offset from the beginning, the position or the end."""
     stream = _stream(session, ctx, rop)
     origin = int(rop["Origin"])
     if origin not in (SEEK_BEGINNING, SEEK_CURRENT, SEEK_END):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ..store import RECEIVE_FOLDERS, filetime, id_struct, id_value
+from ..store import filetime, id_struct, id_value
 from .base import EC_LOGIN_FAILURE, EC_LOGIN_PERM, EC_NOT_FOUND, EC_UNKNOWN_USER, RopError, handler
 from .objects import LogonObject
 
@@ -49,14 +49,26 @@ def rop_get_receive_folder(session, rop, ctx) -> dict:
     return {"FolderId": id_struct(fid), "ExplicitMessageClass": explicit}
 
 
+@handler(0x26)
+def rop_set_receive_folder(session, rop, ctx) -> dict:
+    """MS-OXCSTOR 3.2.5.3 RopSetReceiveFolder: a message class's receive folder (FolderId 0: the
+    default back); delivery follows it. The folder must exist (ecNotFound)."""
+    logon = session.get(ctx, rop, kind=LogonObject)
+    fid = id_value(rop["FolderId"])
+    if fid and fid not in logon.mailbox.folders:
+        raise RopError(EC_NOT_FOUND)
+    logon.mailbox.set_receive_folder(str(rop["MessageClass"]), fid or None)
+    return {}
+
+
 @handler(0x68)
 def rop_get_receive_folder_table(session, rop, ctx) -> dict:
     """MS-OXCSTOR 3.2.5.4 RopGetReceiveFolderTable: one row per receive folder setting (2.2.1.4.2)."""
     logon = session.get(ctx, rop, kind=LogonObject)
     changed = filetime()
-    rows = [{"Flag": 0, "ValueArray": [{"PropertyValue": logon.mailbox.special[index]},
-                                       {"PropertyValue": prefix}, {"PropertyValue": changed}]}
-            for prefix, index in RECEIVE_FOLDERS.items()]
+    rows = [{"Flag": 0, "ValueArray": [{"PropertyValue": fid}, {"PropertyValue": prefix},
+                                       {"PropertyValue": changed}]}
+            for prefix, fid in logon.mailbox.receive_folders.items()]
     return {"Rows": rows}
 
 

@@ -38,7 +38,7 @@ def _columns(table, rop) -> list[int]:
 
 @handler(0x12)
 def rop_set_columns(session, rop, ctx) -> dict:
-    """MS-OXCTABL 3.2.5.1 RopSetColumns: the columns of the rows that later ROPs return."""
+    """MS-OXCTABL 3.2.5.2 RopSetColumns: the columns of the rows that later ROPs return."""
     table = _table(session, ctx, rop)
     table.columns = [tag_container(tag_int(t)) for t in rop["PropertyTags"]]
     table.column_tags = [tag_int(t) for t in rop["PropertyTags"]]
@@ -47,7 +47,7 @@ def rop_set_columns(session, rop, ctx) -> dict:
 
 @handler(0x13)
 def rop_sort_table(session, rop, ctx) -> dict:
-    """MS-OXCTABL 3.2.5.2 RopSortTable: sort orders (MS-OXCDATA 2.13); the cursor goes to the beginning."""
+    """MS-OXCTABL 3.2.5.3 RopSortTable: sort orders (MS-OXCDATA 2.13); the cursor goes to the beginning."""
     table = _table(session, ctx, rop)
     table.sort_orders = [((int(s["PropertyId"]) << 16) | int(s["PropertyType"]), int(s["Order"]))
                          for s in rop["SortOrders"]]
@@ -57,7 +57,7 @@ def rop_sort_table(session, rop, ctx) -> dict:
 
 @handler(0x14)
 def rop_restrict(session, rop, ctx) -> dict:
-    """MS-OXCTABL 3.2.5.3 RopRestrict: rows matching the restriction (none: all rows); cursor to the beginning."""
+    """MS-OXCTABL 3.2.5.4 RopRestrict: rows matching the restriction (none: all rows); cursor to the beginning."""
     table = _table(session, ctx, rop)
     restriction = rop.get("RestrictionData")
     if restriction is not None:
@@ -106,7 +106,7 @@ def rop_query_rows(session, rop, ctx) -> dict:
 
 @handler(0x17)
 def rop_query_position(session, rop, ctx) -> dict:
-    """MS-OXCTABL 3.2.5.7 RopQueryPosition: the cursor's row index out of the row count."""
+    """MS-OXCTABL 3.2.5.8 RopQueryPosition: the cursor's row index out of the row count."""
     table = _table(session, ctx, rop)
     total = len(table.rows())
     return {"Numerator": min(table.position, total), "Denominator": total}
@@ -121,7 +121,7 @@ def _seek(table, base: int, count: int, total: int, want_count: bool) -> dict:
 
 @handler(0x18)
 def rop_seek_row(session, rop, ctx) -> dict:
-    """MS-OXCTABL 3.2.5.8 RopSeekRow: move the cursor RowCount rows from the origin, stopping at the ends."""
+    """MS-OXCTABL 3.2.5.9 RopSeekRow: move the cursor RowCount rows from the origin, stopping at the ends."""
     table = _table(session, ctx, rop)
     total = len(table.rows())
     origin = int(rop["Origin"])
@@ -133,7 +133,7 @@ def rop_seek_row(session, rop, ctx) -> dict:
 
 @handler(0x19)
 def rop_seek_row_bookmark(session, rop, ctx) -> dict:
-    """MS-OXCTABL 3.2.5.9 RopSeekRowBookmark: as RopSeekRow from a bookmark's row."""
+    """MS-OXCTABL 3.2.5.10 RopSeekRowBookmark: as RopSeekRow from a bookmark's row."""
     table = _table(session, ctx, rop)
     rows = table.rows()
     found = table.bookmark_position(bytes(rop["Bookmark"]), rows)
@@ -146,7 +146,7 @@ def rop_seek_row_bookmark(session, rop, ctx) -> dict:
 
 @handler(0x1A)
 def rop_seek_row_fractional(session, rop, ctx) -> dict:
-    """MS-OXCTABL 3.2.5.10 RopSeekRowFractional: the cursor at Numerator/Denominator of the rows."""
+    """MS-OXCTABL 3.2.5.11 RopSeekRowFractional: the cursor at Numerator/Denominator of the rows."""
     table = _table(session, ctx, rop)
     total = len(table.rows())
     numerator, denominator = int(rop["Numerator"]), int(rop["Denominator"])
@@ -156,14 +156,14 @@ def rop_seek_row_fractional(session, rop, ctx) -> dict:
 
 @handler(0x1B)
 def rop_create_bookmark(session, rop, ctx) -> dict:
-    """MS-OXCTABL 3.2.5.11 RopCreateBookmark: a bookmark of the cursor's row."""
+    """MS-OXCTABL 3.2.5.12 RopCreateBookmark: a bookmark of the cursor's row."""
     table = _table(session, ctx, rop)
     return {"Bookmark": table.create_bookmark(table.rows())}
 
 
 @handler(0x89)
 def rop_free_bookmark(session, rop, ctx) -> dict:
-    """MS-OXCTABL 3.2.5.14 RopFreeBookmark: ecInvalidBookmark for one the table does not hold."""
+    """MS-OXCTABL 3.2.5.15 RopFreeBookmark: ecInvalidBookmark for one the table does not hold."""
     table = _table(session, ctx, rop)
     if table.bookmarks.pop(bytes(rop["Bookmark"]), None) is None:
         raise RopError(EC_INVALID_BOOKMARK)
@@ -172,7 +172,7 @@ def rop_free_bookmark(session, rop, ctx) -> dict:
 
 @handler(0x4F)
 def rop_find_row(session, rop, ctx) -> dict:
-    """MS-OXCTABL 3.2.5.13 RopFindRow: the first row from the origin (backwards with the flag)
+    """MS-OXCTABL 3.2.5.14 RopFindRow: the first row from the origin (backwards with the flag)
     that matches the restriction; the cursor goes to it. ecNotFound when none does."""
     table = _table(session, ctx, rop)
     columns = _columns(table, rop)
@@ -205,7 +205,7 @@ def rop_find_row(session, rop, ctx) -> dict:
 
 @handler(0x81)
 def rop_reset_table(session, rop, ctx) -> dict:
-    """MS-OXCTABL 3.2.5.15 RopResetTable: no columns, sort, restriction or bookmarks; cursor at the beginning."""
+    """MS-OXCTABL 3.2.5.16 RopResetTable: no columns, sort, restriction or bookmarks; cursor at the beginning."""
     table = _table(session, ctx, rop)
     table.columns, table.column_tags, table.sort_orders, table.restriction = None, [], [], None
     table.position = 0
@@ -215,7 +215,7 @@ def rop_reset_table(session, rop, ctx) -> dict:
 
 @handler(0x37)
 def rop_query_columns_all(session, rop, ctx) -> dict:
-    """MS-OXCTABL 3.2.5.12 RopQueryColumnsAll: every property the table's rows have."""
+    """MS-OXCTABL 3.2.5.13 RopQueryColumnsAll: every property the table's rows have."""
     table = _table(session, ctx, rop)
     tags: dict[int, int] = {}
     for view in table.rows():
@@ -226,13 +226,13 @@ def rop_query_columns_all(session, rop, ctx) -> dict:
 
 @handler(0x16)
 def rop_get_status(session, rop, ctx) -> dict:
-    """MS-OXCTABL 3.2.5.6 RopGetStatus: tables here are always complete."""
+    """MS-OXCTABL 3.2.5.7 RopGetStatus: tables here are always complete."""
     _table(session, ctx, rop)
     return {"TableStatus": 0}
 
 
 @handler(0x38)
 def rop_abort(session, rop, ctx) -> dict:
-    """MS-OXCTABL 3.2.5.5 RopAbort: nothing runs asynchronously, so ecUnableToAbort."""
+    """MS-OXCTABL 3.2.5.6 RopAbort: nothing runs asynchronously, so ecUnableToAbort."""
     _table(session, ctx, rop)
     raise RopError(EC_UNABLE_TO_ABORT)

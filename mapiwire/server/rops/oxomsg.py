@@ -7,7 +7,8 @@ Items, or away with PidTagDeleteAfterSubmit. Outside addresses are accepted and 
 
 from __future__ import annotations
 
-from ..store import MF_READ, MF_SUBMITTED, MF_UNSENT, SENT_ITEMS, TAG, Mailbox, Message, QuotaExceeded, filetime
+from ..store import (MF_READ, MF_SUBMITTED, MF_UNSENT, OUTBOX, SENT_ITEMS, TAG, Mailbox, Message, QuotaExceeded,
+                     filetime, id_struct)
 from .base import EC_ACCESS_DENIED, RopError, handler
 from .objects import LogonObject, MessageObject
 
@@ -18,7 +19,7 @@ ADDRESS_TYPES = ["EX", "SMTP"]
 
 @handler(0x32)
 def rop_submit_message(session, rop, ctx) -> dict:
-    """MS-OXOMSG 3.2.5.1 RopSubmitMessage: saves the message, delivers it to the store's users
+    """MS-OXOMSG 2.2.3.1 RopSubmitMessage: saves the message, delivers it to the store's users
     among its recipients and files the sender's copy in Sent Items."""
     obj = session.get(ctx, rop, kind=MessageObject)
     if not obj.writable:
@@ -57,7 +58,7 @@ def rop_submit_message(session, rop, ctx) -> dict:
 
 def copy_to(source: Mailbox, message: Message, target: Mailbox) -> Message:
     """The delivered copy: a new id in the target mailbox, unread, named properties mapped to the
-    target's ids (MS-OXCPRPT 3.2.5.8: ids are per mailbox)."""
+    target's ids (MS-OXCPRPT 2.2.12: ids are per mailbox)."""
     delivered = message.clone()
     delivered.mid = target.allocate_id()
     values = {}
@@ -88,6 +89,13 @@ def _file_sent_copy(mailbox: Mailbox, message: Message) -> None:
 
 @handler(0x49)
 def rop_get_address_types(session, rop, ctx) -> dict:
-    """MS-OXOMSG 3.2.5.3 RopGetAddressTypes: the address types this server delivers to."""
+    """MS-OXCROPS 2.2.7.3 RopGetAddressTypes: the address types this server delivers to."""
     session.get(ctx, rop, kind=LogonObject)
     return {"AddressTypes": ADDRESS_TYPES}
+
+
+@handler(0x6D)
+def rop_get_transport_folder(session, rop, ctx) -> dict:
+    """MS-OXCROPS 2.2.7.8 RopGetTransportFolder: the folder submitted messages wait in, the Outbox."""
+    logon = session.get(ctx, rop, kind=LogonObject)
+    return {"FolderId": id_struct(logon.mailbox.special[OUTBOX])}

@@ -118,3 +118,29 @@ def test_empty_folder_and_hard_delete():
     assert [(r.ReturnValue, r.PartialCompletion) for r in rops] == [(0, 0), (0, 0)]
     assert not inbox_folder.messages and not inbox_folder.children
     assert mailbox.message_count == sum(len(f.messages) for f in mailbox.folders.values())
+
+
+def test_move_and_copy_folder():
+    """MS-OXCFOLD 3.2.5.7 / 3.2.5.8: Outlook deletes a folder by moving it to Deleted Items."""
+    d = Driver()
+    logon, folders = d.logon()
+    mailbox = d.store.mailbox("alice")
+    inbox, deleted = d.open_folder(logon, folders[4]), d.open_folder(logon, folders[7])
+    projects = mailbox.folder_by_path("Inbox/Projects")
+    ident = {"ReplicaId": 1, "GlobalCounter": projects.fid.to_bytes(8, "little")[2:]}
+    move = {"RopId": 0x35, "LogonId": 0, "SourceHandleIndex": 0, "DestHandleIndex": 1, "WantAsynchronous": 0,
+            "UseUnicode": 1, "FolderId": ident, "NewFolderName": "Old projects"}
+    copy = {"RopId": 0x36, "LogonId": 0, "SourceHandleIndex": 1, "DestHandleIndex": 0, "WantAsynchronous": 0,
+            "WantRecursive": 1, "UseUnicode": 1, "FolderId": ident, "NewFolderName": "Projects again"}
+    rops, _ = d.execute([move, move, {**move, "DestHandleIndex": 2}, copy, {**copy, "NewFolderName": "Projects again"}],
+                        [inbox, deleted, 0xFFFFFFFF])
+    assert [r.ReturnValue for r in rops] == [0, 0x8004010F, 0x00000503, 0, 0x80040604]
+    assert rops[2].DestHandleIndex == 2
+    assert projects.parent_id == mailbox.special[7] and projects.props.values[0x3001][1] == "Old projects"
+    again = mailbox.folder_by_path("Inbox/Projects again")
+    assert again.fid != projects.fid and len(again.messages) == len(projects.messages) == 1
+    assert mailbox.find_folder(again.fid, "Replay") is not None
+    old = d.open_folder(logon, {"ReplicaId": 1, "GlobalCounter": projects.fid.to_bytes(8, "little")[2:]})
+    rops, _ = d.execute([{**move, "SourceHandleIndex": 0, "DestHandleIndex": 1, "NewFolderName": "Cycle"}],
+                        [deleted, old])
+    assert rops[0].ReturnValue == 0x80040804  # into its own subtree

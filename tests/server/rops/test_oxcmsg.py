@@ -162,3 +162,14 @@ def test_save_read_only_and_the_mailbox_quota():
     mailbox.message_count = store.MAX_MESSAGES_PER_MAILBOX
     rops, _ = d.execute([create, {**save, "SaveFlags": 0x02}], [inbox, NO_HANDLE])
     assert [r.ReturnValue for r in rops] == [0, 0x000004D9]  # ecQuotaExceeded
+
+
+def test_message_status():
+    d, logon, inbox, mailbox, folder = alice_inbox()
+    message = next(iter(folder.messages.values()))
+    set_status = rop(0x20, MessageId=ident(message.mid), MessageStatusFlags=0x1000 | 0x0800,
+                     MessageStatusMask=0x1000)
+    rops, _ = d.execute([set_status, rop(0x1F, MessageId=ident(message.mid)),
+                         rop(0x1F, MessageId=ident(message.mid ^ (1 << 40)))], [inbox])
+    assert (rops[0].MessageStatusFlags, rops[1].MessageStatusFlags) == (0, 0x1000)
+    assert rops[2].ReturnValue == 0x8004010F

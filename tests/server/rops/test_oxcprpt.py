@@ -80,6 +80,11 @@ def test_named_properties_map_both_ways_per_mailbox():
     assert back[0].LID == 0x8580 and back[1].Name == "Keywords" and back[2].Name == "NotYet"
     assert back[3].LID == 0x0037 and back[4].Kind == 0xFF
     assert sorted(n.Name for n in rops[1].PropertyNames) == ["Keywords", "NotYet"]
+    rops, _ = d.execute([rop(0x56, Flags=0, PropertyNames=[]),
+                         rop(0x56, Flags=2, PropertyNames=[{"Kind": 0x01, "GUID": "{00020328-0000-0000-C000-000000000046}",
+                                                            "Name": "no strings in PS_MAPI"}])], [logon])
+    assert sorted(rops[0].PropertyIds) == sorted(i for i in ids if i >= 0x8000)  # every registered one
+    assert rops[1].ReturnValue == 0x00040380 and rops[1].PropertyIds == [0]
     other, other_logon, _ = inbox_session("carol")
     rops, _ = other.execute([rop(0x56, Flags=0x02, PropertyNames=names[2:3])], [other_logon])
     assert rops[0].PropertyIds == [0x8000]  # carol's mailbox numbers its own
@@ -155,3 +160,15 @@ def test_table_and_stream_handles_have_no_properties():
                          rop(0x56, Flags=2, PropertyNames=[{"Kind": 1, "GUID": PS_PUBLIC_STRINGS, "Name": "A"}]),
                          rop(0x2C, ByteCount=10)], [table])
     assert [r.ReturnValue for r in rops] == [0x80040102, 0x80040102, 0x000004B9]
+
+
+def test_write_stream_extended_and_write_and_commit():
+    d, logon, inbox = inbox_session()
+    rops, handles = d.execute([{**rop(0x2B, PropertyTag=tags(COMMENT)[0], OpenModeFlags=2), "OutputHandleIndex": 1}],
+                              [inbox, NO_HANDLE])
+    stream = handles[1]
+    rops, _ = d.execute([rop(0xA3, Data="ab".encode("utf-16-le")), rop(0x90, Data="cd".encode("utf-16-le")),
+                         rop(0x5B, RegionOffset=0, RegionSize=4, LockFlags=1)], [stream])
+    assert (rops[0].WrittenSize, rops[1].WrittenSize, rops[2].ReturnValue) == (4, 4, 0x80040102)
+    rops, _ = d.execute([rop(0x07, PropertySizeLimit=0, WantUnicode=1, PropertyTags=tags(COMMENT))], [inbox])
+    assert rops[0].RowData.ValueArray[0].PropertyValue == "abcd"

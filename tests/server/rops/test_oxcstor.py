@@ -72,3 +72,31 @@ def test_handles_belong_to_their_session():
     logon, _ = first.logon()
     rops, _ = second.execute([{"RopId": 0x27, "LogonId": 0, "InputHandleIndex": 0, "MessageClass": "IPM"}], [logon])
     assert rops[0].ReturnValue == 0x000004B9
+
+
+def test_set_receive_folder_steers_delivery():
+    """MS-OXCSTOR 3.2.5.3: a class's receive folder; RopSubmitMessage's delivery follows it."""
+    from mapiwire.server.store import Message, Props
+
+    store = Store.load()
+    d = Driver(store)
+    logon, folders = d.logon()
+    mailbox = store.mailbox("alice")
+    projects = mailbox.folder_by_path("Inbox/Projects")
+    ident = {"ReplicaId": 1, "GlobalCounter": projects.fid.to_bytes(8, "little")[2:]}
+    rops, _ = d.execute([
+        {"RopId": 0x26, "LogonId": 0, "InputHandleIndex": 0, "FolderId": ident, "MessageClass": "IPM.Note.Project"},
+        {"RopId": 0x27, "LogonId": 0, "InputHandleIndex": 0, "MessageClass": "IPM.Note.Project.Weekly"},
+        {"RopId": 0x26, "LogonId": 0, "InputHandleIndex": 0, "FolderId": {"ReplicaId": 1, "GlobalCounter": b"\xff" * 6},
+         "MessageClass": "IPM.X"}], [logon])
+    assert [r.ReturnValue for r in rops] == [0, 0, 0x8004010F]
+    assert rops[1].FolderId == ident and rops[1].ExplicitMessageClass == "IPM.Note.Project"
+    message = Message(mailbox.allocate_id(), 0, Props())
+    message.props.set(0x001A001F, "IPM.Note.Project")
+    mailbox.deliver(message)
+    assert message.mid in projects.messages
+    rops, _ = d.execute([
+        {"RopId": 0x26, "LogonId": 0, "InputHandleIndex": 0, "FolderId": {"ReplicaId": 0, "GlobalCounter": bytes(6)},
+         "MessageClass": "IPM.Note.Project"},
+        {"RopId": 0x27, "LogonId": 0, "InputHandleIndex": 0, "MessageClass": "IPM.Note.Project"}], [logon])
+    assert rops[1].FolderId == folders[4] and rops[1].ExplicitMessageClass == "IPM"

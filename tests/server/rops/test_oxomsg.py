@@ -30,3 +30,10 @@ def test_submit_without_recipients_twice_and_to_an_outside_address():
     assert [r.ReturnValue for r in rops] == [0, 0x80040607, 0, 0, 0, 0x80040608, 0]
     assert list(rops[6].AddressTypes) == ["EX", "SMTP"]
     assert {alias: sum(len(f.messages) for f in m.folders.values()) for alias, m in store.mailboxes.items()} == totals
+
+
+def test_transport_folder_is_the_outbox():
+    d = Driver()
+    logon, folders = d.logon()
+    rops, _ = d.execute([rop(0x6D)], [logon])
+    assert rops[0].FolderId == folders[5]
