@@ -78,6 +78,20 @@ def _run(fn):
         sys.stderr.close()
 
 
+def _complete_request_types(ctx, param, incomplete):
+    """Shell completion of --request-type: the 24 X-RequestType values (MS-OXCMAPIHTTP 2.2.3.1.1)."""
+    from .dissect.defs.mapihttp import BODIES
+
+    return [name for name in BODIES if name.lower().startswith(incomplete.lower())]
+
+
+def _complete_structures(ctx, param, incomplete):
+    """Shell completion of decode --as: every structure it decodes."""
+    from .dissect.decodeas import STRUCTURES
+
+    return [name for name in sorted(STRUCTURES) if name.startswith(incomplete.lower())]
+
+
 capture = click.argument("file", type=click.Path(dir_okay=False))
 keylog_option = click.option("--keylog", type=click.Path(exists=True, dir_okay=False),
                              help="TLS key log (SSLKEYLOGFILE format) to decrypt a TLS capture through tshark.")
@@ -91,7 +105,8 @@ tls_option = click.option("--tls", is_flag=True, help="Decrypt TLS with the secr
 @tls_option
 @click.option("--interface", "-i", help="Capture live on this interface (dumpcap; with --keylog, tshark) instead of FILE.")
 @click.option("--filter", "capture_filter", help="Capture filter (BPF) for --interface, e.g. 'tcp port 443'.")
-@click.option("--request-type", "request_types", multiple=True, help="Only these X-RequestType values (repeatable).")
+@click.option("--request-type", "request_types", multiple=True, shell_complete=_complete_request_types,
+              help="Only these X-RequestType values (repeatable).")
 @click.option("--session", "sessions", multiple=True,
               help="Only these sessions (context cookie or a unique prefix of it, repeatable).")
 @click.option("--response-code", "response_codes", type=int, multiple=True,
@@ -208,7 +223,7 @@ def stats(file, fmt, keylog, tls):
 
 
 @main.command()
-@click.option("--as", "structure", required=True, metavar="STRUCTURE",
+@click.option("--as", "structure", required=True, metavar="STRUCTURE", shell_complete=_complete_structures,
               help="What the bytes are: rop-request, rop-response, rop-buffer, rpc-ext, aux, "
                    "<type>-request, <type>-response (type: connect, execute, bind, getmatches, ...).")
 @click.argument("hex_parts", nargs=-1, required=True, metavar="HEX...")
