@@ -8,7 +8,8 @@ import sys
 def complete(words: str) -> list[str]:
     env = dict(os.environ, COMP_WORDS=words, COMP_CWORD=str(len(words.split()) - 1),
                _MAPIWIRE_COMPLETE="bash_complete")
-    out = subprocess.run([sys.executable, "-m", "mapiwire.cli"], env=env, capture_output=True, text=True).stdout
+    out = subprocess.run([sys.executable, "-c", "from mapiwire.cli import main; main(prog_name='mapiwire')"],
+                         env=env, capture_output=True, text=True).stdout
     return out.split()
 
 
