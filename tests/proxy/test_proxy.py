@@ -62,6 +62,16 @@ def test_reverse_mode_over_tls_prints_what_dissect_reads_from_its_recording(serv
     assert any(r["request_type"] == "Execute" and r["response"]["RopBuffer"]["RopsList"] for r in live)
     # the recording holds everything (Autodiscover too), binary bodies intact
     assert [comparable(r) for r in dissected(recording)] == [comparable(r) for r in live]
+    # ... and replays against the server: every step as recorded
+    from click.testing import CliRunner
+
+    from mapiwire.cli import main
+
+    report = tmp_path / "replay.json"
+    result = CliRunner().invoke(main, ["replay", str(recording), "--target", server.url, "--timing", "fast",
+                                       "--allow-writes", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(report.read_text())["exit_status"] == 0
 
 
 def test_regular_mode_as_the_clients_proxy(server, tmp_path):
