@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from .rewrite import Identity, RewriteError, Rewriter, recorded_mailbox, writes_
 
 CONTEXT_LOST = (6, 10)  # MS-OXCMAPIHTTP 2.2.3.3.3 (10; 6 from some servers, REPLAY.md 2.9)
 MAX_SOURCES = 250  # loopback source addresses handed out for client address changes
+SPIN = 0.001  # seconds before a planned send spent spinning rather than sleeping
+SWITCH_INTERVAL = 0.0005  # thread switch interval while replaying (Python's default is 5 ms)
 
 
 @dataclass
@@ -183,9 +186,13 @@ class SessionRun:
         return time.time() - self.replay.origin
 
     def wait_until(self, offset: float) -> None:
+        """Sleep until `offset` (s after the origin): the last millisecond is spun, since a
+        sleep may overshoot by about that much."""
         delay = offset - self.now()
-        if delay > 0:
-            time.sleep(delay)
+        if delay > SPIN:
+            time.sleep(delay - SPIN)
+        while self.now() < offset:
+            time.sleep(0)
 
     # sending ---------------------------------------------------------------------------------
 
@@ -199,9 +206,10 @@ class SessionRun:
 
     def _send(self, step: Step, *, kind: str = "plan", channel: Channel | None = None, lane: str = "main",
               connection: Connection | None = None, cut_after: int | None = None, cut_at_meta: str | None = None,
-              cookies: dict | None = None) -> dict:
-        """Rewrite and send one step on `channel` (default: the main one); returns the timeline
-        entry (also appended to `entries`)."""
+              cookies: dict | None = None, at: float | None = None) -> dict:
+        """Rewrite and send one step on `channel` (default: the main one), at offset `at` when
+        given (the rewrite is done before waiting, so the send keeps its time); returns the
+        timeline entry (also appended to `entries`)."""
         channel = channel or self.main
         entry = {"number": step.number, "position": step.position, "type": step.request_type, "lane": lane,
                  "kind": kind, "planned": self.replay.planned(step), "sent": None, "received": None,
@@ -222,6 +230,8 @@ class SessionRun:
             entry.update(outcome="error", error=str(exc))
             self._diverge(entry, Divergence(step.number, "protocol", "could not be sent", None, str(exc)))
             return entry
+        if at is not None:
+            self.wait_until(at)
         session = channel.session
         session.mailbox_id = rewritten.mailbox_id or session.mailbox_id
         if kind == "plan" and lane == "main":
@@ -462,15 +472,18 @@ class SessionRun:
 
     def step(self, step: Step, *, follow: bool = True) -> dict | None:
         """One plan step at its planned time, with the spec's recovery when the context is lost."""
-        self.wait_until(self.replay.planned(step))
+        planned = self.replay.planned(step)
         if step.lane == "notify":
+            self.wait_until(planned)
             self.start_notify(step)
             return None
         if step.request_type == "Execute" and not step.request_rops:
+            self.wait_until(planned)
             self.wait_for_event(self.now() + self.options.notify_grace)
+            planned = None
         if follow:
             self.follow_recorded_client(step)
-        entry = self.send(step)
+        entry = self.send(step, at=planned)
         return self.recover(step, entry)
 
     def recover(self, step: Step, entry: dict) -> dict:
@@ -597,12 +610,17 @@ class Replay:
                 self.runs.append(SessionRun(self, plan))
             else:
                 self.skipped.append({"session": plan.key, "why": "no Connect or Bind: the capture starts inside it"})
-        self.origin = time.time()
         threads = [threading.Thread(target=r.run, name=f"replay-{r.plan.key}", daemon=True) for r in self.runs]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)  # a session due to send gets the interpreter sooner
+        try:
+            self.origin = time.time()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            sys.setswitchinterval(switch)
         return self.runs
 
 
