@@ -236,6 +236,8 @@ def _tag_label(value) -> str | None:
 
 def _scalar(key: str, value, siblings: dict) -> str:
     name = siblings.get(f"{key}Name")
+    if name is None and key == "StatusCode" and isinstance(value, int) and value:
+        name = ERROR_CODES.get(value)  # a failure body's StatusCode (MS-OXCMAPIHTTP 2.2.2.2): an error code
     if isinstance(value, bool) or value is None:
         text = str(value).lower() if isinstance(value, bool) else "null"
     elif isinstance(value, int):

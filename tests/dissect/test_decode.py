@@ -58,6 +58,7 @@ def test_failures_are_reported_not_decoded():
     assert 'X-ResponseCode 10 (Context Not Found: "Context not found")' in render_text(expired)
     assert empty["response_code"] == 10 and empty["response"] == {"meta": []} and empty["errors"] == []
     assert refused["response"]["StatusCode"] == 0x3EB and refused["response"]["AuxiliaryBufferSize"] == 0
+    assert "        StatusCode: 0x3eb (ecUnknownUser)" in render_text(refused)  # hex with name, as everywhere
     assert reconnect["session"] == "ctx-reconnected"
 
 
