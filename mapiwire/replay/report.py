@@ -153,6 +153,9 @@ def text(report: dict) -> str:
         line = f"  {s['key']} ({s['endpoint']}): {ok}/{len(live)} steps ok"
         if refused:
             line += f", {refused} writes refused"
+        skipped = sum(1 for e in live if e["outcome"] == "skipped")
+        if skipped:
+            line += f", {skipped} not sent (--max-requests)"
         if s.get("error"):
             line += f", error: {s['error']}"
         lines.append(line)
