@@ -6,7 +6,7 @@ response RopsList and ServerObjectHandleTable. A failed ROP answers with its fai
 processing goes on (MS-OXCROPS 3.2.5.1), except a ROP that does not decode (nothing after it
 can be read). A ROP without a handler answers ecNotSupported. When the next response would not
 fit MaxRopOut, RopBufferTooSmall carries the unprocessed requests (MS-OXCROPS 2.2.15.1, 3.2.5.1).
-Queued RopNotify responses (MS-OXCNOTIF 3.2.5.1) go after the responses while there is room.
+Queued RopNotify responses (MS-OXCNOTIF 2.2.1.4.1) go after the responses while there is room.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from ...dissect.defs.rops import ROP_BY_ID
 from ..store import Event, QuotaExceeded, Store, User
 from . import oxcfold, oxcmsg, oxcnotif, oxcprpt, oxcstor, oxctabl, oxomsg  # noqa: F401 (register handlers)
 from .base import (EC_ERROR, EC_MAX_OBJS_EXCEEDED, EC_NOT_SUPPORTED, EC_NULL_OBJECT, EC_QUOTA_EXCEEDED, EC_RPC_FORMAT,
-                   HANDLERS,
-                   Context, OutOfRoom, RopError)
+                   HANDLERS, Context, OutOfRoom, RopError)
 from .objects import LogonObject, NotificationObject, StreamObject, TableObject
 
 log = logging.getLogger(__name__)
@@ -285,7 +284,7 @@ class MailboxSession:
         return out
 
     def _on_store_event(self, event: Event) -> None:
-        """Queue the RopNotify responses an event means for this session (MS-OXCNOTIF 3.2.5)."""
+        """Queue the RopNotify responses an event means for this session (MS-OXCNOTIF 2.2.1.4.1)."""
         if self.closed:
             return
         before = len(self.pending)
