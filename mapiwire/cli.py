@@ -434,7 +434,7 @@ def serve(host, port, tls_cert, tls_key, tls_self_signed, auth, users_file, mail
 @click.option("--timing", default="original", show_default=True, help="original, fast, or xN (N times faster).")
 @click.option("--max-gap", type=float, help="Cap every idle gap of the capture at this many seconds.")
 @click.option("--scenario", "scenarios", multiple=True, metavar="SPEC",
-              help="network-switch@STEP[,drop=fin|rst|blackhole][,source=IP], cut@STEP,during=request|response, "
+              help="network-switch@STEP[,drop=fin|rst|blackhole|kill][,source=IP], cut@STEP,during=request|response, "
                    "hibernate@STEP,sleep=DURATION[,ping=yes|no], sequence-probe@STEP,kind=stale|overlap, "
                    "impair@STEP,mode=latency|stall|reset|blackhole[,duration=D][,delay=D] (repeatable).")
 @click.option("--auth", help="basic:USER[:PASS], ntlm:DOMAIN\\USER[:PASS] or bearer:TOKEN.")

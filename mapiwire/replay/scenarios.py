@@ -1,7 +1,8 @@
 """Scenarios: steps inserted into a plan, each with the verdict the spec predicts (REPLAY.md 2, 4.11-4.15).
 
-- `network-switch@STEP[,drop=fin|rst|blackhole][,source=IP]`: the old connections die (with a
-  parked NotificationWait), the next request goes on a new connection from a new source address
+- `network-switch@STEP[,drop=fin|rst|blackhole|kill][,source=IP]`: the old connections die (with a
+  parked NotificationWait; `kill` resets them from outside the client with `ss -K`, as a NAT
+  does), the next request goes on a new connection from a new source address
   with the same cookies. Predicted: the session continues (MS-OXCMAPIHTTP 1.3, 3.1.5.7: "the client
   SHOULD continue where it left off").
 - `cut@STEP,during=request|response`: a failure while sending → resend as-is on a new connection,
@@ -73,8 +74,8 @@ class Scenario:
 
     def _network_switch(self, run, step) -> bool:
         drop = self.params.get("drop", "fin")
-        if drop not in ("fin", "rst", "blackhole"):
-            raise UsageError(f"{self.spec}: drop=fin|rst|blackhole")
+        if drop not in ("fin", "rst", "blackhole", "kill"):
+            raise UsageError(f"{self.spec}: drop=fin|rst|blackhole|kill")
         run.wait_until(run.replay.planned(step))
         before = context_cookie(run.main.session.cookies)
         reconnects = run.reconnects

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -342,10 +343,8 @@ class SessionRun:
         if lane is None or lane["done"].is_set():
             return None
         lane["dropped"] = True
-        if how == "blackhole":
-            self.zombies.append(lane["connection"])
-        else:
-            lane["connection"].close(how)
+        self.drop_connection(lane["connection"], how)
+        if how != "blackhole":
             lane["done"].wait(self.options.timeout)
         self.notify = None
         return lane["step"]
@@ -359,16 +358,23 @@ class SessionRun:
 
     # network -----------------------------------------------------------------------------------
 
+    def drop_connection(self, connection: Connection, how: str) -> None:
+        """fin / rst: the client closes; blackhole: left open and never used again (its path is
+        gone); kill: reset from outside the client, as a NAT or middlebox does."""
+        if how in ("blackhole", "kill"):
+            self.zombies.append(connection)
+            if how == "kill":
+                kill_connection(connection)
+        else:
+            connection.close(how)
+
     def switch_network(self, how: str, source: str | None, reason: str) -> dict:
-        """Old connections die (fin, rst or blackhole, including a parked NotificationWait); the
-        next request goes on a new connection from a new source address, same cookies."""
+        """Old connections die (fin, rst, blackhole or kill, including a parked NotificationWait);
+        the next request goes on a new connection from a new source address, same cookies."""
         session = self.main.session
         old = session.connection
         if old is not None:
-            if how == "blackhole":
-                self.zombies.append(old)
-            else:
-                old.close(how)
+            self.drop_connection(old, how)
         session.connection = None
         before = session.source_address
         new_source = source or self.replay.next_source()
@@ -622,6 +628,24 @@ class Replay:
         finally:
             sys.setswitchinterval(switch)
         return self.runs
+
+
+def kill_connection(connection: Connection) -> None:
+    """Abort a TCP connection from outside its process: `ss -K` (SOCK_DESTROY; REPLAY.md 3) on its
+    exact address pair. The client then gets ECONNABORTED, the server a RST. Needs CAP_NET_ADMIN
+    (in the host or in a network namespace the replay runs in)."""
+    if connection.sock is None:
+        return
+    (lhost, lport), (phost, pport) = (_split(connection.local_address), _split(connection.peer_address))
+    result = subprocess.run(["ss", "-K", "-t", "src", lhost, "sport", "=", f":{lport}", "dst", phost,
+                             "dport", "=", f":{pport}"], capture_output=True, text=True, timeout=10)
+    if result.returncode != 0 or f":{lport}" not in result.stdout:
+        raise UsageError("drop=kill needs `ss -K` with CAP_NET_ADMIN: " + (result.stderr.strip() or "nothing killed"))
+
+
+def _split(endpoint: str) -> tuple[str, int]:
+    host, _, port = endpoint.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def _is_loopback_url(url: str) -> bool:

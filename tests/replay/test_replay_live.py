@@ -182,3 +182,24 @@ def test_timing_is_anchored_to_a_fixed_origin():
     errors = [e["sent"] - e["planned"] for e in entries]
     assert entries[-1]["planned"] > 0.9  # 9.7 s of capture at x10
     assert min(errors) >= -0.001 and statistics.median(errors) < 0.02 and max(errors) < 0.2
+
+
+def test_network_switch_with_a_reset_from_outside_the_client():
+    """drop=kill: `ss -K` aborts the old connections (the parked long poll too), as a NAT does."""
+    import shutil
+
+    import pytest
+
+    if shutil.which("ss") is None:
+        pytest.skip("ss (iproute2) is not installed")
+    with running_server(port=0, **FAST) as srv:
+        try:
+            replay, report = run_replay(SAMPLE, srv.url, f"network-switch@{QUERY},drop=kill,source=127.0.0.9",
+                                        as_user=BOB, sessions=("ctx-7f3a9c",))
+        except Exception as exc:  # no CAP_NET_ADMIN here
+            pytest.skip(str(exc))
+    assert report["scenarios"][0]["verdict"] == "as predicted", report["scenarios"]
+    mailbox = replay.runs[0]
+    after = next(e for e in mailbox.entries if e["number"] == QUERY)
+    assert mailbox.events[0]["drop"] == "kill" and after["client"].startswith("127.0.0.9:")
+    assert after["outcome"] == "ok" and mailbox.reconnects == 0
