@@ -22,6 +22,7 @@ reference, so errors keep their `where` and `offset`.
 from __future__ import annotations
 
 import copy
+import io
 import operator
 import struct as _struct
 
@@ -66,7 +67,8 @@ class FastRopList(c.Construct):
         ready = self.tree.ready
         request = self.direction == "request"
         items = c.ListContainer()
-        while remaining(stream):
+        end = stream.tell() + remaining(stream)
+        while stream.tell() < end:
             start = stream.tell()
             head = stream.read(6)
             stream.seek(start)
@@ -219,7 +221,8 @@ def _check_failed(what: str):
 
 _RUNTIME = {"Container": c.Container, "ListContainer": c.ListContainer, "EnumValue": EnumValue,
             "FlagsValue": FlagsValue, "FileTimeValue": FileTimeValue, "GuidValue": GuidValue,
-            "_read_exact": _read_exact, "_flags": _flags, "_check_failed": _check_failed}
+            "_read_exact": _read_exact, "_flags": _flags, "_check_failed": _check_failed, "remaining": remaining,
+            "BytesIO": io.BytesIO}
 
 
 class _Writer:
@@ -320,12 +323,40 @@ class _Writer:
             expected = self.tree.name(inner.value, "M")
             return self.value(inner.subcon, target, ind) + [
                 f"{ind}if {target} != {expected}: _check_failed('not the constant')"]
+        if isinstance(inner, core.BoundedArray) and inner.parsed is None:
+            return self.bounded_array(inner, target, ind)
+        if isinstance(inner, core.Sized) and inner.parsed is None:
+            return self.sized(inner, target, ind)
         if isinstance(inner, c.Bytes) and inner.parsed is None:
             length = self.local("n")
             return [f"{ind}{length} = {self.expr(inner.length)}",
                     f"{ind}if {length} < 0: _check_failed('negative length')",
                     f"{ind}{target} = _read_exact(stream, {length})"]
         return [f"{ind}{target} = {self.tree.name(self.tree.fast(inner))}._parsereport(stream, ctx, path)"]
+
+    def bounded_array(self, inner, target: str, ind: str) -> list[str]:
+        """core.BoundedArray inlined: the count checked against the bytes left and taken from the
+        budget, then the elements, `_index` set as construct sets it."""
+        count, items, index, element, budget = (self.local(x) for x in ("n", "a", "i", "e", "b"))
+        lines = [f"{ind}{count} = {self.expr(inner.count)}",
+                 f"{ind}if {count} < 0 or {count} * {inner.min_size} > remaining(stream): _check_failed('count')",
+                 f"{ind}{budget} = ctx['_params'].get('budget')",
+                 f"{ind}if {budget} is not None: {budget}.take('values', {count}, path)",
+                 f"{ind}{items} = ListContainer()",
+                 f"{ind}for {index} in range({count}):",
+                 f"{ind}    ctx['_index'] = {index}"]
+        lines += self.value(inner.subcon, element, ind + "    ")
+        return lines + [f"{ind}    {items}.append({element})", f"{ind}{target} = {items}"]
+
+    def sized(self, inner, target: str, ind: str) -> list[str]:
+        """core.Sized inlined: exactly `length` bytes, parsed in a stream of their own, all used."""
+        length, outer = self.local("n"), self.local("s")
+        lines = [f"{ind}{length} = {self.expr(inner.length)}",
+                 f"{ind}if {length} < 0 or {length} > remaining(stream): _check_failed('size')",
+                 f"{ind}{outer} = stream",
+                 f"{ind}stream = BytesIO(_read_exact(stream, {length}))"]
+        lines += self.value(inner.subcon, target, ind)
+        return lines + [f"{ind}if stream.tell() != {length}: _check_failed('left over')", f"{ind}stream = {outer}"]
 
     def flush_one(self, fixed, target: str, ind: str) -> list[str]:
         fmt, wrap = fixed
