@@ -169,8 +169,7 @@ class View:
     def __init__(self, mailbox: Mailbox, item, extra: dict | None = None):
         self.mailbox = mailbox
         self.item = item
-        self.computed = (FOLDER_COMPUTED if isinstance(item, Folder) else MESSAGE_COMPUTED
-                         if isinstance(item, Message) else ATTACHMENT_COMPUTED if isinstance(item, Attachment) else {})
+        self.computed = COMPUTED.get(type(item), {})  # property id -> (tag, compute)
         self.extra = extra or {}  # row-only values (PidTagDepth, PidTagRowid ...): tag -> value
 
     @property
@@ -181,30 +180,28 @@ class View:
         """The value for `tag` (converted to its type), or MISSING."""
         if tag in self.extra:
             return self.extra[tag]
-        prop_id, wanted = tag >> 16, tag & 0xFFFF
-        for computed_tag, compute in self.computed.items():
-            if computed_tag >> 16 == prop_id:
-                return convert(computed_tag & 0xFFFF, compute(self.mailbox, self.item), wanted)
-        stored = self.props.values.get(prop_id)
+        computed = self.computed.get(tag >> 16)
+        if computed is not None:
+            return convert(computed[0] & 0xFFFF, computed[1](self.mailbox, self.item), tag & 0xFFFF)
+        stored = self.props.values.get(tag >> 16)
         if stored is None:
             return MISSING
-        return convert(stored[0], stored[1], wanted)
+        return convert(stored[0], stored[1], tag & 0xFFFF)
 
     def typed(self, tag: int) -> tuple[int, object]:
         """(type, value) for a tag whose type may be PtypUnspecified; (0, MISSING) when absent."""
         if tag & 0xFFFF:
             return tag & 0xFFFF, self.get(tag)
-        prop_id = tag >> 16
-        for computed_tag, compute in self.computed.items():
-            if computed_tag >> 16 == prop_id:
-                return computed_tag & 0xFFFF, compute(self.mailbox, self.item)
-        stored = self.props.values.get(prop_id)
+        computed = self.computed.get(tag >> 16)
+        if computed is not None:
+            return computed[0] & 0xFFFF, computed[1](self.mailbox, self.item)
+        stored = self.props.values.get(tag >> 16)
         return (stored[0], stored[1]) if stored else (0, MISSING)
 
     def tags(self) -> list[int]:
         stored = self.props.tags()
         known = {t >> 16 for t in stored}
-        return stored + [t for t in self.computed if t >> 16 not in known]
+        return stored + [tag for prop_id, (tag, _) in self.computed.items() if prop_id not in known]
 
 
 def view_of(obj) -> View | None:
@@ -227,6 +224,12 @@ class _StoreItem:
         self.props = props
 
 
+STORE_COMPUTED = {
+    TAG["PidTagMessageSizeExtended"]: lambda mb, s: sum(_message_size(m) for f in mb.folders.values()
+                                                        for m in f.messages.values()),
+}
+
+
 def _store_properties(mailbox: Mailbox) -> _StoreItem:
     props = Props()
     props.set(TAG["PidTagDisplayName"], f"Mailbox - {mailbox.user.display_name}")
@@ -235,9 +238,17 @@ def _store_properties(mailbox: Mailbox) -> _StoreItem:
     props.set(TAG["PidTagRecordKey"], mailbox.mailbox_guid.bytes_le)
     # STORE_ENTRYID_UNIQUE | STORE_MODIFY_OK | STORE_UNICODE_OK (MS-OXCSTOR 2.2.2.1.1.1 PidTagStoreSupportMask)
     props.set(TAG["PidTagStoreSupportMask"], 0x00000001 | 0x00000010 | 0x00040000)
-    props.set(TAG["PidTagMessageSizeExtended"], sum(_message_size(m) for f in mailbox.folders.values()
-                                                    for m in f.messages.values()))
     return _StoreItem(props)
+
+
+def _by_id(computed: dict) -> dict:
+    """{property id: (tag, compute)} of a table of computed properties."""
+    return {tag >> 16: (tag, compute) for tag, compute in computed.items()}
+
+
+# the computed properties of each kind of store item, by property id
+COMPUTED = {Folder: _by_id(FOLDER_COMPUTED), Message: _by_id(MESSAGE_COMPUTED),
+            Attachment: _by_id(ATTACHMENT_COMPUTED), _StoreItem: _by_id(STORE_COMPUTED)}
 
 
 def stream_bytes(value, ptype: int) -> bytes:
