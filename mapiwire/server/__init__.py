@@ -110,6 +110,10 @@ def running_server(port: int = 0, *, host: str = "127.0.0.1", store=None, mailbo
         ready.set()
         loop.run_forever()
         loop.run_until_complete(state["runner"].cleanup())
+        leftovers = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in leftovers:  # connection handlers of clients that kept their connection open
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
         loop.close()
 
     thread = threading.Thread(target=run, name="mapiwire-server", daemon=True)

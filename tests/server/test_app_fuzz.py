@@ -13,8 +13,12 @@ from mapiwire.dissect.defs.mapihttp import BODIES
 from mapiwire.dissect.transport import RESPONSE_CODES
 from mapiwire.server import running_server
 
-from .fakes import fakes
-from .front_client import MapiClient, execute_body, receive_folder
+from mapiwire.server.autodiscover import autodiscover
+from mapiwire.server.nspi import AddressBookSession
+
+from .fakes import FakeMailbox, FakeStore
+from .front_client import NO_AUX, MapiClient, execute_body, receive_folder
+from .test_app_endpoints import STAT
 from .test_sessions import ALICE_DN
 
 SEEDS = [
@@ -23,7 +27,13 @@ SEEDS = [
     build(BODIES["NotificationWait"].request, {"Flags": 0, "AuxiliaryBuffer": {"Blocks": []}}),
     build(BODIES["Connect"].request, {"UserDn": ALICE_DN, "Flags": 0, "DefaultCodePage": 1252, "LcidSort": 1033,
                                       "LcidString": 1033, "AuxiliaryBuffer": {"Blocks": []}}),
+    build(BODIES["GetProps"].request, {"Flags": 0, "HasState": 1, "State": STAT, "HasPropertyTags": 1,
+                                       "PropertyTags": {"PropertyTags": [{"PropertyType": 0x1F, "PropertyId": 0x3001}]},
+                                       "AuxiliaryBuffer": NO_AUX}),
+    build(BODIES["DNToMId"].request, {"Reserved": 0, "HasNames": 1, "Names": {"Strings": [ALICE_DN]},
+                                      "AuxiliaryBuffer": NO_AUX}),
 ]
+BIND = build(BODIES["Bind"].request, {"Flags": 0, "HasState": 1, "State": STAT, "AuxiliaryBuffer": NO_AUX})
 
 
 @st.composite
@@ -45,19 +55,23 @@ def bodies(draw):
 
 @pytest.fixture(scope="module")
 def srv():
-    with running_server(**fakes(), pending_period=0.1, notification_wait_limit=0.05) as server:
+    with running_server(store=FakeStore(), mailbox_factory=FakeMailbox, addressbook_factory=AddressBookSession,
+                        autodiscover=autodiscover, pending_period=0.1, notification_wait_limit=0.05) as server:
         yield server
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(request_type=st.sampled_from(["Execute", "Connect", "NotificationWait", "PING", "Disconnect", "Bind",
-                                     "GetProps", "Execut\u00e9", ""]),
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(endpoint=st.sampled_from(["emsmdb", "nspi"]),
+       request_type=st.sampled_from(["Execute", "Connect", "NotificationWait", "PING", "Disconnect", "Bind",
+                                     "GetProps", "DNToMId", "QueryRows", "Unbind", "Execut\u00e9", ""]),
        body=bodies(), with_cookies=st.booleans())
-def test_random_bodies_get_well_formed_answers(srv, request_type, body, with_cookies):
+def test_random_bodies_get_well_formed_answers(srv, endpoint, request_type, body, with_cookies):
     client = MapiClient(srv.url)
-    if with_cookies:
+    if with_cookies and endpoint == "emsmdb":
         assert client.connect(ALICE_DN).code == 0
-    reply = client.post("emsmdb", request_type.encode("utf-8").decode("latin-1") or None, body)
+    elif with_cookies:
+        assert client.post("nspi", "Bind", BIND).code == 0
+    reply = client.post(endpoint, request_type.encode("utf-8").decode("latin-1") or None, body)
     assert reply.status == 200
     code = reply.code
     assert code in RESPONSE_CODES
