@@ -61,6 +61,10 @@ ROOT, IPM_SUBTREE, INBOX, OUTBOX, SENT_ITEMS, DELETED_ITEMS = 0, 3, 4, 5, 6, 7
 IPM_FOLDERS = (("Drafts", "IPF.Note"), ("Calendar", "IPF.Appointment"), ("Contacts", "IPF.Contact"),
                ("Tasks", "IPF.Task"), ("Notes", "IPF.StickyNote"), ("Journal", "IPF.Journal"),
                ("Junk Email", "IPF.Note"))
+# MS-OXOSFLD 2.2.3: the entry ids of these folders are properties of the Root folder and the Inbox
+SPECIAL_FOLDER_ENTRY_IDS = {"Drafts": "PidTagIpmDraftsEntryId", "Calendar": "PidTagIpmAppointmentEntryId",
+                            "Contacts": "PidTagIpmContactEntryId", "Tasks": "PidTagIpmTaskEntryId",
+                            "Notes": "PidTagIpmNoteEntryId", "Journal": "PidTagIpmJournalEntryId"}
 # MS-OXCSTOR 2.2.1.2 receive folders: message class prefix -> special folder index
 RECEIVE_FOLDERS = {"": INBOX, "IPM": INBOX, "REPORT.IPM": INBOX, "IPC": ROOT}
 
@@ -271,7 +275,11 @@ class Mailbox:
             parent_id = None if parent is None else self.special[parent]
             self.special.append(self.create_folder(parent_id, name, container_class=container_class).fid)
         for name, container_class in IPM_FOLDERS:
-            self.create_folder(self.special[IPM_SUBTREE], name, container_class=container_class)
+            folder = self.create_folder(self.special[IPM_SUBTREE], name, container_class=container_class)
+            if name in SPECIAL_FOLDER_ENTRY_IDS:
+                for holder in (ROOT, INBOX):
+                    self.folders[self.special[holder]].props.set(TAG[SPECIAL_FOLDER_ENTRY_IDS[name]],
+                                                                 self.folder_entry_id(folder.fid))
 
     def create_folder(self, parent_id: int | None, name: str, *, comment: str = "",
                       container_class: str | None = "IPF.Note") -> Folder:

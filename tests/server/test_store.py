@@ -49,6 +49,8 @@ def test_special_folders_and_long_term_ids():
     assert long_term["DatabaseGuid"] == mailbox.repl_guid
     assert mailbox.id_from_long_term(long_term) == inbox.fid
     assert mailbox.id_from_long_term({**long_term, "DatabaseGuid": uuid.uuid4()}) is None
+    calendar = mailbox.folder_by_path("Calendar")
+    assert inbox.props.values[0x36D0][1] == mailbox.folder_entry_id(calendar.fid)  # PidTagIpmAppointmentEntryId
     assert mailbox.source_key(inbox.fid) == mailbox.repl_guid.bytes_le + id_struct(inbox.fid)["GlobalCounter"]
     entry = parse(FolderEntryID, mailbox.folder_entry_id(inbox.fid))
     assert entry.DatabaseGuid == mailbox.repl_guid and entry.GlobalCounter == id_struct(inbox.fid)["GlobalCounter"]
