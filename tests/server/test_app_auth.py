@@ -76,3 +76,17 @@ def test_tls_self_signed(tmp_path):
         assert reply.code == 0 and "Secure" in reply.header_all("Set-Cookie")[0]
         assert client.execute([receive_folder()]).inner_code == 0
     assert len(fingerprint.split(":")) == 32
+
+
+def test_users_file_replaces_the_fixture_passwords(tmp_path):
+    from mapiwire.server import load_passwords
+
+    listed = tmp_path / "list.json"
+    listed.write_text('[{"alias": "alice", "password": "s3cret"}]')
+    mapping = tmp_path / "map.json"
+    mapping.write_text('{"alice": "s3cret"}')
+    assert load_passwords(str(listed)) == load_passwords(str(mapping)) == {"alice": "s3cret"}
+    with running_server(**fakes(), auth="basic", passwords=load_passwords(str(mapping))) as srv:
+        assert MapiClient(srv.url, authorization=basic("alice", "alice-pw")).connect(ALICE_DN).status == 401
+        assert MapiClient(srv.url, authorization=basic("alice", "s3cret")).connect(ALICE_DN).code == 0
+        assert MapiClient(srv.url, authorization=basic("bob", "bob-pw")).connect(ALICE_DN).status == 401
