@@ -122,7 +122,8 @@ def fixture_message(store: Store, mailbox: Mailbox, folder_id: int, spec: dict) 
     props.set(TAG["PidTagClientSubmitTime"], sent)
     props.set(TAG["PidTagCreationTime"], sent)
     props.set(TAG["PidTagLastModificationTime"], sent)
-    props.set(TAG["PidTagInternetMessageId"], f"<{message.mid:016x}.{mailbox.user.alias}@{store.organization['domain']}>")
+    domain = store.organization["domain"]
+    props.set(TAG["PidTagInternetMessageId"], f"<{message.mid:016x}.{mailbox.user.alias}@{domain}>")
     sender = address_props(store, spec.get("from", mailbox.user.alias))
     for kind in ("Sender", "SentRepresenting"):
         props.set(TAG[f"PidTag{kind}Name"], sender.values[0x3001][1])

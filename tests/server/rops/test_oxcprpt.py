@@ -4,6 +4,7 @@ from mapiwire.samples import NO_HANDLE, PS_PUBLIC_STRINGS, PSETID_COMMON
 
 from .helpers import Driver, tags
 
+PS_MAPI = "{00020328-0000-0000-C000-000000000046}"
 DISPLAY_NAME, COMMENT, CONTENT_COUNT, UNREAD, CONTAINER_CLASS, BODY = (0x3001001F, 0x3004001F, 0x36020003,
                                                                      0x36030003, 0x3613001F, 0x1000001F)
 
@@ -30,7 +31,8 @@ def test_get_properties_specific_standard_and_flagged_rows():
                              [inbox])
     source_key, entry_id = d.values(rops_keys[0].RowData)
     mailbox = d.store.mailbox("alice")
-    assert source_key == mailbox.source_key(mailbox.special[4]) and entry_id == mailbox.folder_entry_id(mailbox.special[4])
+    inbox_id = mailbox.special[4]
+    assert source_key == mailbox.source_key(inbox_id) and entry_id == mailbox.folder_entry_id(inbox_id)
     flagged = rops[1].RowData
     assert flagged.Flag == 1
     assert [(v.Flag, v.PropertyValue) for v in flagged.ValueArray] == [(0, "Inbox"), (0x0A, 0x8004010F), (0, "Inbox")]
@@ -81,7 +83,7 @@ def test_named_properties_map_both_ways_per_mailbox():
     assert back[3].LID == 0x0037 and back[4].Kind == 0xFF
     assert sorted(n.Name for n in rops[1].PropertyNames) == ["Keywords", "NotYet"]
     rops, _ = d.execute([rop(0x56, Flags=0, PropertyNames=[]),
-                         rop(0x56, Flags=2, PropertyNames=[{"Kind": 0x01, "GUID": "{00020328-0000-0000-C000-000000000046}",
+                         rop(0x56, Flags=2, PropertyNames=[{"Kind": 0x01, "GUID": PS_MAPI,
                                                             "Name": "no strings in PS_MAPI"}])], [logon])
     assert sorted(rops[0].PropertyIds) == sorted(i for i in ids if i >= 0x8000)  # every registered one
     assert rops[1].ReturnValue == 0x00040380 and rops[1].PropertyIds == [0]
