@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import io
 import json
 import os
 import re
@@ -130,15 +131,9 @@ def make_capture(path: str, kind: str, megabytes: float) -> None:
         while written < target:
             exchanges, user_after = _users(base, user, min(BLOCK, target - written))
             exchanges.sort(key=lambda e: e.request.time)
-            packets = build_packets(exchanges, seed=user)
-            at = f.tell()
-            write_pcap(f, packets)
-            if at:  # one file header only: drop the one this block wrote
-                f.seek(at)
-                block = f.read()
-                f.seek(at)
-                f.write(block[24:])
-                f.truncate()
+            block = io.BytesIO()
+            write_pcap(block, build_packets(exchanges, seed=user))
+            f.write(block.getbuffer()[24 if written else 0:])  # one file header only
             written = f.tell()
             user = user_after
 
