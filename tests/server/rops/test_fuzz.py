@@ -8,7 +8,7 @@ from mapiwire.dissect.defs.core import build, parse
 from mapiwire.dissect.defs.ropbuffer import RopList, RopOutputBuffer
 from mapiwire.samples import NO_HANDLE
 
-from . import test_oxcmsg, test_oxcnotif, test_oxcprpt
+from . import test_oxcfold, test_oxcmsg, test_oxcnotif, test_oxcprpt, test_oxctabl
 from .helpers import Driver, tags
 
 
@@ -20,6 +20,9 @@ def _corpus() -> list[bytes]:
         test_oxcmsg.test_create_set_recipients_attachment_and_save()
         test_oxcprpt.test_named_properties_map_both_ways_per_mailbox()
         test_oxcprpt.test_streams_read_write_commit_size_and_seek()
+        test_oxctabl.test_restriction_types(test_oxctabl.make_inbox_table())
+        test_oxctabl.test_find_row_and_bookmarks(test_oxctabl.make_inbox_table())
+        test_oxcfold.test_move_and_copy_folder()
     finally:
         Driver.recorder = None
     return [c for c in corpus if c]
@@ -60,7 +63,7 @@ def _mutate(data: bytes, edits: list[tuple[int, int]]) -> bytes:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(range(64)), st.lists(st.tuples(st.integers(0, 4096), st.integers(0, 255)), max_size=3),
+@given(st.integers(0, 10_000), st.lists(st.tuples(st.integers(0, 4096), st.integers(0, 255)), max_size=3),
        st.permutations(range(9)), st.integers(min_value=0, max_value=0x10000))
 def test_mutated_requests_on_every_object_kind(pick, edits, order, max_rop_out):
     data = _mutate(CORPUS[pick % len(CORPUS)], edits)

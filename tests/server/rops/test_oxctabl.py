@@ -14,13 +14,18 @@ def tag(value):
     return tags(value)[0]
 
 
-@pytest.fixture()
-def inbox_table():
+def make_inbox_table():
+    """(driver, handle of alice's Inbox contents table with three columns, its row count)."""
     d = Driver()
     logon, folders = d.logon()
     inbox = d.open_folder(logon, folders[4])
     table, count = d.contents(inbox, [SUBJECT, IMPORTANCE, SENDER])
     return d, table, count
+
+
+@pytest.fixture()
+def inbox_table():
+    return make_inbox_table()
 
 
 def rop(rop_id, **fields):
