@@ -4,8 +4,9 @@ themselves go to the STORE's `MailboxSession.execute`.
 
 Execute framing (MS-OXCRPC 3.1.4.1.1.1): the request's RPC_HEADER_EXT payloads are reverted
 (XOR) and decompressed by the definitions; the response is compressed and obfuscated unless the
-request's Flags say NoCompression (0x1) / NoXorMagic (0x2) (MS-OXCMAPIHTTP 2.2.4.2.1), one
-response payload per request payload.
+request's Flags say NoCompression (0x1) / NoXorMagic (0x2) (MS-OXCMAPIHTTP 2.2.4.2.1; payloads
+under COMPRESS_MIN bytes are sent uncompressed, as MS-OXCRPC 3.1.4.1.1 allows), one response
+payload per request payload.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ EC_TOO_MANY_SESSIONS = 0x80040112
 NO_COMPRESSION, NO_XOR_MAGIC = 0x1, 0x2  # Execute Flags, MS-OXCMAPIHTTP 2.2.4.2.1
 COMPRESSED, XOR_MAGIC, LAST = 0x1, 0x2, 0x4  # RPC_HEADER_EXT Flags, MS-OXCRPC 2.2.2.1
 MAX_PAYLOAD = 0x8000  # MS-OXCRPC 3.1.4.1.1: a payload is at most 32 KB
+COMPRESS_MIN = 512  # responses shorter than this go uncompressed (compression is the server's choice)
 ROP_LOGON = 0xFE
 
 POLLS_MAX_MS = 60_000  # MS-OXCMAPIHTTP 2.2.4.1.2: PollsMax, RetryCount, RetryDelay (values as Exchange)
@@ -107,7 +109,9 @@ def _frame(out: list, header_flags: int, notify_state) -> dict:
     client allows; the definitions compress and obfuscate (MS-OXCRPC 3.1.4.1.1.1.1)."""
     params = {"notify_state": notify_state} if notify_state is not None else {}
     plain = [build(RopOutputBuffer, value, request_rops=rops, **params) for rops, value in out]
-    headers = [{"Version": 0, "Flags": header_flags} for _ in plain]
+    # MS-OXCRPC 3.1.4.1.1: the server may leave a payload uncompressed; a small one gains nothing
+    headers = [{"Version": 0, "Flags": header_flags if len(p) >= COMPRESS_MIN else header_flags & ~COMPRESSED}
+               for p in plain]
     headers[-1]["Flags"] |= LAST
     if len(plain) == 1:
         return {"RPC_HEADER_EXT": headers, "Undecoded": plain[0]}

@@ -154,3 +154,10 @@ def test_request_log_line(srv):
     line = srv.log[-1].split()
     assert line[2] == "alice" and line[3] == "Execute" and line[4].endswith(f":{client.counter}")
     assert line[5] == "0" and line[6] == "RopGetReceiveFolder,RopGetReceiveFolder" and line[7].endswith("ms")
+
+
+def test_small_responses_go_uncompressed_but_obfuscated(srv):
+    client = connected(srv.url)
+    reply = client.execute([receive_folder()], flags=0x0)  # the client allows compression and XOR
+    header = reply.body("Execute").RopBuffer.RPC_HEADER_EXT[0]
+    assert int(header.Flags) == 0x6 and header.Size == header.SizeActual  # XorMagic | Last
