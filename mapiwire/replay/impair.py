@@ -28,6 +28,7 @@ class ImpairProxy:
         self._blackhole_until = 0.0
         self._blackholed: set[int] = set()  # ids of the pairs black-holed: they never forward again
         self._reset: set[int] = set()  # ids of the pairs being reset
+        self._pumps: dict[int, list[threading.Thread]] = {}  # the two forwarding threads of each pair
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -73,6 +74,9 @@ class ImpairProxy:
                     sock.shutdown(socket.SHUT_RD)
                 except OSError:
                     pass
+        for pair in pairs:  # the RSTs are out when the pumps have closed their sockets
+            for pump in self._pumps.get(id(pair), ()):
+                pump.join(1.0)
         return len(pairs)
 
     def close(self) -> None:
@@ -110,8 +114,11 @@ class ImpairProxy:
                 if time.monotonic() < self._blackhole_until:
                     self._blackholed.add(id(pair))
                 self.connections += 1
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(pair, src, dst), daemon=True).start()
+            pumps = [threading.Thread(target=self._pump, args=(pair, src, dst), daemon=True)
+                     for src, dst in ((client, upstream), (upstream, client))]
+            self._pumps[id(pair)] = pumps
+            for pump in pumps:
+                pump.start()
 
     def _pump(self, pair, src: socket.socket, dst: socket.socket) -> None:
         while True:

@@ -13,7 +13,13 @@ no live counterpart stops the replay):
   as PtypInteger64 values of the id properties (PidTagFolderId, PidTagMid, ...) in rows;
 - long_term_id: LongTermIDs (MS-OXCDATA 2.2.1.3.1, MS-OXCSTOR 3.2.5.8);
 - mid: NSPI Minimal Entry IDs (MS-OXNSPI 2.2.9.1; values below 0x10 are positions, not ids);
-- bookmark: table bookmarks (MS-OXCROPS 2.2.5.11 RopCreateBookmark).
+- bookmark: table bookmarks (MS-OXCROPS 2.2.5.11 RopCreateBookmark);
+- server_guid: the address book server's GUID (Bind ServerGuid, MS-OXCMAPIHTTP 2.2.5.1.2), which
+  with a MId makes an EphemeralEntryID (MS-OXNSPI 2.2.9.2), rewritten wherever one appears as a
+  structure or as a 32-byte binary value.
+Ids, long-term ids, MIds and the server GUID are shared by the sessions of one replay (a MId the
+address book session learned is used in the mailbox session's recipients); handles and bookmarks
+belong to their session.
 
 Each is learned by position: the recorded response and the live response of the same step are
 walked side by side and every pair of values of a kind at the same place is one mapping.
@@ -30,18 +36,21 @@ from typing import Callable, Protocol
 from urllib.parse import unquote
 
 from ..dissect.context import NO_HANDLE
-from ..dissect.defs.core import GuidValue, build
+from ..dissect.defs.addressbook import EphemeralEntryID
+from ..dissect.defs.core import GuidValue, build, parse
 from ..dissect.defs.mapihttp import BODIES
 from ..dissect.defs.oxcdata import tag_value
 from .plan import SessionPlan, Step
 
-KINDS = ("handle", "id", "long_term_id", "mid", "bookmark")
+KINDS = ("handle", "id", "long_term_id", "mid", "bookmark", "server_guid")
+SHARED_KINDS = ("id", "long_term_id", "mid", "server_guid")  # the same across the sessions of a replay
 POLICIES = ("map", "keep", "fail")
 
 # MS-OXPROPS: properties whose PtypInteger64 value is a Folder ID or Message ID
 ID_PROPERTY_IDS = {0x6748: "PidTagFolderId", 0x6749: "PidTagParentFolderId", 0x674A: "PidTagMid"}
 NAME_PROPERTY_IDS = {0x3001: "PidTagDisplayName", 0x0037: "PidTagSubject"}  # rows paired by these
-MID_FIELDS = {"MinimalIds", "MinimalId", "MinimalId1", "MinimalId2", "CurrentRec", "ExplicitTable"}
+MID_FIELDS = {"MinimalIds", "MinimalId", "MinimalId1", "MinimalId2", "CurrentRec", "ExplicitTable", "MId"}
+EPHEMERAL_ENTRY_ID_SIZE = 32  # MS-OXNSPI 2.2.9.2, IDType 0x87
 MID_SIGNALS = 0x10  # MS-OXNSPI 2.2.9.1: Minimal Entry IDs below 0x10 are positions/signals
 SKIP_KEYS = {"RPC_HEADER_EXT", "AuxiliaryBuffer", "AuxiliaryBufferSize"}
 
@@ -227,6 +236,7 @@ class Maps:
     long_term_id: dict = field(default_factory=dict)
     mid: dict = field(default_factory=dict)
     bookmark: dict = field(default_factory=dict)
+    server_guid: dict = field(default_factory=dict)
     unmapped: list[dict] = field(default_factory=list)  # what "map" left as recorded
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))  # values replaced
 
@@ -243,8 +253,9 @@ class Maps:
         if len(table) < 1_000_000:
             table[recorded] = live
 
-    def look(self, kind: str, recorded, where: str):
-        """The live value for a recorded one, per the kind's policy."""
+    def look(self, kind: str, recorded, where: str, note: bool = True):
+        """The live value for a recorded one, per the kind's policy (`note`: an unknown value is
+        worth listing; a GUID that merely is not the recorded server's is not)."""
         policy = self.policies.get(kind, "map")
         if policy == "keep":
             return recorded
@@ -254,6 +265,8 @@ class Maps:
             if live != recorded:
                 self.counts[kind] += 1
             return live
+        if not note:
+            return recorded
         if policy == "fail":
             raise RewriteError(kind, recorded, where)
         note = {"kind": kind, "value": _show(recorded), "where": where}
@@ -317,6 +330,8 @@ def learn_values(maps: Maps, recorded, live, name: str = "", columns=None) -> No
             maps.add("mid", int(recorded), int(live))
     elif name == "Bookmark" and isinstance(recorded, (bytes, bytearray)) and isinstance(live, (bytes, bytearray)):
         maps.add("bookmark", bytes(recorded), bytes(live))
+    elif name == "ServerGuid" and isinstance(recorded, GuidValue) and isinstance(live, GuidValue):
+        maps.add("server_guid", recorded, live)
 
 
 def pair_rows(recorded: list, live: list, columns) -> list[tuple]:
@@ -399,9 +414,27 @@ def rewrite_value(value, maps: Maps, identity: Identity | None, name: str = "", 
         return maps.look("mid", int(value), where)
     if name == "Bookmark" and isinstance(value, (bytes, bytearray)):
         return maps.look("bookmark", bytes(value), where)
+    if name == "ProviderUID" and isinstance(value, GuidValue):
+        return maps.look("server_guid", value, where, note=False)
+    if isinstance(value, (bytes, bytearray)) and len(value) == EPHEMERAL_ENTRY_ID_SIZE and value[0] == 0x87:
+        return _ephemeral_entry_id(bytes(value), maps, where)
     if isinstance(value, str) and identity is not None:
         return identity.substitute(value)
     return value
+
+
+def _ephemeral_entry_id(data: bytes, maps: Maps, where: str) -> bytes:
+    """A binary EphemeralEntryID (a PidTagEntryId value, MS-OXNSPI 2.2.9.2) with its server GUID
+    and MId mapped, parsed and built with the address book definition."""
+    try:
+        value = parse(EphemeralEntryID, data)
+    except Exception:  # 32 bytes that are not an EphemeralEntryID stay as they are
+        return data
+    if value.ProviderUID not in maps.server_guid:
+        return data
+    value.ProviderUID = maps.look("server_guid", value.ProviderUID, where)
+    value.MId = maps.look("mid", int(value.MId), f"{where}.MId") if value.MId >= MID_SIGNALS else value.MId
+    return build(EphemeralEntryID, value)
 
 
 def _paired_request(request_rops: list, rop_id: int, cursor: int):
@@ -429,9 +462,11 @@ class Rewriter:
     """Turns recorded requests of one session into live ones and learns from live responses."""
 
     def __init__(self, plan: SessionPlan, *, policies: dict[str, str] | None = None,
-                 identity: Identity | None = None, hook: Callable[[RequestEdit], None] | None = None):
+                 identity: Identity | None = None, hook: Callable[[RequestEdit], None] | None = None,
+                 shared: dict[str, dict] | None = None):
         self.plan = plan
-        self.maps = Maps(policies={**dict.fromkeys(KINDS, "map"), **(policies or {})})
+        self.maps = Maps(policies={**dict.fromkeys(KINDS, "map"), **(policies or {})},
+                         **{kind: table for kind, table in (shared or {}).items() if kind in SHARED_KINDS})
         self.identity = identity
         self.hook = hook
 

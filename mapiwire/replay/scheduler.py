@@ -30,7 +30,7 @@ from ..dissect.transport import context_cookie, parse_inner
 from ..errors import MapiwireError, UsageError
 from .check import Divergence, cadence, compare, response_codes
 from .plan import SessionPlan, Step, replayable
-from .rewrite import Identity, RewriteError, Rewriter, recorded_mailbox, writes_in
+from .rewrite import SHARED_KINDS, Identity, RewriteError, Rewriter, recorded_mailbox, writes_in
 
 CONTEXT_LOST = (6, 10)  # MS-OXCMAPIHTTP 2.2.3.3.3 (10; 6 from some servers, REPLAY.md 2.9)
 MAX_SOURCES = 250  # loopback source addresses handed out for client address changes
@@ -179,7 +179,8 @@ class SessionRun:
         self.last_client = plan.steps[0].client_ip if plan.steps else None
 
     def new_rewriter(self) -> Rewriter:
-        return Rewriter(self.plan, policies=self.options.policies, identity=self.identity, hook=self.options.hook)
+        return Rewriter(self.plan, policies=self.options.policies, identity=self.identity, hook=self.options.hook,
+                        shared=self.replay.shared)
 
     # time ------------------------------------------------------------------------------------
 
@@ -433,10 +434,7 @@ class SessionRun:
         opener = next((s for s in self.plan.steps if s.request_type in ("Connect", "Bind")), None)
         if opener is None:
             return None
-        rewriter = self.new_rewriter()
-        for kind in ("id", "long_term_id", "mid"):
-            getattr(rewriter.maps, kind).update(getattr(self.main.rewriter.maps, kind))
-        side = Channel(self, rewriter, self.main.session.source_address)
+        side = Channel(self, self.new_rewriter(), self.main.session.source_address)
         start = self.now()
         ok = self.send(opener, kind="measure", channel=side, lane="measure")["outcome"] == "ok"
         if ok:
@@ -541,6 +539,7 @@ class Replay:
             self.base_url = f"{parts.scheme}://{options.via[0]}:{options.via[1]}"
         self.client = ClientInstance()
         self.impair = None  # impair.ImpairProxy when the replay goes through it
+        self.shared: dict[str, dict] = {kind: {} for kind in SHARED_KINDS}  # recorded -> live, all sessions
         times = [s.time for p in plans for s in p.steps]
         self.capture_origin = min(times) if times else 0.0
         self.offsets = options.timing.offsets(times)

@@ -154,3 +154,30 @@ def test_writes_are_named(plans):
     assert writes_in(find_step(nspi, "ModProps")) == ["ModProps"]
     assert writes_in(find_step(nspi, "ModLinkAtt")) == ["ModLinkAtt"]
     assert not any(writes_in(s) for s in plans["ctx-7f3a9c"].steps)
+
+
+def test_ephemeral_entry_ids_get_the_live_server_guid_and_mid():
+    from mapiwire.dissect.defs.addressbook import EphemeralEntryID
+    from mapiwire.dissect.defs.core import GuidValue, build
+    from mapiwire.replay.rewrite import Maps, rewrite_value
+
+    recorded_guid, live_guid = GuidValue("dca740c8-c042-101a-b4b9-08002b2fe182"), GuidValue(int=7)
+    entry = build(EphemeralEntryID, {"R1": 0, "R2": 0, "R3": 0, "ProviderUID": recorded_guid, "R4": 1,
+                                     "DisplayType": 0, "MId": 0x1A2B})
+    maps = Maps()
+    maps.add("server_guid", recorded_guid, live_guid)
+    maps.add("mid", 0x1A2B, 0x77)
+    value = {"PropertyTag": {"PropertyType": 0x102, "PropertyId": 0x0FFF}, "PropertyValue": entry}
+    rewrite_value(value, maps, None)
+    live = parse(EphemeralEntryID, value["PropertyValue"])
+    assert live.ProviderUID == live_guid and live.MId == 0x77
+    other = bytes([0x87]) + bytes(31)  # another server's entry id: left alone
+    assert rewrite_value({"PropertyValue": other}, maps, None)["PropertyValue"] == other
+
+
+def test_ids_learned_in_one_session_serve_the_others(plans):
+    shared = {"id": {}, "long_term_id": {}, "mid": {}, "server_guid": {}}
+    nspi = Rewriter(plans["nspi-4b1d"], shared=shared)
+    mailbox = Rewriter(plans["ctx-7f3a9c"], shared=shared)
+    nspi.maps.add("mid", 0x1A2B, 0x77)
+    assert mailbox.maps.mid == {0x1A2B: 0x77} and mailbox.maps.handle is not nspi.maps.handle
