@@ -15,7 +15,7 @@ import construct as c
 
 from . import fastpath
 from .context import MAX_STATE, DecodingContext
-from .defs.budget import Budget
+from .defs.budget import MAX_PLAIN, Budget
 from .defs.core import where
 from .defs.body import BodyDef
 from .defs.mapihttp import BODIES, BODIES_LOWER
@@ -219,7 +219,7 @@ class Decoder:
                 raw_request = parse_body(body_def.request, request.body, errors, "request", self.strict,
                                          logons=ctx.logon_flags)
                 if raw_request is None:
-                    record["request"] = {"Undecoded": request.body.hex()}
+                    record["request"] = {"Undecoded": _kept(request.body, errors, "request").hex()}
         if response is not None:
             record["response"] = self._response(response, body_def, raw_request, ctx, record, errors)
         if raw_request is not None:
@@ -274,8 +274,9 @@ class Decoder:
         body = inner.body
         if response.status != 200 or (code not in (0, None)) or body_def is None:
             if body:
+                kept = _kept(body, errors, "response")
                 out["text" if _is_text(response) else "Undecoded"] = (
-                    body.decode("utf-8", "replace") if _is_text(response) else body.hex())
+                    kept.decode("utf-8", "replace") if _is_text(response) else kept.hex())
             return out
         if not self.decode_bodies:
             return out  # transport only (`stats`)
@@ -297,7 +298,7 @@ class Decoder:
             params = {"request_rops": rops, "notify_state": ctx.notify_state}
         raw = parse_body(definition, body, errors, "response", self.strict, **params)
         if raw is None:
-            out["Undecoded"] = body.hex()
+            out["Undecoded"] = _kept(body, errors, "response").hex()
             return out
         if body_def.request_type == "Execute" and status_code == 0:
             response_rops, response_handles = rops_of(raw.get("RopBuffer"))
@@ -312,6 +313,16 @@ def _named(record: dict, ctx: DecodingContext) -> dict:
     """What names property ids from 0x8000: the address book's fixed tags (NSPI), else the named
     properties the session mapped (RopGetPropertyIdsFromNames and friends)."""
     return ADDRESS_BOOK_NAMES if record.get("endpoint") == "nspi" else ctx.named
+
+
+def _kept(body: bytes, errors: list, where: str) -> bytes:
+    """What of an undecoded body the record keeps: at most MAX_PLAIN bytes (the most a body's
+    payloads may carry, defs/budget.py), so a large body costs a small multiple of its size."""
+    if len(body) <= MAX_PLAIN:
+        return body
+    errors.append({"where": where, "error": f"decoding budget: undecoded body of {len(body)} bytes, only the "
+                   f"first {MAX_PLAIN} kept", "offset": MAX_PLAIN})
+    return body[:MAX_PLAIN]
 
 
 def _is_text(message: HttpMessage) -> bool:

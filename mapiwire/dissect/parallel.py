@@ -111,6 +111,8 @@ class _Pool:
                 yield from self._ready()
             yield from self._ready()
         finally:
+            for inbox in self.inboxes:  # what a stopped worker never read must not hold the exit
+                inbox.cancel_join_thread()
             for process in self.processes:
                 if process.is_alive():
                     process.terminate()

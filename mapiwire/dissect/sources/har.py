@@ -27,6 +27,7 @@ from urllib.parse import SplitResult, urlencode, urlsplit
 
 from ...errors import MalformedError
 from ..exchange import Exchange, HttpMessage
+from .http import MAX_BODY
 
 __all__ = ["MAX_HAR", "read_exchanges"]
 
@@ -263,7 +264,12 @@ class _Entry:
             self.error(where, "body text is not a string")
             return b""
         expected = next((int(h) for h in hints if h is not None and h >= 0), None)
-        if str(holder.get("encoding") or "").lower() == "base64":
+        base64_text = str(holder.get("encoding") or "").lower() == "base64"
+        longest = (MAX_BODY + 2) // 3 * 4 if base64_text else MAX_BODY  # characters that can stay
+        if len(text) > longest:
+            text = text[:longest]
+            self.error(where, f"body longer than {MAX_BODY} bytes: the rest is dropped")
+        if base64_text:
             try:
                 body = base64.b64decode(text)
             except (binascii.Error, ValueError) as exc:
@@ -274,6 +280,9 @@ class _Entry:
             if "\ufffd" in text and not _is_text_type(mime):
                 self.error(where, "body text contains U+FFFD: the exporter replaced bytes that "
                            "were not UTF-8, the original body is lost")
+        if len(body) > MAX_BODY:  # UTF-8 text: up to 4 bytes a character
+            body = body[:MAX_BODY]
+            self.error(where, f"body longer than {MAX_BODY} bytes: the rest is dropped")
         if expected is not None and len(body) != expected and expected == hints[0]:
             self.error(where, f"body is {len(body)} bytes, the message declares {expected}")
         return body

@@ -29,6 +29,7 @@ __all__ = ["MAX_MEMBERS", "MAX_MEMBER_SIZE", "MAX_TOTAL", "read_exchanges"]
 MAX_MEMBERS = 300_000  # zip entries (three per session)
 MAX_MEMBER_SIZE = MAX_BODY + 16 * 1024 * 1024  # uncompressed bytes of one raw message
 MAX_META_SIZE = 1024 * 1024
+_CHUNK = 1024 * 1024  # bytes of a raw message fed to the HTTP parser at a time
 MAX_TOTAL = 16 * 1024 ** 3  # uncompressed bytes read from one archive
 _MEMBER = re.compile(r"raw[/\\](\d{1,9})_([csm])\.(?:txt|xml)", re.IGNORECASE)
 _UNSET = "0001-01-01"  # .NET DateTime.MinValue: a timer that never fired
@@ -149,13 +150,41 @@ class _Session:
         connection = f"saz/{client}" if client else f"saz/{self.number}"
         return Exchange(request, response, connection, client, server, self.errors)
 
+    def feed(self, kind: str, parser: HttpParser) -> list | None:
+        """The parser's events for a raw message member, fed in chunks: a large body is never in
+        memory twice over (MAX_MEMBER_SIZE and the archive's budget bound what is read)."""
+        info = self.members.get(kind)
+        if info is None:
+            return None
+        name = info.filename
+        allowed = min(MAX_MEMBER_SIZE, self.budget[0])
+        events: list = []
+        done = 0
+        try:
+            with self.archive.open(info) as f:
+                while chunk := f.read(_CHUNK):
+                    done += len(chunk)
+                    if done > allowed:
+                        break
+                    events += parser.feed(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError,
+                NotImplementedError, RuntimeError) as exc:
+            self.errors.append({"where": f"saz.{name}", "error": f"cannot read the member: {exc}"})
+            return None
+        finally:
+            self.budget[0] -= done
+        if done > allowed:
+            self.errors.append({"where": f"saz.{name}", "error": f"larger than {allowed} bytes "
+                                "(the size limit): not read"})
+            return None
+        return events + parser.close()
+
     def _message(self, kind: str, role: str) -> HttpMessage | None:
-        data = self.read(kind, MAX_MEMBER_SIZE)
-        if data is None:
+        parser = HttpParser(role)
+        events = self.feed(kind, parser)
+        if events is None:
             return None
         name = self.members[kind].filename
-        parser = HttpParser(role)
-        events = parser.feed(data) + parser.close()
         messages = [e for e in events if isinstance(e, HttpMessage)]
         self.errors += [dict(e.as_record(), where=f"saz.{name}") for e in events
                         if not isinstance(e, HttpMessage)]
