@@ -6,7 +6,7 @@ at its OutputHandleIndex of the response's table. `ObjectTable` follows this thr
 for every ROP of an Execute it adds `InputObject` (and, for a ROP that made an object,
 `OutputObject`) to the request and response ROPs, and `NotificationObject` to a RopNotify, each `{"Handle", "Kind", ["Name"],
 ["FolderId"], ["MessageId"], ...}`. Folder names come from RopLogon's special folders
-(MS-OXCSTOR 2.2.1.1.3 / 2.2.1.1.4) and RopGetReceiveFolder; ids are shown as
+(MS-OXCSTOR 2.2.1.1.3 / 2.2.1.1.4), RopGetReceiveFolder and the rows of hierarchy tables; ids are shown as
 `ReplicaId-GlobalCounter` in hex (`1-1D`, MS-OXCDATA 2.2.1.1).
 
 It also checks that each response ROP carries its request's handle index (MS-OXCROPS 2.2.1:
@@ -21,7 +21,8 @@ from .defs.rops.ropids import ROP_IDS
 
 NO_HANDLE = 0xFFFFFFFF
 MAX_OBJECTS = 10_000  # per session; the oldest goes first
-ROP_RELEASE, ROP_LOGON, ROP_GET_RECEIVE_FOLDER, ROP_NOTIFY = 0x01, 0xFE, 0x27, 0x2A
+ROP_RELEASE, ROP_LOGON, ROP_GET_RECEIVE_FOLDER, ROP_NOTIFY, ROP_QUERY_ROWS = 0x01, 0xFE, 0x27, 0x2A, 0x15
+PID_TAG_FOLDER_ID, PID_TAG_DISPLAY_NAME, PID_TAG_DISPLAY_NAME_8 = 0x67480014, 0x3001001F, 0x3001001E
 
 # MS-OXCSTOR 2.2.1.1.3: the 13 FolderIds of a private mailbox logon, in order
 PRIVATE_FOLDERS = ("Mailbox Root", "Deferred Action", "Spooler Queue", "IPM Subtree", "Inbox", "Outbox",
@@ -139,6 +140,8 @@ class ObjectTable:
             return
         if rop_id == ROP_LOGON:
             self._learn_logon(response)
+        elif rop_id == ROP_QUERY_ROWS and source is not None and source.get("Kind") == "hierarchy table":
+            self._learn_rows(response.get("RowData"))
         elif rop_id == ROP_GET_RECEIVE_FOLDER:
             folder = id_text(response.get("FolderId"))
             if folder and folder not in self.folder_names:
@@ -182,6 +185,17 @@ class ObjectTable:
             text = id_text(folder)
             if text and text != "0-0":
                 self.folder_names[text] = name
+
+    def _learn_rows(self, rows) -> None:
+        """Folder names from hierarchy table rows that carry PidTagFolderId and PidTagDisplayName
+        (MS-OXCFOLD 2.2.2.2.1.4; the id as a PtypInteger64: ReplicaId then GlobalCounter, MS-OXCDATA 2.2.1.1)."""
+        for row in rows or ():
+            values = {tag_value(v["PropertyTag"]): v.get("PropertyValue") for v in (row or {}).get("ValueArray") or ()
+                      if isinstance(v, dict) and "PropertyTag" in v}
+            folder, name = values.get(PID_TAG_FOLDER_ID), values.get(PID_TAG_DISPLAY_NAME) or values.get(PID_TAG_DISPLAY_NAME_8)
+            if isinstance(folder, int) and isinstance(name, str) and 0 <= folder < 1 << 64:
+                raw = folder.to_bytes(8, "little")
+                self.folder_names[f"{int.from_bytes(raw[:2], 'little'):X}-{int.from_bytes(raw[2:], 'big'):X}"] = name
 
     @staticmethod
     def _check_index(request: dict, response: dict, i: int) -> list[dict]:

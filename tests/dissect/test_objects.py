@@ -54,3 +54,25 @@ def test_response_with_another_handle_index_is_flagged():
     (record,) = executes([(requests, handles, responses, [LOGON, 0, 0, 0], header)])
     assert {"where": "response.RopBuffer.RopsList[1]",
             "error": "InputHandleIndex 3 is not its request's 0 (MS-OXCROPS 2.2.1)"} in record["errors"]
+
+
+def test_folders_are_named_from_hierarchy_rows():
+    """A hierarchy table's rows (PidTagFolderId, PidTagDisplayName) name the folders opened later."""
+    from mapiwire.samples import fid, mid, row, tags
+
+    logon = outlook_flow(2)[0]
+    hierarchy = {"RopId": 0x04, "LogonId": 0, "InputHandleIndex": 0, "OutputHandleIndex": 1, "TableFlags": 0}
+    columns = {"RopId": 0x12, "LogonId": 0, "InputHandleIndex": 1, "SetColumnsFlags": 0,
+               "PropertyTags": tags(0x67480014, 0x3001001F)}
+    query = {"RopId": 0x15, "LogonId": 0, "InputHandleIndex": 1, "QueryRowsFlags": 0, "ForwardRead": 1, "RowCount": 5}
+    answers = [{"RopId": 0x04, "OutputHandleIndex": 1, "ReturnValue": 0, "RowCount": 1},
+               {"RopId": 0x12, "InputHandleIndex": 1, "ReturnValue": 0, "TableStatus": 0},
+               {"RopId": 0x15, "InputHandleIndex": 1, "ReturnValue": 0, "Origin": 2,
+                "RowData": [row(mid(0x42), "Projects")]}]
+    browse = ([hierarchy, columns, query], [LOGON, 0xFFFFFFFF], answers, [LOGON, 0x505], Last)
+    open_folder = {"RopId": 0x02, "LogonId": 0, "InputHandleIndex": 0, "OutputHandleIndex": 1, "FolderId": fid(0x42),
+                   "OpenModeFlags": 0}
+    opened = {"RopId": 0x02, "OutputHandleIndex": 1, "ReturnValue": 0, "HasRules": 0, "IsGhosted": 0}
+    records = executes([logon, browse, ([open_folder], [LOGON, 0xFFFFFFFF], [opened], [LOGON, 0x606], Last)])
+    assert rops(records[2], "response")[0]["OutputObject"] == {"Handle": 0x606, "Kind": "folder", "Name": "Projects",
+                                                               "FolderId": "1-42"}
