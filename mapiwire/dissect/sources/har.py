@@ -48,7 +48,10 @@ def read_exchanges(source: str | os.PathLike | BinaryIO, *, max_size: int = MAX_
     """
     data = _read(source, max_size)
     try:
-        doc = json.loads(data)
+        text = data.decode(json.detect_encoding(data), "surrogatepass")  # what json.loads(bytes) does
+        del data  # a large archive is held once as bytes, then once as text, never both with the tree
+        doc = json.loads(text)
+        del text
     except json.JSONDecodeError as exc:
         raise MalformedError(f"not a HAR file: invalid JSON at line {exc.lineno} column "
                              f"{exc.colno}: {exc.msg}", where="har", offset=exc.pos) from None
@@ -260,6 +263,7 @@ class _Entry:
     def _body(self, holder: dict, hints: list, mime: str, where: str) -> bytes:
         """Bytes of `holder["text"]`: base64-decoded, or encoded back as the size says."""
         text = holder["text"]
+        holder["text"] = None  # the bytes replace it: a large body is not kept twice
         if not isinstance(text, str):
             self.error(where, "body text is not a string")
             return b""
@@ -271,7 +275,9 @@ class _Entry:
             self.error(where, f"body longer than {MAX_BODY} bytes: the rest is dropped")
         if base64_text:
             try:
-                body = base64.b64decode(text)
+                ascii_text = text.encode("ascii")
+                del text  # the text, its ASCII bytes and the body are never all held at once
+                body = base64.b64decode(ascii_text)
             except (binascii.Error, ValueError) as exc:
                 self.error(where, f"invalid base64 body: {exc}")
                 return b""
