@@ -561,12 +561,21 @@ end
 -- Name first, as MS-OXPROPS and MAPI Inspector write a property: its name, and in parentheses its
 -- type and tag: (name, "PtypString, 0x0037001F"); without a name, the tag leads and the
 -- parentheses hold the type only: ("0x8001001F", "PtypString").
+local known_parts, known_count = {}, 0  -- tags below 0x8000 (named alike in every session)
+
 local function tag_parts(id, ptype, ctx)
+    local value = id * 65536 + ptype
+    local known = id < NAMED_FLOOR and known_parts[value]
+    if known then return known[1], known[2] end
     local name = property_name(id, ptype, ctx)
-    local tag = format("0x%08X", id * 65536 + ptype)
+    local tag = format("0x%08X", value)
     local type_name = VS.property_types[ptype]
-    if name then return name, type_name and (type_name .. ", " .. tag) or tag end
-    return tag, type_name
+    local head, tail = tag, type_name
+    if name then head, tail = name, type_name and (type_name .. ", " .. tag) or tag end
+    if id < NAMED_FLOOR and known_count < 4096 then
+        known_parts[value], known_count = {head, tail}, known_count + 1
+    end
+    return head, tail
 end
 
 -- "PidTagSubject (PtypString, 0x0037001F)", "0x8001001F (PtypString)" when the name is not known.
@@ -1349,7 +1358,10 @@ local function response_state(pinfo, i, fi)
     local status = fi.value
     local entry
     if status >= 200 then entry = pop_request(tcp_stream(), h["x-requestid"]) end
-    state = {memo = {}, entry = entry, mapi = (entry ~= nil and entry.mapi) or is_mapi(h), fresh = true}
+    -- MAPI/HTTP: the answer to a MAPI/HTTP request, or a response that says so itself (a refusal
+    -- names its X-ResponseCode even when its request was not captured)
+    local mapi = (entry ~= nil and entry.mapi) or is_mapi(h) or h["x-responsecode"] ~= nil
+    state = {memo = {}, entry = entry, mapi = mapi, fresh = true}
     cache[key], d[key] = state, state
     return state
 end
@@ -1576,10 +1588,13 @@ end
 local function dissect_body(tvb, pinfo, tree)
     local methods, codes = {f_request_method()}, {f_response_code()}
     local nreq, nresp = #methods, #codes
-    if nreq == 0 and nresp == 0 then return end
+    local text = lower(pinfo.match_string or "") == "text/html"
+    if nreq == 0 and nresp == 0 then  -- a pass without HTTP's fields (tshark -2 without -R)
+        if text and html then html:call(tvb, pinfo, tree) end
+        return
+    end
     local request = nreq > 0 and not starts_with_meta(tvb)
     local d = this_dissection(pinfo)
-    local text = lower(pinfo.match_string or "") == "text/html"
     if request then
         register_before(pinfo, nreq, methods, request_entry)
         local entry = request_entry(pinfo, nreq, methods[nreq])
