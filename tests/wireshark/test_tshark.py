@@ -109,6 +109,17 @@ def test_two_pass_run_shows_the_same(vectors_capture, home):
     assert [ET.tostring(p) for p in first] == [ET.tostring(p) for p in second]
 
 
+def test_two_pass_run_shows_body_less_messages_the_same(home):
+    """tshark -2 on the sample session: its PING requests and the refusal with an empty body (shown
+    by the post-dissector) are paired the same way on the second pass."""
+    one, _ = tshark_pdml(SESSION, PLUGIN, home)
+    two, stderr = tshark_pdml(SESSION, PLUGIN, home, "-2")
+    assert not lua_errors(two, stderr)
+    first, second = lua_messages(one), lua_messages(two)
+    assert [m.field("mapihttp.request_type") for m in first].count("PING") == 6
+    assert [ET.tostring(m.proto) for m in first] == [ET.tostring(m.proto) for m in second]
+
+
 def test_two_pass_run_with_a_read_filter_pairs_as_one_pass(home):
     """tshark -2 -R: on the first pass, the frames the filter drops take the number of the next
     frame it keeps; pairing and state still follow the capture, so each response's ROPs show as
