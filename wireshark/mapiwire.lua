@@ -2557,7 +2557,7 @@ F["mapihttp.resolvenames.namevalues"] = ProtoField.string("mapihttp.resolvenames
 F["mapihttp.resolvenames.codepage"] = ProtoField.uint32("mapihttp.resolvenames.codepage", "CodePage", base.DEC)
 F["mapihttp.resolvenames.hasminimalids"] = ProtoField.uint8("mapihttp.resolvenames.hasminimalids", "HasMinimalIds", base.DEC)
 F["mapihttp.resolvenames.minimalidcount"] = ProtoField.uint32("mapihttp.resolvenames.minimalidcount", "MinimalIdCount", base.DEC)
-F["mapihttp.resolvenames.minimalids"] = ProtoField.uint32("mapihttp.resolvenames.minimalids", "MinimalIds", base.HEX, VS.vs20)
+F["mapihttp.resolvenames.minimalids"] = ProtoField.uint32("mapihttp.resolvenames.minimalids", "MinimalIds", base.DEC)
 F["mapihttp.resolvenames.hasrowsandcols"] = ProtoField.uint8("mapihttp.resolvenames.hasrowsandcols", "HasRowsAndCols", base.DEC)
 F["mapihttp.resolvenames.rowcount"] = ProtoField.uint32("mapihttp.resolvenames.rowcount", "RowCount", base.DEC)
 F["mapihttp.resortrestriction.reserved"] = ProtoField.uint32("mapihttp.resortrestriction.reserved", "Reserved", base.DEC)
@@ -5452,7 +5452,7 @@ D["ResolveNamesSuccess"] = function(c, tree, p, ctx, f)
             local n5 = R.count(c, t.MinimalIdCount, 4)
             local at3, s4 = R.list(st, c, "MinimalIds", n5)
             for i2 = 1, n5 do
-                a1[i2] = R.uint(c, at3, F["mapihttp.resolvenames.minimalids"], 4)
+                a1[i2] = R.named(c, at3, F["mapihttp.resolvenames.minimalids"], 4, VS.vs20)
             end
             R.close(at3, c, s4)
             t.MinimalIds = a1

@@ -644,7 +644,7 @@ ResolveNamesSuccess = struct(
     "StatusCode" / Int32ul,
     "ErrorCode" / ErrorCode,
     "CodePage" / CodePage,
-    *minimal_ids(Enum(Int32ul, ANR_RESULTS)),
+    *minimal_ids(OpenEnum(Int32ul, ANR_RESULTS)),  # Minimal Entry IDs, or one of the three results
     *columns_and_rows("HasRowsAndCols", "PropertyTags"),
     *aux(),
 )
