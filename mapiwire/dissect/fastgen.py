@@ -54,13 +54,14 @@ class FastRopList(c.Construct):
     responses with their requests), for well-formed lists only (MS-OXCROPS 2.2.1)."""
 
     def __init__(self, direction: str, tree: FastTree):
+        from .defs.rops import ROP_BY_ID
+
         super().__init__()
         self.direction = direction
         self.tree = tree
+        self.rops = ROP_BY_ID
 
     def _parse(self, stream, context, path):
-        from .defs.rops import ROP_BY_ID
-
         params = context._params
         state = ropbuffer._State(params, self.direction)
         budget = params.get("budget")
@@ -72,7 +73,7 @@ class FastRopList(c.Construct):
             start = stream.tell()
             head = stream.read(6)
             stream.seek(start)
-            rop = ROP_BY_ID[head[0]]
+            rop = self.rops[head[0]]
             if budget is not None:
                 budget.take("rops", 1, path)
             if request:
@@ -133,6 +134,8 @@ class FastTree:
         if isinstance(con, (core.Sized, core.BoundedArray, core.SizeOf, rpcext.ExtendedBuffer, c.Array, c.Rebuild)):
             clone = copy.copy(con)
             clone.subcon = self.fast(con.subcon)
+            if isinstance(con, rpcext.ExtendedBuffer):
+                clone.header = self.fast(con.header)
             return clone
         if isinstance(con, c.IfThenElse):
             clone = copy.copy(con)
@@ -211,8 +214,14 @@ def _read_exact(stream, size: int) -> bytes:
     return data
 
 
-def _flags(value: int, items: tuple) -> FlagsValue:
-    return FlagsValue(value, tuple(n for n, bit in items if bit and value & bit == bit))
+def _flags(value: int, items: tuple, names: dict) -> FlagsValue:
+    """core.Flags._decode, with the names of each value seen kept in `names` (one dict per field)."""
+    found = names.get(value)
+    if found is None:
+        found = tuple(n for n, bit in items if bit and value & bit == bit)
+        if len(names) < 4096:
+            names[value] = found
+    return FlagsValue(value, found)
 
 
 def _check_failed(what: str):
@@ -282,7 +291,7 @@ class _Writer:
                 return base.fmtstr[1], f"EnumValue({{0}}, {mapping}.get({{0}}))"
             if isinstance(inner, core.Flags):
                 items = self.tree.name(tuple(inner.mapping.items()), "M")
-                return base.fmtstr[1], f"_flags({{}}, {items})"
+                return base.fmtstr[1], f"_flags({{}}, {items}, {self.tree.name({}, 'M')})"
             return base.fmtstr[1], "FileTimeValue({})"
         return None
 

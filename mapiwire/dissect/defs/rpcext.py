@@ -45,6 +45,7 @@ class ExtendedBuffer(Subconstruct):
     def __init__(self, subcon, optional: bool = False):
         super().__init__(subcon)
         self.optional = optional
+        self.header = RPC_HEADER_EXT  # parses each header (the fast path swaps in its own, fastgen.py)
 
     def _looks_like_header(self, stream) -> bool:
         here = stream.tell()
@@ -75,7 +76,7 @@ class ExtendedBuffer(Subconstruct):
             start = stream.tell()
             if remaining(stream) < HEADER_SIZE:
                 raise c.StreamError(f"RPC_HEADER_EXT needs 8 bytes, {remaining(stream)} left", path=path)
-            header = RPC_HEADER_EXT._parsereport(stream, context, path)
+            header = self.header._parsereport(stream, context, path)
             if header.Size > remaining(stream):
                 raise c.StreamError(f"RPC_HEADER_EXT.Size {header.Size} is more than the {remaining(stream)} bytes left", path=path)
             wire = stream.read(header.Size)
