@@ -489,3 +489,25 @@ class HttpParser:
     def _dead(self, events: list) -> bool:
         self._pos = len(self._buf)
         return False
+
+
+class Stamp(float):
+    """A packet's time carrying its frame number (1-based, as Wireshark numbers them): the HTTP
+    parser keeps the times of a message's first and last bytes, so they tell its frames."""
+
+    __slots__ = ("frame",)
+
+    def __new__(cls, time: float, frame: int):
+        obj = float.__new__(cls, time)
+        obj.frame = frame
+        return obj
+
+
+def take_frames(message: HttpMessage) -> None:
+    """Move the frame numbers of a message's stamps to `message.frames`; times become floats."""
+    first, last = getattr(message.time, "frame", None), getattr(message.end_time, "frame", None)
+    if first is not None:
+        last = first if last is None else last
+        message.frames = (min(first, last), max(first, last))  # reordered segments: the span of frames
+    message.time = None if message.time is None else float(message.time)
+    message.end_time = None if message.end_time is None else float(message.end_time)

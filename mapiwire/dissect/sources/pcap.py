@@ -22,7 +22,7 @@ from typing import BinaryIO, Iterator
 
 from ...errors import MalformedError
 from ..exchange import Exchange, HttpMessage
-from .http import MAX_BODY, HttpParser
+from .http import MAX_BODY, HttpParser, Stamp, take_frames
 from .tls import undecrypted_note
 
 __all__ = ["is_pcap", "read_exchanges"]
@@ -423,28 +423,6 @@ class _Flow:
         return events
 
 
-class _Stamp(float):
-    """A packet's time carrying its frame number (1-based, as Wireshark numbers them): the HTTP
-    parser keeps the times of a message's first and last bytes, so they tell its frames."""
-
-    __slots__ = ("frame",)
-
-    def __new__(cls, time: float, frame: int):
-        obj = float.__new__(cls, time)
-        obj.frame = frame
-        return obj
-
-
-def _frames(message: HttpMessage) -> None:
-    """Move the frame numbers of a message's stamps to `message.frames`; times become floats."""
-    first, last = getattr(message.time, "frame", None), getattr(message.end_time, "frame", None)
-    if first is not None:
-        last = first if last is None else last
-        message.frames = (min(first, last), max(first, last))  # reordered segments: the span of frames
-    message.time = None if message.time is None else float(message.time)
-    message.end_time = None if message.end_time is None else float(message.end_time)
-
-
 class _Conn:
     """A TCP connection seen in the capture."""
 
@@ -653,7 +631,7 @@ class _Tracker:
             return
         for event in events:
             if type(event) is HttpMessage:
-                _frames(event)
+                take_frames(event)
                 conn.confirmed = True
                 if forward:
                     conn.fifo.append((event, conn.req_errors))
@@ -810,7 +788,7 @@ def _exchanges(f, owned: bool, records: Iterator, tracker: _Tracker) -> Iterator
                 if segment is _FRAGMENT:
                     tracker.fragments += 1
                     continue
-                packet(_Stamp(time, number), *segment)
+                packet(Stamp(time, number), *segment)
                 while ready:
                     yield ready.popleft()
         except _Broken as broken:

@@ -25,11 +25,11 @@ from typing import Iterator
 
 from ...errors import MalformedError
 from ..exchange import Exchange, HttpMessage
-from .http import MAX_BODY, HttpParser
+from .http import MAX_BODY, HttpParser, Stamp, take_frames
 
 __all__ = ["read_exchanges", "tshark_command", "undecrypted_note"]
 
-FIELDS = ("frame.time_epoch", "tcp.stream", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst",
+FIELDS = ("frame.time_epoch", "frame.number", "tcp.stream", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst",
           "ipv6.dst", "tcp.dstport", "tcp.flags", "tls.record.content_type",
           "tls.record.opaque_type", "data.data", "tls.record.length")
 # Frames worth printing: payload, TLS records (to notice what was not decrypted), SYN/FIN/RST.
@@ -172,12 +172,13 @@ class _Tracker:
         self.now = 0.0
 
     def frame(self, cols: list[bytes]) -> None:
-        if len(cols) != len(FIELDS) or not cols[1]:
+        if len(cols) != len(FIELDS) or not cols[2]:
             return
-        (time_, number, ip_src, ip6_src, sport, ip_dst, ip6_dst, dport, flags, ctypes, otypes,
-         data, lengths) = cols
+        (time_, frame_number, number, ip_src, ip6_src, sport, ip_dst, ip6_dst, dport, flags, ctypes,
+         otypes, data, lengths) = cols
         try:
             time = float(time_)
+            stamp = Stamp(time, int(frame_number))
             bits = int(flags, 16) if flags else 0
             payload = bytes.fromhex(data.replace(b",", b"").decode("ascii")) if data else b""
         except ValueError:
@@ -203,7 +204,7 @@ class _Tracker:
             if not self._is_http(stream, forward, payload):
                 return
             parser = stream.c2s if forward else stream.s2c
-            self._route(stream, forward, parser.feed(payload, time))
+            self._route(stream, forward, parser.feed(payload, stamp))
         if bits & _RST or (bits & _FIN and self._half_close(stream, forward, time)):
             self._close(stream, time)
 
@@ -250,7 +251,9 @@ class _Tracker:
         for event in events:
             if type(event) is not HttpMessage:
                 (stream.req_errors if forward else stream.resp_errors).append(event.as_record())
-            elif forward:
+                continue
+            take_frames(event)
+            if forward:
                 stream.fifo.append((event, stream.req_errors))
                 stream.req_errors = []
             else:

@@ -135,7 +135,8 @@ def test_tracker_pairs_fifo_and_orders_by_request_time():
     cli, srv = ("10.0.0.5", b"50000"), ("10.0.0.9", b"443")
 
     def line(t, stream, src, dst, flags, data=b""):
-        return [b"%f" % t, stream, src[0].encode(), b"", src[1], dst[0].encode(), b"", dst[1],
+        frame = b"%d" % round(t * 10)  # tshark's frame.number
+        return [b"%f" % t, frame, stream, src[0].encode(), b"", src[1], dst[0].encode(), b"", dst[1],
                 flags, b"", b"", data.hex().encode(), b""]
 
     req = b"POST /a HTTP/1.1\r\nContent-Length: 1\r\n\r\n"
@@ -156,15 +157,18 @@ def test_tracker_pairs_fifo_and_orders_by_request_time():
     assert [(e.request.body, e.response.body, e.connection) for e in out] == [
         (b"\x00", b"a", "tcp/0"), (b"\x01", b"b", "tcp/0"), (b"\x02", b"c", "tcp/1")]
     assert out[0].client == "10.0.0.5:50000" and out[0].server == "10.0.0.9:443"
+    assert [(e.request.frames, e.response.frames) for e in out] == [((11, 11), (15, 15)), ((11, 11), (15, 15)),
+                                                                    ((13, 13), (14, 14))]
 
 
 def test_tracker_skips_non_http_and_reports_http2():
     tracker = tls._Tracker(max_body=1 << 20, max_hold=100)
-    cols = [b"1.0", b"0", b"10.0.0.5", b"", b"1", b"10.0.0.9", b"", b"2", b"0x0002", b"", b"", b"", b""]
+    cols = [b"1.0", b"1", b"0", b"10.0.0.5", b"", b"1", b"10.0.0.9", b"", b"2", b"0x0002", b"", b"", b"", b""]
     tracker.frame(cols)
-    tracker.frame(cols[:8] + [b"0x0018", b"23", b"", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".hex().encode(), b"24"])
-    tracker.frame([b"1.0", b"1", b"10.0.0.5", b"", b"3", b"10.0.0.9", b"", b"4", b"0x0002", b"", b"", b"", b""])
-    tracker.frame([b"1.1", b"1", b"10.0.0.5", b"", b"3", b"10.0.0.9", b"", b"4", b"0x0018", b"", b"",
+    tracker.frame([b"1.0", b"2"] + cols[2:9] + [b"0x0018", b"23", b"", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".hex().encode(),
+                                                b"24"])
+    tracker.frame([b"1.0", b"3", b"1", b"10.0.0.5", b"", b"3", b"10.0.0.9", b"", b"4", b"0x0002", b"", b"", b"", b""])
+    tracker.frame([b"1.1", b"4", b"1", b"10.0.0.5", b"", b"3", b"10.0.0.9", b"", b"4", b"0x0018", b"", b"",
                    b"\x16\x03\x01binary".hex().encode(), b""])
     tracker.frame([b"x"])  # a short line is ignored
     tracker.finish()
