@@ -34,7 +34,7 @@ from ..dissect.defs.errorcodes import ERROR_CODES
 from ..dissect.defs.rops import MODULES as ROP_MODULES
 from ..dissect.defs.rops import ROP_BY_ID
 from ..dissect.defs.rops.ropids import ROP_IDS
-from ..dissect.transport import RESPONSE_CODES
+from ..dissect.transport import CONTEXT_COOKIE_NAMES, RESPONSE_CODES
 
 RUNTIME = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runtime.lua")
 NAMED_ID_FLOOR = 0x8000  # MS-OXPROPS 1.3.1: property ids from 0x8000 are named properties
@@ -841,6 +841,7 @@ class Generator:
         out.append(f"GEN.RPC_HEADER_EXT = {tables['rpc_header_ext']}")
         out.append(f"GEN.AUX_HEADER = {tables['aux_header']}")
         out.append(f"GEN.MAX_PAYLOADS = {rpcext.MAX_PAYLOADS}")
+        out.append("GEN.CONTEXT_COOKIE_NAMES = {" + ", ".join(f"[{_lua_string(n)}] = true" for n in CONTEXT_COOKIE_NAMES) + "}")
         out.append(f"GEN.SERVER_ID = {tables['server_id']}")
         out.append("GEN.RULE_ACTIONS = {" + ", ".join(f"[{k}] = {v}" for k, v in tables["rule_actions"].items()) + "}")
         out.append("GEN.RESTRICTIONS = {")

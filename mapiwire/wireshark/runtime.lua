@@ -1270,20 +1270,19 @@ local function is_mapi(h)
         "application/mapi-http")
 end
 
--- The session context cookie (transport.context_cookie): a name with "context", else the first
--- cookie that is not a sequence cookie.
+-- The session context cookie (transport.context_cookie): a name with "context" or a known one
+-- (GEN.CONTEXT_COOKIE_NAMES: gromox's `sid`); any other cookie (X-BEResource, a load balancer's)
+-- is not a session, and the caller falls back to the X-RequestId GUID.
 local function context_cookie(value)
     if not value then return nil end
-    local first
     for part in (value .. ";"):gmatch("([^;]*);") do
         local k, v = part:match("^%s*([^=]+)=(.*)$")
         if k then
             v = v:match("^(.-)%s*$")
-            if lower(k):find("context", 1, true) then return v end
-            if not first and not lower(k):find("sequence", 1, true) and v ~= "" then first = v end
+            if v ~= "" and (lower(k):find("context", 1, true) or GEN.CONTEXT_COOKIE_NAMES[lower(k)]) then return v end
         end
     end
-    return first
+    return nil
 end
 
 local function session_state(key)
