@@ -127,9 +127,9 @@ class FastTree:
             return self.fast(con.subcon) if con.parsed is None else con
         if con.parsed is not None:
             return con
-        if isinstance(con, c.Struct):
+        if type(con) is c.Struct:
             return self._struct(con)
-        if isinstance(con, ropbuffer.RopList):
+        if type(con) is ropbuffer.RopList:
             return FastRopList(con.direction, self)
         if isinstance(con, (core.Sized, core.BoundedArray, core.SizeOf, rpcext.ExtendedBuffer, c.Array, c.Rebuild)):
             clone = copy.copy(con)
@@ -199,6 +199,13 @@ class FastTree:
         if self.pending:
             self.bind()
         return made
+
+
+def _same_decode(con) -> bool:
+    """An Enum, Flags or FileTime field that decodes as those classes do (a subclass with its own
+    `_decode` is called as it is)."""
+    return any(isinstance(con, cls) and type(con)._decode is cls._decode
+               for cls in (core.Enum, core.Flags, core.FileTimeField))
 
 
 def _strip(con):
@@ -278,13 +285,13 @@ class _Writer:
     def fixed(self, con):
         """(struct format, wrapping expression) of a fixed-size field, else None."""
         inner = _strip(con)
-        if isinstance(inner, c.FormatField) and inner.fmtstr in _FORMATS:
+        if type(inner) is c.FormatField and inner.fmtstr in _FORMATS:
             return inner.fmtstr[1], "{}"
-        if isinstance(inner, core.GuidField):
+        if type(inner)._parse is core.GuidField._parse:
             return "16s", "GuidValue(bytes_le={})"
-        if isinstance(inner, (core.Enum, core.Flags, core.FileTimeField)) and inner.parsed is None:
+        if _same_decode(inner) and inner.parsed is None:
             base = _strip(inner.subcon)
-            if not (isinstance(base, c.FormatField) and base.fmtstr in _FORMATS and base.fmtstr[1] not in "fd"):
+            if not (type(base) is c.FormatField and base.fmtstr in _FORMATS and base.fmtstr[1] not in "fd"):
                 return None
             if isinstance(inner, core.Enum):
                 mapping = self.tree.name(inner.mapping, "M")
@@ -301,7 +308,7 @@ class _Writer:
         fixed = self.fixed(inner)
         if fixed is not None:
             return self.flush_one(fixed, target, ind)
-        if isinstance(inner, c.Struct):
+        if type(inner) is c.Struct:
             made = self.tree.fast(inner)
             if isinstance(made, Generated):
                 return [f"{ind}{target} = {self.tree.name(made, 'G')}._parse(stream, ctx, path)"]
@@ -332,9 +339,9 @@ class _Writer:
             expected = self.tree.name(inner.value, "M")
             return self.value(inner.subcon, target, ind) + [
                 f"{ind}if {target} != {expected}: _check_failed('not the constant')"]
-        if isinstance(inner, core.BoundedArray) and inner.parsed is None:
+        if type(inner) is core.BoundedArray and inner.parsed is None:
             return self.bounded_array(inner, target, ind)
-        if isinstance(inner, core.Sized) and inner.parsed is None:
+        if type(inner) is core.Sized and inner.parsed is None:
             return self.sized(inner, target, ind)
         if isinstance(inner, c.Bytes) and inner.parsed is None:
             length = self.local("n")
