@@ -139,12 +139,12 @@ svg { background: #fcfcfc; border: 1px solid #ddd; display: block; margin: 4px 0
     if (live) {
       s.live.forEach(function (e) {
         if (e.sent === null || e.sent === undefined) { return; }
-        var lane = e.kind !== "plan" && e.kind !== "resend" ? 4 : (e.lane === "notify" ? 3 : 2);
+        var own = e.kind === "plan" || e.kind === "resend" || e.kind === "repark";
+        var lane = !own ? 4 : (e.lane === "notify" ? 3 : 2);
         var diverged = e.divergences.some(function (d) { return !d.expected; });
         var predicted = e.divergences.length && !diverged;
-        var color = e.kind !== "plan" && e.kind !== "resend" ? "#5cb85c" : (e.outcome === "cut" || e.outcome === "abandoned" ? "#aaa" :
+        var color = !own ? "#5cb85c" : (["cut", "abandoned", "dropped", "closed", "refused", "skipped"].indexOf(e.outcome) >= 0 ? "#aaa" :
           (diverged || (e.outcome !== "ok") ? "#d9534f" : (predicted ? "#f0ad4e" : (e.lane === "notify" ? "#8e6bbf" : "#4a90d9"))));
-        if (e.outcome === "abandoned") { color = "#aaa"; }
         bar(lane, e.sent, e.received === null ? e.sent : e.received, color,
           "#" + e.number + " " + e.type + " [" + e.kind + "] " + e.outcome + (e.error ? ": " + e.error : "") +
           "\\nHTTP " + e.status + ", X-ResponseCode " + e.code + (e.inner_code !== null && e.inner_code !== undefined ? "/" + e.inner_code : "") +

@@ -176,6 +176,7 @@ class SessionRun:
         self.expected: list[dict] = []  # codes a scenario predicts: {"step", "codes", "until"}
         self.lock = threading.Lock()
         self.error: str | None = None
+        self.closing = False  # the plan's Disconnect / Unbind went out
         self.last_client = plan.steps[0].client_ip if plan.steps else None
 
     def new_rewriter(self) -> Rewriter:
@@ -208,7 +209,7 @@ class SessionRun:
 
     def _send(self, step: Step, *, kind: str = "plan", channel: Channel | None = None, lane: str = "main",
               connection: Connection | None = None, cut_after: int | None = None, cut_at_meta: str | None = None,
-              cookies: dict | None = None, at: float | None = None) -> dict:
+              cookies: dict | None = None, at: float | None = None, on_meta=None) -> dict:
         """Rewrite and send one step on `channel` (default: the main one), at offset `at` when
         given (the rewrite is done before waiting, so the send keeps its time); returns the
         timeline entry (also appended to `entries`)."""
@@ -243,13 +244,15 @@ class SessionRun:
             saved, session.cookies = session.cookies, dict(cookies)
         entry["sent"] = self.now()
 
-        def on_meta(tag, at):
+        def meta(tag, at):
             entry["meta"].append([tag, at - self.replay.origin])
+            if on_meta is not None:
+                on_meta(tag, at)
 
         exchange = None
         try:
             exchange = session.request(step.request_type, rewritten.body, connection=connection,
-                                       cut_after=cut_after, cut_at_meta=cut_at_meta, on_meta=on_meta)
+                                       cut_after=cut_after, cut_at_meta=cut_at_meta, on_meta=meta)
         except ResponseLost as exc:
             exchange = exc.exchange
             entry.update(outcome="lost", error=str(exc))
@@ -286,6 +289,15 @@ class SessionRun:
             self._diverge(entry, divergence)
         return entry
 
+    def _expect(self, entry: dict) -> None:
+        """The divergences of `entry` were foreseen (a long poll answered by a closed context)."""
+        for item in entry["divergences"]:
+            item["expected"] = True
+        with self.lock:
+            for divergence in self.divergences:
+                if divergence.step == entry["number"] and any(d["what"] == divergence.what for d in entry["divergences"]):
+                    divergence.expected = True
+
     def _diverge(self, entry: dict, divergence: Divergence) -> None:
         if entry["kind"] != "plan":
             divergence.expected = True  # extra requests are judged by their scenario's verdict
@@ -317,8 +329,9 @@ class SessionRun:
 
     # the NotificationWait lane --------------------------------------------------------------
 
-    def start_notify(self, step: Step) -> None:
-        """Park a NotificationWait on a connection of its own (MS-OXCMAPIHTTP 3.1.5.5)."""
+    def start_notify(self, step: Step, kind: str = "plan") -> None:
+        """Park a NotificationWait on a connection of its own (MS-OXCMAPIHTTP 3.1.5.5); `kind`
+        "repark": the same long poll again after its connection died with the network."""
         if self.notify is not None and not self.notify["done"].is_set():
             self.event("notify-still-parked", f"#{step.number}: the previous long poll is still parked, not sent again")
             return
@@ -327,9 +340,12 @@ class SessionRun:
 
         def run():
             try:
-                lane["entry"] = self.send(step, lane="notify", connection=connection)
-                if lane.get("dropped") and lane["entry"]["outcome"] in ("lost", "failed"):
-                    lane["entry"]["outcome"] = "dropped"  # its connection died with the network, on purpose
+                entry = lane["entry"] = self.send(step, kind=kind, lane="notify", connection=connection)
+                if lane.get("dropped") and entry["outcome"] in ("lost", "failed"):
+                    entry["outcome"] = "dropped"  # its connection died with the network, on purpose
+                if self.closing and (entry.get("inner_code") or entry.get("code")) in CONTEXT_LOST:
+                    entry["outcome"] = "closed"  # the session's Disconnect destroyed the context it waited on
+                    self._expect(entry)
             finally:
                 lane["done"].set()
 
@@ -385,7 +401,7 @@ class SessionRun:
         event = self.event("address-change", reason, old=before or (old.local_address if old else None),
                            new=new_source, drop=how)
         if parked is not None:
-            self.start_notify(parked)
+            self.start_notify(parked, kind="repark")
         return event
 
     def follow_recorded_client(self, step: Step) -> None:
@@ -487,6 +503,8 @@ class SessionRun:
             planned = None
         if follow:
             self.follow_recorded_client(step)
+        if step.request_type in ("Disconnect", "Unbind"):
+            self.closing = True
         entry = self.send(step, at=planned)
         return self.recover(step, entry)
 

@@ -20,7 +20,9 @@ from mapiwire.server import running_server
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SAMPLE = str(ROOT / "captures" / "outlook-session.pcapng")
 FIXTURE = ROOT / "mapiwire" / "server" / "data" / "fixture.json"
-FAST = dict(session_timeout=1, pending_period=0.2, notification_wait_limit=0.3)
+# short waits; the session timeout stays long where a test does not expect expiry (a loaded
+# machine can stall a thread for a second)
+FAST = dict(session_timeout=30, pending_period=0.2, notification_wait_limit=0.3)
 BOB = "bob@mapiwire.test=/o=mapiwire/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=bob"
 
 
