@@ -106,19 +106,43 @@ def global_counter(value: int) -> bytes:
 
 # Properties ----------------------------------------------------------------------------------------
 
-class Props:
-    """Property values by property id, each with its type (MS-OXCDATA 2.9, 2.11)."""
+def value_size(value) -> int:
+    """What one property value counts toward PidTagMessageSize (MS-OXCMSG 2.2.1.7): a string's
+    UTF-16 bytes and terminator, binary's bytes, 8 per fixed-size value (and per non-string
+    value of a multi-valued property)."""
+    if isinstance(value, str):
+        return 2 * len(value) + 2
+    if isinstance(value, (bytes, bytearray)):
+        return len(value)
+    if isinstance(value, list):
+        return sum(2 * len(v) + 2 if isinstance(v, str) else 8 for v in value)
+    return 8
 
-    __slots__ = ("values",)
+
+class Props:
+    """Property values by property id, each with its type (MS-OXCDATA 2.9, 2.11). `size`, the sum
+    of their `value_size`, is kept up to date by `set` and `delete` (the only ways to change them),
+    so a message's size costs no walk over its values."""
+
+    __slots__ = ("values", "size")
 
     def __init__(self, values: dict[int, tuple[int, object]] | None = None):
         self.values = dict(values or {})
+        self.size = sum(value_size(value) for _, value in self.values.values())
 
     def set(self, tag: int, value) -> None:
+        old = self.values.get(tag >> 16)
+        if old is not None:
+            self.size -= value_size(old[1])
         self.values[tag >> 16] = (tag & 0xFFFF, value)
+        self.size += value_size(value)
 
     def delete(self, tag: int) -> bool:
-        return self.values.pop(tag >> 16, None) is not None
+        old = self.values.pop(tag >> 16, None)
+        if old is None:
+            return False
+        self.size -= value_size(old[1])
+        return True
 
     def tags(self) -> list[int]:
         return [(pid << 16) | ptype for pid, (ptype, _) in self.values.items()]

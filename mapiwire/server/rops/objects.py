@@ -8,6 +8,7 @@ RopSaveChangesMessage / RopSaveChangesAttachment commit (MS-OXCMSG 3.2.5.3).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 from ..store import (MF_HAS_ATTACH, MF_READ, MISSING, PT_BINARY, PT_UNICODE, RECIPIENT_BCC, RECIPIENT_CC,
@@ -99,23 +100,10 @@ def _display_list(message: Message, recipient_type: int) -> str:
                      if r.recipient_type == recipient_type)
 
 
-def _size(props: Props) -> int:
-    total = 0
-    for _, value in props.values.values():
-        if isinstance(value, str):
-            total += 2 * len(value) + 2
-        elif isinstance(value, (bytes, bytearray)):
-            total += len(value)
-        elif isinstance(value, list):
-            total += sum(2 * len(v) + 2 if isinstance(v, str) else 8 for v in value)
-        else:
-            total += 8
-    return total
-
-
 def _message_size(message: Message) -> int:
-    return (_size(message.props) + sum(_size(r.props) for r in message.recipients)
-            + sum(_size(a.props) for a in message.attachments.values()))
+    """MS-OXCMSG 2.2.1.7 PidTagMessageSize: the message's, its recipients' and attachments' values."""
+    return (message.props.size + sum(r.props.size for r in message.recipients)
+            + sum(a.props.size for a in message.attachments.values()))
 
 
 FOLDER_COMPUTED = {
@@ -156,7 +144,7 @@ MESSAGE_COMPUTED = {
 }
 
 ATTACHMENT_COMPUTED = {
-    TAG["PidTagAttachSize"]: lambda mb, a: _size(a.props),
+    TAG["PidTagAttachSize"]: lambda mb, a: a.props.size,
     TAG["PidTagAttachNumber"]: lambda mb, a: a.number,
 }
 
@@ -230,7 +218,20 @@ STORE_COMPUTED = {
 }
 
 
+_STORE_ITEMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Mailbox -> its logon object's _StoreItem
+
+
 def _store_properties(mailbox: Mailbox) -> _StoreItem:
+    """The logon object's stored properties, made once per mailbox: they derive from what never
+    changes (the owner, the mailbox GUID, the Root folder) and no ROP may write them (MS-OXCPRPT
+    3.2.5.4: a logon is read-only here)."""
+    item = _STORE_ITEMS.get(mailbox)
+    if item is None:
+        item = _STORE_ITEMS[mailbox] = _new_store_properties(mailbox)
+    return item
+
+
+def _new_store_properties(mailbox: Mailbox) -> _StoreItem:
     props = Props()
     props.set(TAG["PidTagDisplayName"], f"Mailbox - {mailbox.user.display_name}")
     props.set(TAG["PidTagMailboxOwnerName"], mailbox.user.display_name)

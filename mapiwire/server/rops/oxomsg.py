@@ -7,8 +7,8 @@ Items, or away with PidTagDeleteAfterSubmit. Outside addresses are accepted and 
 
 from __future__ import annotations
 
-from ..store import (MF_READ, MF_SUBMITTED, MF_UNSENT, OUTBOX, SENT_ITEMS, TAG, Mailbox, Message, QuotaExceeded,
-                     filetime, id_struct)
+from ..store import (MF_READ, MF_SUBMITTED, MF_UNSENT, OUTBOX, SENT_ITEMS, TAG, Mailbox, Message, Props,
+                     QuotaExceeded, filetime, id_struct)
 from .base import EC_ACCESS_DENIED, RopError, handler
 from .objects import LogonObject, MessageObject
 
@@ -69,7 +69,7 @@ def copy_to(source: Mailbox, message: Message, target: Mailbox) -> Message:
             if not prop_id:
                 continue
         values[prop_id] = (ptype, value)
-    delivered.props.values = values
+    delivered.props = Props(values)
     flags = int(values.get(TAG["PidTagMessageFlags"] >> 16, (0, 0))[1])
     delivered.props.set(TAG["PidTagMessageFlags"], flags & ~MF_READ)
     return delivered
