@@ -23,6 +23,7 @@ from typing import Callable
 
 from aiohttp import web
 
+from ..dissect import fastpath
 from ..dissect.defs.core import build
 from ..dissect.defs.mapihttp import BODIES
 from ..dissect.transport import MAPI_CONTENT_TYPE, RESPONSE_CODES, parse_cookies
@@ -492,7 +493,12 @@ def _endpoint(path: str) -> str | None:
 
 def _parse_strict(definition, body: bytes):
     """A request body parsed with the definitions, or None when it is malformed or has bytes
-    left over (-> 12 Invalid Request Body)."""
+    left over (-> 12 Invalid Request Body). The generated parser first (dissect/fastpath.py), construct
+    for whatever it hands back."""
+    if fastpath.enabled():
+        value = fastpath.parse(definition, body)
+        if value is not fastpath.FALLBACK:
+            return value
     stream = io.BytesIO(body)
     try:
         value = definition.parse_stream(stream)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 
+from ..dissect import fastpath
 from ..dissect.defs.core import build
 from ..dissect.defs.ropbuffer import RopOutputBuffer
 from ..dissect.defs.mapihttp import (ConnectSuccess, DisconnectSuccess, ExecuteRequest, ExecuteSuccess,
@@ -65,6 +66,10 @@ def parse_execute(body: bytes, logons: dict[int, int]):
     "empty request" a client sends to collect notifications (3.1.5.5)."""
     if not body:
         return {"Flags": 0, "RopBuffer": None, "MaxRopOut": MAX_PAYLOAD}
+    if fastpath.enabled():  # the parser generated from the same definitions; construct for anything else
+        request = fastpath.parse(ExecuteRequest, body, logons=logons)
+        if request is not fastpath.FALLBACK:
+            return request
     stream = io.BytesIO(body)
     request = ExecuteRequest.parse_stream(stream, logons=logons)
     if stream.tell() != len(body):
