@@ -30,7 +30,7 @@ import construct as c
 from construct.expr import BinExpr, Path, UniExpr
 
 from .defs import core, ropbuffer, rpcext
-from .defs.core import EnumValue, FileTimeValue, FlagsValue, GuidValue, remaining
+from .defs.core import EnumValue, FileTimeValue, FlagsValue, GuidValue
 
 _INFIX = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/", operator.floordiv: "//",
           operator.mod: "%", operator.pow: "**", operator.xor: "^", operator.rshift: ">>", operator.lshift: "<<",
@@ -68,7 +68,7 @@ class FastRopList(c.Construct):
         ready = self.tree.ready
         request = self.direction == "request"
         items = c.ListContainer()
-        end = stream.tell() + remaining(stream)
+        end = len(stream.getvalue())
         while stream.tell() < end:
             start = stream.tell()
             head = stream.read(6)
@@ -221,6 +221,11 @@ def _read_exact(stream, size: int) -> bytes:
     return data
 
 
+def _left(stream) -> int:
+    """core.remaining for the BytesIO streams parsing uses (getvalue does not copy)."""
+    return len(stream.getvalue()) - stream.tell()
+
+
 def _flags(value: int, items: tuple, names: dict) -> FlagsValue:
     """core.Flags._decode, with the names of each value seen kept in `names` (one dict per field)."""
     found = names.get(value)
@@ -237,7 +242,7 @@ def _check_failed(what: str):
 
 _RUNTIME = {"Container": c.Container, "ListContainer": c.ListContainer, "EnumValue": EnumValue,
             "FlagsValue": FlagsValue, "FileTimeValue": FileTimeValue, "GuidValue": GuidValue,
-            "_read_exact": _read_exact, "_flags": _flags, "_check_failed": _check_failed, "remaining": remaining,
+            "_read_exact": _read_exact, "_flags": _flags, "_check_failed": _check_failed, "_left": _left,
             "BytesIO": io.BytesIO}
 
 
@@ -355,7 +360,7 @@ class _Writer:
         budget, then the elements, `_index` set as construct sets it."""
         count, items, index, element, budget = (self.local(x) for x in ("n", "a", "i", "e", "b"))
         lines = [f"{ind}{count} = {self.expr(inner.count)}",
-                 f"{ind}if {count} < 0 or {count} * {inner.min_size} > remaining(stream): _check_failed('count')",
+                 f"{ind}if {count} < 0 or {count} * {inner.min_size} > _left(stream): _check_failed('count')",
                  f"{ind}{budget} = ctx['_params'].get('budget')",
                  f"{ind}if {budget} is not None: {budget}.take('values', {count}, path)",
                  f"{ind}{items} = ListContainer()",
@@ -368,7 +373,7 @@ class _Writer:
         """core.Sized inlined: exactly `length` bytes, parsed in a stream of their own, all used."""
         length, outer = self.local("n"), self.local("s")
         lines = [f"{ind}{length} = {self.expr(inner.length)}",
-                 f"{ind}if {length} < 0 or {length} > remaining(stream): _check_failed('size')",
+                 f"{ind}if {length} < 0 or {length} > _left(stream): _check_failed('size')",
                  f"{ind}{outer} = stream",
                  f"{ind}stream = BytesIO(_read_exact(stream, {length}))"]
         lines += self.value(inner.subcon, target, ind)
