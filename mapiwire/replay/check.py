@@ -100,7 +100,8 @@ def compare(step, live_response, live_value, live_rops: list) -> list[Divergence
             if isinstance(rec, list) and isinstance(live, list) and len(rec) != len(live):
                 out.append(Divergence(number, "content", f"{name} count", len(rec), len(live)))
     if recorded.header("X-ExpirationInfo") and not live_response.header("X-ExpirationInfo"):
-        out.append(Divergence(number, "protocol", "X-ExpirationInfo missing", recorded.header("X-ExpirationInfo"), None))
+        out.append(Divergence(number, "protocol", "X-ExpirationInfo missing",
+                              recorded.header("X-ExpirationInfo"), None))
     return out
 
 
@@ -138,7 +139,8 @@ def _strings(row) -> list[str]:
     return [c for c in cells if isinstance(c, str)]
 
 
-def cadence(number: int, meta: list[tuple[str, float]], pending_period_ms: int | None, end: float | None) -> list[Divergence]:
+def cadence(number: int, meta: list[tuple[str, float]], pending_period_ms: int | None,
+            end: float | None) -> list[Divergence]:
     """The live meta-tag stream of one response against MS-OXCMAPIHTTP 2.2.7 and X-PendingPeriod."""
     out: list[Divergence] = []
     tags = [tag for tag, _ in meta]

@@ -26,7 +26,8 @@ def parse_policies(specs) -> dict[str, str]:
     for spec in specs:
         kind, _, policy = spec.partition("=")
         if kind not in KINDS or policy not in POLICIES:
-            raise UsageError(f"--map {spec!r}: KIND=POLICY, KIND one of {', '.join(KINDS)}, POLICY one of {', '.join(POLICIES)}")
+            raise UsageError(f"--map {spec!r}: KIND=POLICY, KIND one of {', '.join(KINDS)}, "
+                             f"POLICY one of {', '.join(POLICIES)}")
         out[kind] = policy
     return out
 
@@ -65,7 +66,8 @@ def run_replay(capture: str, *, target: str | None, keylog=None, tls=False, sess
     if not target:
         raise UsageError("--target URL is required (or --plan-only)")
     parsed = [parse_scenario(s) for s in scenarios]
-    options = ReplayOptions(target=target, timing=Timing.parse(timing, max_gap), auth=parse_auth(auth) if auth else None,
+    options = ReplayOptions(target=target, timing=Timing.parse(timing, max_gap),
+                            auth=parse_auth(auth) if auth else None,
                             ca_file=ca, insecure=insecure, source_address=source_address, allow_writes=allow_writes,
                             allow_remote=allow_remote, max_requests=max_requests, timeout=timeout, scenarios=parsed,
                             as_user=as_user, policies=parse_policies(policies), hook=load_hook(hook) if hook else None,
@@ -100,7 +102,8 @@ def run_report(capture: str, *, output: str | None, fmt: str = "html", keylog=No
     rendered = {"html": render_html, "json": dumps, "text": text}[fmt](report)
     if output:
         _write(output, rendered)
-        echo(f"{output}: {len(report['sessions'])} sessions, {sum(len(s['recorded']) for s in report['sessions'])} requests")
+        requests = sum(len(s["recorded"]) for s in report["sessions"])
+        echo(f"{output}: {len(report['sessions'])} sessions, {requests} requests")
     else:
         echo(rendered)
     return 0

@@ -108,7 +108,8 @@ def replay_report(replay, capture: str, scenarios: list, compare_content: bool =
                          "reconnects": run.reconnects, "error": run.error})
         for entry in run.entries:
             for d in entry["divergences"]:
-                divergences.append({**d, "session": run.plan.key, "at": entry.get("sent"), "kind_of_request": entry["kind"]})
+                divergences.append({**d, "session": run.plan.key, "at": entry.get("sent"),
+                                    "kind_of_request": entry["kind"]})
     counted = [d for d in divergences if not d["expected"] and (d["kind"] == "protocol" or compare_content)]
     divergences.sort(key=lambda d: (d["at"] is None, d["at"] or 0))
     first = next((d for d in divergences if not d["expected"]), None)
@@ -127,8 +128,8 @@ def replay_report(replay, capture: str, scenarios: list, compare_content: bool =
             "recovery": recovery, "scenarios": scenario_results,
             "counts": {"requests": sum(1 for r in replay.runs for e in r.entries if e.get("sent") is not None),
                        "refused_writes": sum(1 for r in replay.runs for e in r.entries if e["outcome"] == "refused"),
-                       "protocol_divergences": sum(1 for d in divergences if d["kind"] == "protocol" and not d["expected"]),
-                       "content_divergences": sum(1 for d in divergences if d["kind"] == "content" and not d["expected"]),
+                       "protocol_divergences": _unexpected(divergences, "protocol"),
+                       "content_divergences": _unexpected(divergences, "content"),
                        "expected_divergences": sum(1 for d in divergences if d["expected"]),
                        "reconnects": sum(r.reconnects for r in replay.runs)},
             "verdict": "match" if status == 0 else "diverged", "exit_status": status}
@@ -140,7 +141,8 @@ def text(report: dict) -> str:
     if report["mode"] == "capture":
         lines.append(f"capture {report['capture']}: {len(report['sessions'])} sessions, {report['duration_s']:.3f} s")
         for s in report["sessions"]:
-            lines.append(f"  {s['key']} ({s['endpoint']}): {len(s['recorded'])} requests, clients {', '.join(s['clients'])}")
+            lines.append(f"  {s['key']} ({s['endpoint']}): {len(s['recorded'])} requests, "
+                         f"clients {', '.join(s['clients'])}")
         return "\n".join(lines)
     counts = report["counts"]
     lines.append(f"replay of {report['capture']} against {report['target']} ({report['timing']}): "
@@ -162,7 +164,8 @@ def text(report: dict) -> str:
     for s in report.get("skipped_sessions", []):
         lines.append(f"  {s['session']}: not replayed ({s['why']})")
     for group, slot in report["codes"].items():
-        lines.append(f"  X-ResponseCode {group}: {slot['count']} ({', '.join(f'{c}: {n}' for c, n in slot['codes'].items())})")
+        codes = ", ".join(f"{c}: {n}" for c, n in slot["codes"].items())
+        lines.append(f"  X-ResponseCode {group}: {slot['count']} ({codes})")
     for scenario in report["scenarios"]:
         lines.append(f"  scenario {scenario['spec']}: expected {scenario['expected']}, got {scenario['actual']} "
                      f"-> {scenario['verdict']}")
@@ -178,6 +181,10 @@ def text(report: dict) -> str:
                      f"live {first['live']!r} ({first['kind']})")
     lines.append(f"verdict: {report['verdict']} (exit {report['exit_status']})")
     return "\n".join(lines)
+
+
+def _unexpected(divergences: list[dict], kind: str) -> int:
+    return sum(1 for d in divergences if d["kind"] == kind and not d["expected"])
 
 
 def dumps(report: dict) -> str:

@@ -93,7 +93,8 @@ class Scenario:
         event["until"] = entry["received"]
         reconnect = run.measure_reconnect(step)
         actual = "session continued on the same context" if ok else (
-            f"X-ResponseCode {entry.get('code')} then reconnect" if not same else f"{entry['outcome']}: {entry.get('error')}")
+            f"X-ResponseCode {entry.get('code')} then reconnect" if not same
+            else f"{entry['outcome']}: {entry.get('error')}")
         self._verdict(run, "session continues on the same context", actual, ok, resume_s=resume, reconnect_s=reconnect,
                       source=event.get("new"))
         return True
@@ -114,7 +115,8 @@ class Scenario:
             entry = run.send(step, kind="plan")  # 3.1.7.1: new connection, same cookies, as-is
             same = context_cookie(run.main.session.cookies) == before
             ok = cut["outcome"] == "cut" and entry["outcome"] == "ok" and same
-            actual = "resent on a new connection, same context" if ok else f"cut {cut['outcome']}, resend {entry['outcome']}"
+            actual = ("resent on a new connection, same context" if ok
+                      else f"cut {cut['outcome']}, resend {entry['outcome']}")
             self._verdict(run, "resent as-is on a new connection, same context", actual, ok,
                           resume_s=entry["received"] - start if ok else None, reconnect_s=None)
             return True
@@ -156,7 +158,7 @@ class Scenario:
         event = run.event("hibernate", self.spec, until=start + sleep,
                           expiry_at=last + expiry if expiry is not None else None)
         if ping and expiry:
-            interval = max(0.05, expiry / 2)
+            interval = max(0.05, expiry / 3)  # well inside the expiry, allowing for latency (3.1.5.3)
             while run.now() + interval < start + sleep:
                 time.sleep(interval)
                 run.ping()
@@ -171,7 +173,8 @@ class Scenario:
         if lost:
             reconnect = next((e["took"] for e in reversed(run.events) if e["kind"] == "reconnect"), None)
             resume = None
-            actual = f"X-ResponseCode {code}, reconnected" + (" and went on" if entry["outcome"] == "ok" else f", then {entry['outcome']}")
+            then = " and went on" if entry["outcome"] == "ok" else f", then {entry['outcome']}"
+            actual = f"X-ResponseCode {code}, reconnected{then}"
         else:
             resume = entry["received"] - wake if entry["outcome"] == "ok" else None
             reconnect = run.measure_reconnect(step)
@@ -204,7 +207,8 @@ class Scenario:
             probe = run.send(step, kind="probe", cookies=stale)
             code = probe.get("inner_code") or probe.get("code")
             entry = run.recover(step, run.send(step))
-            actual = f"X-ResponseCode {code}" + (" (the server set no new cookie: nothing stale to send)" if same else "")
+            note = " (no new cookie from the server: nothing stale to send)" if same else ""
+            actual = f"X-ResponseCode {code}{note}"
             self._verdict(run, "X-ResponseCode 15", actual, code == 15 and entry["outcome"] == "ok",
                           then=entry["outcome"])
             return True
@@ -240,7 +244,8 @@ class Scenario:
                        for e in entries)
         if not any(e["outcome"] == "ok" for e in entries):
             run.recover(step, entries[0])
-        self._verdict(run, "the second of two at once gets X-ResponseCode 15", f"X-ResponseCodes {codes}", codes == [0, 15])
+        self._verdict(run, "the second of two at once gets X-ResponseCode 15", f"X-ResponseCodes {codes}",
+                      codes == [0, 15])
         return True
 
     # impairments through the proxy ------------------------------------------------------------

@@ -12,9 +12,6 @@ time. Everything on the wire goes through the client package (client/session.py,
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -29,6 +26,7 @@ from ..dissect.defs.mapihttp import BODIES
 from ..dissect.transport import context_cookie, parse_inner
 from ..errors import MapiwireError, UsageError
 from .check import Divergence, cadence, compare, response_codes
+from .network import check_target, is_loopback, kill_connection
 from .plan import SessionPlan, Step, replayable
 from .rewrite import SHARED_KINDS, Identity, RewriteError, Rewriter, recorded_mailbox, writes_in
 
@@ -76,21 +74,6 @@ class Timing:
             out[t] = offset
             previous = t
         return out
-
-
-def check_target(url: str, allow_remote: bool) -> None:
-    """The target must be loopback unless the user named it with --allow-remote (REPLAY.md 3)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--target {url!r}: an http:// or https:// URL")
-    if allow_remote:
-        return
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, None)}
-    except OSError as exc:
-        raise UsageError(f"--target {url!r}: {exc}") from exc
-    if not addresses or not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
-        raise UsageError(f"--target {parts.hostname} is not a loopback address: add --allow-remote to replay against it")
 
 
 @dataclass
@@ -214,12 +197,7 @@ class SessionRun:
         given (the rewrite is done before waiting, so the send keeps its time); returns the
         timeline entry (also appended to `entries`)."""
         channel = channel or self.main
-        entry = {"number": step.number, "position": step.position, "type": step.request_type, "lane": lane,
-                 "kind": kind, "planned": self.replay.planned(step), "sent": None, "received": None,
-                 "outcome": None, "status": None, "code": None, "inner_code": None, "meta": [],
-                 "client": None, "context": None, "error": None, "rops": [], "divergences": []}
-        with self.lock:
-            self.entries.append(entry)
+        entry = self.new_entry(step, step.request_type, lane, kind)
         writes = writes_in(step)
         if writes and not self.options.allow_writes:
             entry.update(outcome="refused", error="writes without --allow-writes: " + ", ".join(writes))
@@ -289,13 +267,25 @@ class SessionRun:
             self._diverge(entry, divergence)
         return entry
 
+    def new_entry(self, step: Step | None, request_type: str, lane: str, kind: str, **fields) -> dict:
+        """A timeline entry (appended to `entries`): one live request, or a step not sent."""
+        entry = {"number": step.number if step else None, "position": step.position if step else None,
+                 "type": request_type, "lane": lane, "kind": kind,
+                 "planned": self.replay.planned(step) if step else None, "sent": None, "received": None,
+                 "outcome": None, "status": None, "code": None, "inner_code": None, "meta": [], "client": None,
+                 "context": None, "error": None, "rops": [], "divergences": [], **fields}
+        with self.lock:
+            self.entries.append(entry)
+        return entry
+
     def _expect(self, entry: dict) -> None:
         """The divergences of `entry` were foreseen (a long poll answered by a closed context)."""
         for item in entry["divergences"]:
             item["expected"] = True
+        whats = {d["what"] for d in entry["divergences"]}
         with self.lock:
             for divergence in self.divergences:
-                if divergence.step == entry["number"] and any(d["what"] == divergence.what for d in entry["divergences"]):
+                if divergence.step == entry["number"] and divergence.what in whats:
                     divergence.expected = True
 
     def _diverge(self, entry: dict, divergence: Divergence) -> None:
@@ -310,18 +300,14 @@ class SessionRun:
 
     def ping(self) -> dict:
         """A PING on the main session (MS-OXCMAPIHTTP 3.1.5.3, 2.2.6: no body): keeps the context alive."""
-        entry = {"number": None, "position": None, "type": "PING", "lane": "main", "kind": "ping",
-                 "planned": None, "sent": self.now(), "received": None, "outcome": None, "status": None,
-                 "code": None, "inner_code": None, "meta": [], "client": None, "context": None, "error": None,
-                 "rops": [], "divergences": []}
-        with self.lock:
-            self.entries.append(entry)
+        entry = self.new_entry(None, "PING", "main", "ping", sent=self.now())
         try:
             exchange = self.main.session.request("PING", b"")
             response = exchange.response
             entry.update(status=response.status if response else None, client=exchange.client)
             entry["code"], entry["inner_code"] = response_codes(response)
-            entry["outcome"] = "ok" if response is not None and response.status == 200 and not entry["code"] else "error"
+            answered = response is not None and response.status == 200 and not entry["code"]
+            entry["outcome"] = "ok" if answered else "error"
         except (MapiwireError, OSError) as exc:
             entry.update(outcome="failed", error=str(exc))
         entry["received"] = self.now()
@@ -478,10 +464,8 @@ class SessionRun:
         scenarios = self.replay.scenarios_for(self.plan)
         for step in self.plan.steps:
             if self.replay.exhausted():
-                self.entries.append({"number": step.number, "position": step.position, "type": step.request_type,
-                                     "lane": step.lane, "kind": "plan", "planned": self.replay.planned(step),
-                                     "sent": None, "received": None, "outcome": "skipped",
-                                     "error": "--max-requests reached", "meta": [], "rops": [], "divergences": []})
+                self.new_entry(step, step.request_type, step.lane, "plan", outcome="skipped",
+                               error="--max-requests reached")
                 continue
             handled = False
             for scenario in scenarios.get(step.number, ()):
@@ -546,11 +530,10 @@ class Replay:
     def __init__(self, plans: list[SessionPlan], options: ReplayOptions):
         check_target(options.target, options.allow_remote)
         self.options = options
-        recorded_dns = [p.user_dn for p in plans if p.user_dn and p.endpoint == "emsmdb"] + [p.user_dn for p in plans if p.user_dn]
-        self.recorded_dn = recorded_dns[0] if recorded_dns else None
+        mailbox_first = sorted((p for p in plans if p.user_dn), key=lambda p: p.endpoint != "emsmdb")
+        self.recorded_dn = mailbox_first[0].user_dn if mailbox_first else None
         self.recorded_mailbox = next((m for m in (recorded_mailbox(p) for p in plans) if m), None)
         self.plans = [p for p in plans if not options.sessions or p.key in options.sessions]
-        plans = self.plans
         self.base_url = options.target.rstrip("/")
         if options.via:
             parts = urlsplit(self.base_url)
@@ -558,14 +541,14 @@ class Replay:
         self.client = ClientInstance()
         self.impair = None  # impair.ImpairProxy when the replay goes through it
         self.shared: dict[str, dict] = {kind: {} for kind in SHARED_KINDS}  # recorded -> live, all sessions
-        times = [s.time for p in plans for s in p.steps]
+        times = [s.time for p in self.plans for s in p.steps]
         self.capture_origin = min(times) if times else 0.0
         self.offsets = options.timing.offsets(times)
         self.origin = time.time()
         self.budget = options.max_requests
         self.lock = threading.Lock()
         self.sources = 1
-        self.loopback = _is_loopback_url(options.target)
+        self.loopback = is_loopback(urlsplit(options.target).hostname or "")
         self.runs: list[SessionRun] = []
         self.skipped: list[dict] = []
 
@@ -645,32 +628,6 @@ class Replay:
         finally:
             sys.setswitchinterval(switch)
         return self.runs
-
-
-def kill_connection(connection: Connection) -> None:
-    """Abort a TCP connection from outside its process: `ss -K` (SOCK_DESTROY; REPLAY.md 3) on its
-    exact address pair. The client then gets ECONNABORTED, the server a RST. Needs CAP_NET_ADMIN
-    (in the host or in a network namespace the replay runs in)."""
-    if connection.sock is None:
-        return
-    (lhost, lport), (phost, pport) = (_split(connection.local_address), _split(connection.peer_address))
-    result = subprocess.run(["ss", "-K", "-t", "src", lhost, "sport", "=", f":{lport}", "dst", phost,
-                             "dport", "=", f":{pport}"], capture_output=True, text=True, timeout=10)
-    if result.returncode != 0 or f":{lport}" not in result.stdout:
-        raise UsageError("drop=kill needs `ss -K` with CAP_NET_ADMIN: " + (result.stderr.strip() or "nothing killed"))
-
-
-def _split(endpoint: str) -> tuple[str, int]:
-    host, _, port = endpoint.rpartition(":")
-    return host.strip("[]"), int(port)
-
-
-def _is_loopback_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    try:
-        return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in socket.getaddrinfo(host, None))
-    except (OSError, ValueError):
-        return False
 
 
 def _int(value) -> int | None:

@@ -119,8 +119,8 @@ def test_network_switch_resumes_faster_than_a_reconnect_and_the_html_shows_it(tm
 
 def test_cuts_follow_the_communication_failure_rules():
     with running_server(port=0, **FAST) as srv:
-        replay, report = run_replay(SAMPLE, srv.url, f"cut@{OPEN},during=request", f"cut@{NAMED},during=response", as_user=BOB,
-                                    sessions=("ctx-7f3a9c",))
+        replay, report = run_replay(SAMPLE, srv.url, f"cut@{OPEN},during=request", f"cut@{NAMED},during=response",
+                                    as_user=BOB, sessions=("ctx-7f3a9c",))
     verdicts = {s["spec"]: s for s in report["scenarios"]}
     assert verdicts[f"cut@{OPEN},during=request"]["verdict"] == "as predicted"
     assert verdicts[f"cut@{NAMED},during=response"]["verdict"] == "as predicted"
@@ -149,7 +149,8 @@ def test_hibernation_within_and_past_the_expiry():
 
 def test_sequence_probes_get_15():
     with running_server(port=0, **FAST) as srv:
-        _, report = run_replay(SAMPLE, srv.url, f"sequence-probe@{QUERY},kind=stale", f"sequence-probe@{NAMED},kind=overlap",
+        _, report = run_replay(SAMPLE, srv.url, f"sequence-probe@{QUERY},kind=stale",
+                               f"sequence-probe@{NAMED},kind=overlap",
                                as_user=BOB, sessions=("ctx-7f3a9c",))
     assert [s["verdict"] for s in report["scenarios"]] == ["as predicted", "as predicted"], report["scenarios"]
     assert report["codes"]["sequence"]["count"] == 2
