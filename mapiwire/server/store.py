@@ -154,14 +154,16 @@ class Props:
 MISSING = object()
 
 
+def convertible(stored_type: int, wanted_type: int) -> bool:
+    """Whether a value of `stored_type` can be given as `wanted_type`: the same type,
+    PtypUnspecified (the stored type), or the other string type."""
+    return wanted_type in (stored_type, PT_UNSPECIFIED) or (stored_type in STRING_TYPES and wanted_type in STRING_TYPES)
+
+
 def convert(stored_type: int, value, wanted_type: int):
-    """The stored value in the type a client asks for: the same type, PtypUnspecified (the stored
-    type), or the other string type; MISSING when it cannot be given in that type."""
-    if wanted_type in (stored_type, PT_UNSPECIFIED):
-        return value
-    if stored_type in STRING_TYPES and wanted_type in STRING_TYPES:
-        return value
-    return MISSING
+    """The stored value in the type a client asks for (see `convertible`); MISSING when it cannot
+    be given in that type."""
+    return value if convertible(stored_type, wanted_type) else MISSING
 
 
 # Objects --------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import weakref
 from dataclasses import dataclass
 
 from ..store import (MF_HAS_ATTACH, MF_READ, MISSING, PT_BINARY, PT_UNICODE, RECIPIENT_BCC, RECIPIENT_CC,
-                     RECIPIENT_TO, TAG, Attachment, Folder, Mailbox, Message, Props, convert)
+                     RECIPIENT_TO, TAG, Attachment, Folder, Mailbox, Message, Props, convert,
+                     convertible)
 from .base import EC_OBJECT_DELETED, RopError
 
 
@@ -169,8 +170,10 @@ class View:
         if tag in self.extra:
             return self.extra[tag]
         computed = self.computed.get(tag >> 16)
-        if computed is not None:
-            return convert(computed[0] & 0xFFFF, computed[1](self.mailbox, self.item), tag & 0xFFFF)
+        if computed is not None:  # computed only when it can be given in the type asked for
+            if not convertible(computed[0] & 0xFFFF, tag & 0xFFFF):
+                return MISSING
+            return computed[1](self.mailbox, self.item)
         stored = self.props.values.get(tag >> 16)
         if stored is None:
             return MISSING
