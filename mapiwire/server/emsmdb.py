@@ -113,7 +113,8 @@ def _frame(out: list, header_flags: int, notify_state) -> dict:
     layouts depend on them, MS-OXCROPS 2.2.1), then wrapped in RPC_HEADER_EXT with the flags the
     client allows; the definitions compress and obfuscate (MS-OXCRPC 3.1.4.1.1.1.1)."""
     params = {"notify_state": notify_state} if notify_state is not None else {}
-    plain = [build(RopOutputBuffer, value, request_rops=rops, **params) for rops, value in out]
+    plain = [build(RopOutputBuffer, dict(value, RopsList=_prebuilt(value["RopsList"])), request_rops=rops, **params)
+             for rops, value in out]
     # MS-OXCRPC 3.1.4.1.1: the server may leave a payload uncompressed; a small one gains nothing
     headers = [{"Version": 0, "Flags": header_flags if len(p) >= COMPRESS_MIN else header_flags & ~COMPRESSED}
                for p in plain]
@@ -121,6 +122,18 @@ def _frame(out: list, header_flags: int, notify_state) -> dict:
     if len(plain) == 1:
         return {"RPC_HEADER_EXT": headers, "Undecoded": plain[0]}
     return {"RPC_HEADER_EXT": headers, "Payloads": [{"Undecoded": p} for p in plain]}
+
+
+def _prebuilt(responses: list) -> list:
+    """The response RopsList with each response the mailbox already built (its bytes in a `built`
+    attribute, rops/session.py BuiltResponse) as `{"RopId", "Undecoded"}`, which RopList writes as
+    they are (MS-OXCROPS 2.2.1): one build per ROP. The others (RopNotify, RopBufferTooSmall:
+    unsolicited, paired with no request) are built here."""
+    out = []
+    for response in responses:
+        data = getattr(response, "built", None)
+        out.append(response if data is None else {"RopId": response["RopId"], "Undecoded": data})
+    return out
 
 
 def _learn_logons(rops: list, responses: list, logons: dict[int, int]) -> None:

@@ -95,10 +95,12 @@ class MailboxSession:
                 if value["RopId"] == ROP_BUFFER_TOO_SMALL:
                     size = value["SizeNeeded"]
                 else:
-                    size = self._size(value, rop)
-                    if size is None:  # our own response would not build: answer ecError instead
+                    built = self._built(value, rop)
+                    if built is None:  # our own response would not build: answer ecError instead
                         value = self._failure(rop_id, rop, EC_ERROR)
-                        size = self._size(value, rop) or 0
+                        built = self._built(value, rop)
+                    value = built or value
+                    size = len(built.built) if built is not None else 0
                 if value["RopId"] == ROP_BUFFER_TOO_SMALL or size > ctx.room:
                     needed = overhead + size + reserves[i]
                     responses.append({"RopId": ROP_BUFFER_TOO_SMALL, "SizeNeeded": min(needed, MAX_ROP_SIZE),
@@ -251,11 +253,12 @@ class MailboxSession:
         return value
 
     @staticmethod
-    def _size(value: dict, rop) -> int | None:
+    def _built(value: dict, rop) -> BuiltResponse | None:
+        """The response with the bytes it builds to with its request; None when it does not build."""
         rop_id = value["RopId"]
         shape = ROP_BY_ID[rop_id].response_shape(int(value.get("ReturnValue", 0)))
         try:
-            return len(build(shape, value, request_rop=rop))
+            return BuiltResponse(value, build(shape, value, request_rop=rop))
         except Exception:
             log.exception("response of RopId %#04x does not build", rop_id)
             return None
@@ -302,6 +305,18 @@ class MailboxSession:
                                          "_columns": obj.table.columns})
         if len(self.pending) != before and self.on_event is not None:
             self.on_event()
+
+
+class BuiltResponse(dict):
+    """A response value (equal to the plain dict) that keeps the bytes it builds to with its
+    request in `built`: the session builds each response once to know its size, and the Execute
+    response reuses those bytes (server/emsmdb.py) instead of building it again."""
+
+    __slots__ = ("built",)
+
+    def __init__(self, value: dict, built: bytes):
+        super().__init__(value)
+        self.built = built
 
 
 def _reserves(rops: list) -> list[int]:
