@@ -34,7 +34,7 @@ svg { background: #fcfcfc; border: 1px solid #ddd; display: block; margin: 4px 0
 <p id="verdict"></p>
 <div class="legend">
 <span><i style="background:#4a90d9"></i>request ok</span><span><i style="background:#8e6bbf"></i>NotificationWait</span>
-<span><i style="background:#d9534f"></i>diverged / failed</span><span><i style="background:#f0ad4e"></i>predicted by a scenario</span>
+<span><i style="background:#d9534f"></i>protocol divergence / failed</span><span><i style="background:#c9a227"></i>content divergence</span><span><i style="background:#f0ad4e"></i>predicted by a scenario</span>
 <span><i style="background:#aaa"></i>refused / skipped / cut</span><span><i style="background:#5cb85c"></i>reconnect / reopen / measure</span>
 </div>
 <div id="timelines"></div>
@@ -49,6 +49,7 @@ svg { background: #fcfcfc; border: 1px solid #ddd; display: block; margin: 4px 0
   var report = JSON.parse(document.getElementById("report-data").textContent);
   var NS = "http://www.w3.org/2000/svg";
   var bars = 0;
+  var QUIET = ["cut", "abandoned", "dropped", "closed", "refused", "skipped"];  // not sent or ended on purpose
   function el(tag, attrs, parent, text) {
     var node = document.createElementNS(NS, tag);
     Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
@@ -91,15 +92,15 @@ svg { background: #fcfcfc; border: 1px solid #ddd; display: block; margin: 4px 0
       (s.reconnects ? ", " + s.reconnects + " reconnects" : "");
     box.appendChild(title);
     var lanes = live ? ["recorded", "recorded notify", "live", "live notify", "recovery"] : ["requests", "NotificationWait"];
-    var height = lanes.length * laneH + 40;
+    var height = lanes.length * laneH + 48;
     var svg = el("svg", {width: width, height: height, "class": "timeline", "data-session": s.key});
-    lanes.forEach(function (name, i) { el("text", {x: 4, y: 20 + i * laneH + 14, "class": "lane"}, svg, name); });
+    lanes.forEach(function (name, i) { el("text", {x: 4, y: 28 + i * laneH + 14, "class": "lane"}, svg, name); });
     for (var k = 0; k <= 10; k++) {
       var t = duration * k / 10;
-      el("line", {x1: x(t), x2: x(t), y1: 16, y2: height - 16, stroke: "#eee"}, svg);
+      el("line", {x1: x(t), x2: x(t), y1: 24, y2: height - 16, stroke: "#eee"}, svg);
       el("text", {x: x(t) - 10, y: height - 4, "class": "axis"}, svg, t.toFixed(t < 10 ? 2 : 1) + " s");
     }
-    function laneY(i) { return 20 + i * laneH; }
+    function laneY(i) { return 28 + i * laneH; }
     function bar(lane, start, end, color, text) {
       var w = Math.max(2, x(end) - x(start));
       var r = el("rect", {x: x(start), y: laneY(lane) + 3, width: w, height: laneH - 6, fill: color, "class": "bar"}, svg);
@@ -141,10 +142,15 @@ svg { background: #fcfcfc; border: 1px solid #ddd; display: block; margin: 4px 0
         if (e.sent === null || e.sent === undefined) { return; }
         var own = e.kind === "plan" || e.kind === "resend" || e.kind === "repark";
         var lane = !own ? 4 : (e.lane === "notify" ? 3 : 2);
-        var diverged = e.divergences.some(function (d) { return !d.expected; });
-        var predicted = e.divergences.length && !diverged;
-        var color = !own ? "#5cb85c" : (["cut", "abandoned", "dropped", "closed", "refused", "skipped"].indexOf(e.outcome) >= 0 ? "#aaa" :
-          (diverged || (e.outcome !== "ok") ? "#d9534f" : (predicted ? "#f0ad4e" : (e.lane === "notify" ? "#8e6bbf" : "#4a90d9"))));
+        var diverged = e.divergences.some(function (d) { return !d.expected && d.kind === "protocol"; });
+        var content = e.divergences.some(function (d) { return !d.expected && d.kind === "content"; });
+        var predicted = e.divergences.length && !diverged && !content;
+        var color = e.lane === "notify" ? "#8e6bbf" : "#4a90d9";
+        if (!own) { color = "#5cb85c"; }
+        else if (QUIET.indexOf(e.outcome) >= 0) { color = "#aaa"; }
+        else if (diverged || e.outcome !== "ok") { color = "#d9534f"; }
+        else if (content) { color = "#c9a227"; }
+        else if (predicted) { color = "#f0ad4e"; }
         bar(lane, e.sent, e.received === null ? e.sent : e.received, color,
           "#" + e.number + " " + e.type + " [" + e.kind + "] " + e.outcome + (e.error ? ": " + e.error : "") +
           "\\nHTTP " + e.status + ", X-ResponseCode " + e.code + (e.inner_code !== null && e.inner_code !== undefined ? "/" + e.inner_code : "") +
@@ -152,19 +158,24 @@ svg { background: #fcfcfc; border: 1px solid #ddd; display: block; margin: 4px 0
         e.meta.forEach(function (m) { if (m[0] === "PENDING") { tick(lane, m[1], "#333", "PENDING at " + ms(m[1])); } });
       });
     }
+    var labelled = 0;
     s.events.forEach(function (ev) {
       var color = ev.kind === "address-change" ? "#0a6" : (ev.kind === "reconnect" ? "#b00" : "#e80");
-      var l = el("line", {x1: x(ev.at), x2: x(ev.at), y1: 14, y2: height - 16, stroke: color, "stroke-dasharray": "4,3", "class": "event"}, svg);
+      var l = el("line", {x1: x(ev.at), x2: x(ev.at), y1: 22, y2: height - 16, stroke: color, "stroke-dasharray": "4,3",
+                          "class": "event"}, svg);
       tip(l, ev.kind + ": " + ev.what + (ev.took !== undefined ? " (" + ms(ev.took) + ")" : ""));
       if (ev.until !== undefined && ev.until !== null) {
-        var span = el("rect", {x: x(ev.at), y: 14, width: Math.max(1, x(ev.until) - x(ev.at)), height: height - 30, fill: color, "fill-opacity": 0.08, "class": "event-span"}, svg);
+        var span = el("rect", {x: x(ev.at), y: 22, width: Math.max(1, x(ev.until) - x(ev.at)), height: height - 38,
+                               fill: color, "fill-opacity": 0.08, "class": "event-span"}, svg);
         tip(span, ev.kind + ": " + ev.what);
       }
       if (ev.expiry_at !== undefined && ev.expiry_at !== null) {
         tick(live ? 2 : 0, ev.expiry_at, "#b00", "context expiry (X-ExpirationInfo)");
       }
+      if (ev.kind === "scenario" || ev.kind.indexOf("notify") === 0) { return; }  // in the tables / tooltips
       var nearEnd = x(ev.at) > width - 120;
-      el("text", {x: x(ev.at) + (nearEnd ? -2 : 2), y: 12, "class": "axis", "text-anchor": nearEnd ? "end" : "start"}, svg, ev.kind);
+      el("text", {x: x(ev.at) + (nearEnd ? -2 : 2), y: 10 + (labelled++ % 2) * 9, "class": "axis",
+                  "text-anchor": nearEnd ? "end" : "start"}, svg, ev.kind);
     });
     box.appendChild(svg);
     document.getElementById("timelines").appendChild(box);

@@ -53,3 +53,14 @@ def test_report_of_a_capture_opens_in_chromium(tmp_path, chromium):
     assert dom.count('class="timeline"') >= 3 and 'class="event"' in dom  # the recorded address change
     text = CliRunner().invoke(main, ["report", SAMPLE, "--format", "text"])
     assert text.exit_code == 0 and "ctx-7f3a9c (emsmdb): 12 requests" in text.output
+
+
+def test_a_hook_edits_requests_before_they_are_built(recorded, tmp_path):
+    hook = tmp_path / "hook.py"
+    hook.write_text("def small(edit):\n"
+                    "    if edit.request_type == 'Execute':\n"
+                    "        edit.value['MaxRopOut'] = 0x20  # too small for any response: RopBufferTooSmall\n")
+    with running_server(port=0, auth="basic", **FAST) as srv:
+        result = CliRunner().invoke(main, ["replay", recorded, "--target", srv.url, "--auth", "basic:bob:bob-pw",
+                                           "--timing", "fast", "--hook", f"{hook}:small"])
+    assert result.exit_code == 1 and "response ROPs" in result.output
