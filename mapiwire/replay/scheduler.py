@@ -33,6 +33,7 @@ from .rewrite import SHARED_KINDS, Identity, RewriteError, Rewriter, recorded_ma
 CONTEXT_LOST = (6, 10)  # MS-OXCMAPIHTTP 2.2.3.3.3 (10; 6 from some servers, REPLAY.md 2.9)
 MAX_SOURCES = 250  # loopback source addresses handed out for client address changes
 SPIN = 0.001  # seconds before a planned send spent spinning rather than sleeping
+LONG_POLL = 330.0  # a NotificationWait may take 5 minutes (MS-OXCMAPIHTTP 3.2.5.5), PENDINGs or not
 SWITCH_INTERVAL = 0.0005  # thread switch interval while replaying (Python's default is 5 ms)
 
 
@@ -192,7 +193,8 @@ class SessionRun:
 
     def _send(self, step: Step, *, kind: str = "plan", channel: Channel | None = None, lane: str = "main",
               connection: Connection | None = None, cut_after: int | None = None, cut_at_meta: str | None = None,
-              cookies: dict | None = None, at: float | None = None, on_meta=None) -> dict:
+              cookies: dict | None = None, at: float | None = None, on_meta=None,
+              timeout: float | None = None) -> dict:
         """Rewrite and send one step on `channel` (default: the main one), at offset `at` when
         given (the rewrite is done before waiting, so the send keeps its time); returns the
         timeline entry (also appended to `entries`)."""
@@ -230,7 +232,8 @@ class SessionRun:
         exchange = None
         try:
             exchange = session.request(step.request_type, rewritten.body, connection=connection,
-                                       cut_after=cut_after, cut_at_meta=cut_at_meta, on_meta=meta)
+                                       cut_after=cut_after, cut_at_meta=cut_at_meta, on_meta=meta,
+                                       timeout=timeout)
         except ResponseLost as exc:
             exchange = exc.exchange
             entry.update(outcome="lost", error=str(exc))
@@ -326,7 +329,8 @@ class SessionRun:
 
         def run():
             try:
-                entry = lane["entry"] = self.send(step, kind=kind, lane="notify", connection=connection)
+                entry = lane["entry"] = self.send(step, kind=kind, lane="notify", connection=connection,
+                                                  timeout=max(self.options.timeout, LONG_POLL))
                 if lane.get("dropped") and entry["outcome"] in ("lost", "failed"):
                     entry["outcome"] = "dropped"  # its connection died with the network, on purpose
                 if self.closing and (entry.get("inner_code") or entry.get("code")) in CONTEXT_LOST:
