@@ -13,7 +13,7 @@ from mapiwire.client.profiles import OutlookClient, object_id, startup, tags
 from mapiwire.client.recorder import record
 from mapiwire.replay.plan import load_plans
 from mapiwire.replay.report import replay_report
-from mapiwire.replay.scenarios import parse_scenario
+from mapiwire.replay.scenarios import Scenario, parse_scenario
 from mapiwire.replay.scheduler import Replay, ReplayOptions, Timing
 from mapiwire.server import running_server
 
@@ -75,9 +75,9 @@ def other_fixture(tmp_path_factory) -> str:
     return str(path)
 
 
-def run_replay(capture: str, url: str, *scenarios: str, **options):
-    """Replay `capture` against `url`; returns (Replay, report)."""
-    parsed = [parse_scenario(s) for s in scenarios]
+def run_replay(capture: str, url: str, *scenarios, **options):
+    """Replay `capture` against `url` with scenarios (specs or Scenario objects); returns (Replay, report)."""
+    parsed = [s if isinstance(s, Scenario) else parse_scenario(s) for s in scenarios]
     options.setdefault("timing", Timing.parse("fast"))
     options.setdefault("notify_grace", 0.3)
     options.setdefault("timeout", 5.0)
