@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import email.utils
+import functools
 import html
 import io
 import logging
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from ..dissect import fastpath
 from ..dissect.defs.core import build
@@ -85,7 +87,7 @@ class RequestLog:
 
     def write(self, *, start: float, client: str, user: str | None, request_type: str, request_id: str,
               code: int | str, rops: list[str], elapsed_ms: float) -> None:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(start)) + f".{int(start % 1 * 1000):03d}Z"
+        stamp = f"{_log_second(int(start))}.{int(start % 1 * 1000):03d}Z"
         line = (f"{stamp} {client} {user or '-'} {request_type or '-'} {request_id or '-'} {code} "
                 f"{','.join(rops) or '-'} {elapsed_ms:.1f}ms")
         self.lines.append(line)
@@ -290,6 +292,8 @@ class MapiServer:
             data += chunk
             if len(data) > self.options.max_body:
                 return None
+            if request.content.at_eof():  # all of it came at once: no second read to learn that
+                return bytes(data)
 
     # the work of each request type ---------------------------------------------------------------
 
@@ -395,10 +399,9 @@ class MapiServer:
         """PROCESSING at once, PENDING every pending period while `work` runs, then DONE, the
         additional headers and the body (2.2.7, 3.2.5.2). The context is released when the work
         ends, whether or not the client is still there."""
-        response = _ChunkedResponse(status=200)
-        for name, value in [("Content-Type", MAPI_CONTENT_TYPE), *self._headers(request, 0, context),
-                            ("X-PendingPeriod", str(int(self.options.pending_period * 1000)))]:
-            response.headers.add(name, value)
+        response = _ChunkedResponse(status=200, headers=CIMultiDict(
+            [("Content-Type", MAPI_CONTENT_TYPE), *self._headers(request, 0, context),
+             ("X-PendingPeriod", str(int(self.options.pending_period * 1000)))]))
         response.enable_chunked_encoding()
         connected = True
         try:
@@ -425,7 +428,7 @@ class MapiServer:
         self._log(request, user, request_type, result.code, result.rops, start, t0)
         if connected:
             tail = (f"DONE\r\nX-ResponseCode: {result.code}\r\nX-ElapsedTime: {int(elapsed)}\r\n"
-                    f"X-StartTime: {email.utils.formatdate(start, usegmt=True)}\r\n\r\n").encode()
+                    f"X-StartTime: {_http_date(int(start))}\r\n\r\n").encode()
             try:
                 await response.write_eof(tail + result.body)  # the last chunk and the terminator in one send
             except (ConnectionError, RuntimeError):
@@ -483,6 +486,18 @@ class _ChunkedResponse(web.StreamResponse):
     TCP segment (aiohttp >= 3.10 reads this flag; older versions send the headers first)."""
 
     _send_headers_immediately = False
+
+
+@functools.lru_cache(maxsize=2)
+def _http_date(second: int) -> str:
+    """X-StartTime (MS-OXCMAPIHTTP 2.2.3.3.10): an HTTP date, made once per second."""
+    return email.utils.formatdate(second, usegmt=True)
+
+
+@functools.lru_cache(maxsize=2)
+def _log_second(second: int) -> str:
+    """The request log's time to the second (ISO 8601 UTC), made once per second."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
 
 def _endpoint(path: str) -> str | None:
