@@ -83,6 +83,8 @@ def _recorded_events(recorded: list[dict]) -> list[dict]:
 def _group_codes(steps) -> dict:
     groups: dict[str, dict] = {}
     for step in steps:
+        if step.get("outcome") == "closed":  # a long poll the plan's own Disconnect ended
+            continue
         code = step.get("inner_code") or step.get("code")
         group = code_group(code)
         if group is None:
