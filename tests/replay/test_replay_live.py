@@ -214,3 +214,13 @@ def test_network_switch_with_a_reset_from_outside_the_client():
     after = next(e for e in mailbox.entries if e["number"] == QUERY)
     assert mailbox.events[0]["drop"] == "kill" and after["client"].startswith("127.0.0.9:")
     assert after["outcome"] == "ok" and mailbox.reconnects == 0
+
+
+def test_a_capture_of_another_server_replays_through_the_maps():
+    """gromox-session.pcapng: recorded from gromox, whose handles, ids, cookies and DNs are its own."""
+    with running_server(port=0, **FAST) as srv:
+        replay, report = run_replay(SAMPLE.replace("outlook-session", "gromox-session"), srv.url, as_user=BOB)
+    assert report["exit_status"] == 0 and report["counts"]["protocol_divergences"] == 0, protocol(report)
+    mailbox = next(r for r in replay.runs if r.plan.endpoint == "emsmdb")
+    assert mailbox.main.rewriter.maps.summary()["handle"]["replaced"] >= 1
+    assert all(e["outcome"] == "ok" for r in replay.runs for e in r.entries)
