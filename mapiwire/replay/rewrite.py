@@ -22,7 +22,9 @@ address book session learned is used in the mailbox session's recipients); handl
 belong to their session.
 
 Each is learned by position: the recorded response and the live response of the same step are
-walked side by side and every pair of values of a kind at the same place is one mapping.
+walked side by side and every pair of values of a kind at the same place is one mapping; the rows
+of a table are paired by their name column (display name, subject) when they have one, so a
+mailbox with more or other rows still maps the recorded ones.
 Identity (`--as-user`) swaps the recorded user's DN, its organization prefix and its mailbox
 address for the live ones in every string of a request and in the request target.
 """
