@@ -38,6 +38,7 @@ _FIN, _SYN, _RST, _ACK = 0x01, 0x02, 0x04, 0x10
 _MASK, _HALF = 0xFFFFFFFF, 0x80000000
 _MAX_PROBE = 1024 * 1024  # bytes a mid-connection flow may skip before we call it non-HTTP
 _FORGET_AFTER = 120.0  # seconds a closed connection is remembered (late ACKs, numbering)
+_MAX_HELD_BYTES = 256 * 1024 * 1024  # body bytes of the exchanges held back for the request order
 _PIECE_COST = 128  # bytes of bookkeeping an out-of-order piece costs besides its data
 _LAST_SECOND = 253402300799.0  # 9999-12-31T23:59:59Z: later packet times cannot be printed
 
@@ -458,6 +459,10 @@ def _looks_tls(data: bytes) -> bool:
     return len(data) >= 3 and 20 <= data[0] <= 23 and data[1] == 3 and data[2] <= 4
 
 
+def _body_bytes(exchange: Exchange) -> int:
+    return sum(len(m.body) for m in (exchange.request, exchange.response) if m is not None)
+
+
 class _Tracker:
     """Connections, reassembly and request/response pairing; emits exchanges in request order."""
 
@@ -469,6 +474,7 @@ class _Tracker:
         self.count = 0
         self.busy: dict = {}  # connection -> time of its oldest unanswered request
         self.held: list = []  # heap of completed exchanges: (request time, serial, Exchange)
+        self.held_bytes = 0  # their bodies' bytes, at most _MAX_HELD_BYTES (beyond, order is best effort)
         self.serial = 0
         self.dirty = False
         self.ready: deque = deque()
@@ -685,6 +691,7 @@ class _Tracker:
         msg = exchange.request or exchange.response
         when = msg.time if msg is not None and msg.time is not None else self.now
         heapq.heappush(self.held, (when, self.serial, exchange))
+        self.held_bytes += _body_bytes(exchange)
         self.serial += 1
         self.dirty = True
 
@@ -692,8 +699,10 @@ class _Tracker:
         """Hand out held exchanges that no unanswered earlier request can precede."""
         mark = min(self.busy.values()) if self.busy else float("inf")
         held = self.held
-        while held and (held[0][0] <= mark or len(held) > self.max_hold):
-            self.ready.append(heapq.heappop(held)[2])
+        while held and (held[0][0] <= mark or len(held) > self.max_hold or self.held_bytes > _MAX_HELD_BYTES):
+            exchange = heapq.heappop(held)[2]
+            self.held_bytes -= _body_bytes(exchange)
+            self.ready.append(exchange)
         self.dirty = False
 
     def _close(self, conn, time: float) -> None:
