@@ -4,9 +4,10 @@
     python3 tools/fuzz.py --seconds 1800 --out /tmp/fuzz-repro
 
 Seeds: the MAPI/HTTP exchanges of the sample captures in captures/ (those that need no key log)
-and of the synthesized sessions the tests use (mapiwire.samples), plus the capture files
-themselves. Each case mutates one seed and runs it through what `dissect` runs (reader,
-Decoder, JSON and text rendering):
+and of the synthesized sessions the tests use (mapiwire.samples), the capture files themselves,
+and the ROP test vectors (tests/dissect/defs/rops). Each case mutates one seed and runs it
+through what `dissect` runs (reader, Decoder, JSON and text rendering) or, for a vector, what
+`decode --as rop-request/rop-response` runs:
 
 - body: byte-level damage to a request or response body (flips, interesting integers, inserts,
   deletions, splices, truncation);
@@ -14,7 +15,8 @@ Decoder, JSON and text rendering):
   RopId, the counts and sizes after it), found by parsing the payload with the definitions;
 - payload: the plain ROP payload of an Execute mutated, then LZ77-compressed and XOR-obfuscated
   again as its RPC_HEADER_EXT says (built with the definitions), or its compressed bytes damaged;
-- file: damage to a whole capture file (bytes, truncation, duplicated and dropped blocks).
+- file: damage to a whole capture file (bytes, truncation, duplicated and dropped blocks);
+- vector: byte-level damage to a ROP test vector.
 
 An exception escaping those steps, or a case over --slow seconds, is a finding: counted by kind
 and place (the innermost mapiwire frame), minimised by removing chunks while the same
@@ -41,6 +43,7 @@ sys.path.insert(0, ROOT)
 
 from mapiwire.dissect import lz77  # noqa: E402
 from mapiwire.dissect.decode import Decoder  # noqa: E402
+from mapiwire.dissect.decodeas import decode_as  # noqa: E402
 from mapiwire.dissect.defs.core import build, parse  # noqa: E402
 from mapiwire.dissect.defs.mapihttp import BODIES  # noqa: E402
 from mapiwire.dissect.defs.ropbuffer import RopList  # noqa: E402
@@ -79,6 +82,28 @@ def load_seeds() -> tuple[list[Exchange], list[tuple[str, bytes]]]:
         exchanges += [e for e in open_capture(path) if e.request is not None]
     exchanges += samples.mailbox_session(samples.outlook_flow()) + samples.address_book_session() + samples.failures()
     return [e for e in exchanges if e.request.header("X-RequestType")], files
+
+
+def load_vectors() -> list[tuple[str, bytes]]:
+    """(rop-request or rop-response, bytes) of every ROP test vector."""
+    import importlib
+    import pkgutil
+
+    from tests.dissect.defs import rops as vector_modules
+
+    vectors = []
+    for module in pkgutil.iter_modules(vector_modules.__path__):
+        if module.name.startswith("test_"):
+            for item in getattr(importlib.import_module(f"{vector_modules.__name__}.{module.name}"), "VECTORS", ()):
+                at = next((i for i, x in enumerate(item) if hasattr(x, "parse_stream")), None)
+                if at is None or not isinstance(item[at + 1], str):
+                    continue
+                structure = "rop-response" if "Response" in (item[at].docs or "") else "rop-request"
+                try:
+                    vectors.append((structure, bytes.fromhex(item[at + 1].replace(" ", ""))))
+                except ValueError:
+                    continue
+    return vectors
 
 
 # mutations --------------------------------------------------------------------------------------
@@ -302,6 +327,7 @@ class Campaign:
         self.args = args
         self.rng = random.Random(args.seed)
         self.exchanges, self.files = load_seeds()
+        self.vectors = load_vectors()
         self.executes = [e for e in self.exchanges if (e.request.header("X-RequestType") or "").lower() == "execute"]
         self.found = collections.Counter()
         self.cases = 0
@@ -315,6 +341,10 @@ class Campaign:
         """(description, bytes, runner of bytes) of one new case, or None."""
         rng = self.rng
         roll = rng.random()
+        if roll > 0.9:
+            structure, data = rng.choice(self.vectors)
+            return (f"vector {structure}", _bytes_mutation(data, rng),
+                    lambda d: dumps(decode_as(structure, d)))
         if roll < 0.05:
             name, data = rng.choice(self.files)
             suffix = os.path.splitext(name)[1]
