@@ -13,7 +13,7 @@ from construct import Int16ul, Subconstruct
 
 from .. import lz77
 from ...errors import MalformedError
-from .budget import PAYLOAD_LIMIT, BudgetExceeded, budget_of
+from .budget import PAYLOAD_LIMIT, PAYLOADS_LIMIT, BudgetExceeded, budget_of
 from .core import Flags, remaining, report, struct
 
 RPC_HEADER_EXT_FLAGS = {"Compressed": 0x0001, "XorMagic": 0x0002, "Last": 0x0004}
@@ -26,7 +26,7 @@ RPC_HEADER_EXT = struct(
     "SizeActual" / Int16ul,
 )
 HEADER_SIZE = 8
-MAX_PAYLOADS = 96  # MS-OXCRPC 3.1.4.2.1.2.2: at most 96 packed payloads in one buffer
+MAX_PAYLOADS = PAYLOADS_LIMIT  # MS-OXCRPC 3.1.4.2.1.2.2: at most 96 packed payloads in one buffer
 
 
 class ExtendedBuffer(Subconstruct):
