@@ -364,7 +364,8 @@ def summary(record: dict) -> str:
     parts = [f"#{record['index']}", record.get("time") or "-", f"{record.get('client')} -> {record.get('server')}",
              f"[{record.get('session') or '-'}]", str(record.get("request_type") or "?")]
     rops = rop_names(record.get("request"))
-    answers = [name for name in rop_names(record.get("response")) if name not in rops]
+    asked = set(rops)  # a set: a list here made the summary n x m on long RopsLists (issue 9)
+    answers = [name for name in rop_names(record.get("response")) if name not in asked]
     head = " ".join(parts) + (": " + ", ".join(rops) if rops else "")
     if answers:  # response-only ROPs: RopNotify, RopPending, RopBackoff, RopBufferTooSmall
         head += " [" + ", ".join(answers) + "]"
