@@ -12,6 +12,7 @@ Queued RopNotify responses (MS-OXCNOTIF 2.2.1.4.1) go after the responses while 
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 from typing import Callable
 
@@ -42,6 +43,7 @@ def _response_layout(rop_id: int):
     return definition
 
 
+@functools.lru_cache(maxsize=256)
 def _index_field(rop_id: int) -> str:
     """The name of a response's second field: the handle index it echoes."""
     return _response_layout(rop_id).subcons[1].name
