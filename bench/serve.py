@@ -8,8 +8,8 @@ RopGetPropertiesSpecific (4 properties of the logon) for --seconds. Prints, for 
 concurrent clients, Execute/s with p50/p99 latency and the server's CPU time per Execute (from
 /proc: what one free core would sustain, whatever else runs on the machine) beside the anchor's
 requests/s and CPU per request; then the server's resident memory per idle session after
---sessions Connects (each with a RopLogon), and ends with
-`ratio: <mapiwire Execute/s / anchor requests/s at 10 clients>`. Not a test.
+--sessions Connects (each with a RopLogon), the load average before and after (the machine may be
+shared), and ends with `ratio: <mapiwire Execute/s / anchor requests/s at 10 clients>`. Not a test.
 """
 
 from __future__ import annotations
@@ -223,6 +223,8 @@ def main() -> None:
     try:
         wait_listening(port, server)
         wait_listening(anchor_port, anchor)
+        print("machine: {} cores, load average {:.1f} {:.1f} {:.1f} (1/5/15 min) before the run (requests/s fall "
+              "with other load, CPU per request much less)".format(os.cpu_count(), *os.getloadavg()))
         print(f"{'clients':>7}  {'Execute/s':>10}  {'p50 ms':>7}  {'p99 ms':>7}  {'server CPU/Execute':>18}  "
               f"{'anchor req/s':>12}  {'anchor CPU/req':>17}")
         ratio = None
@@ -244,6 +246,7 @@ def main() -> None:
         print(f"idle sessions: {args.sessions} (Connect + RopLogon each, {time.perf_counter() - t0:.1f} s), "
               f"server RSS {before:.0f} -> {after:.0f} MiB, "
               f"{(after - before) * 1024 / args.sessions:.1f} KiB per session")
+        print("load average {:.1f} {:.1f} {:.1f} after the run".format(*os.getloadavg()))
         print(f"ratio: {ratio:.2f}")
     finally:
         for child in (server, anchor):
