@@ -60,12 +60,13 @@ class FastRopList(c.Construct):
         self.direction = direction
         self.tree = tree
         self.rops = ROP_BY_ID
+        self.parsers: dict[int, object] = {}  # id(ROP definition) -> its fast parse function
 
     def _parse(self, stream, context, path):
         params = context._params
         state = ropbuffer._State(params, self.direction)
         budget = params.get("budget")
-        ready = self.tree.ready
+        ready, parsers, update = self.tree.ready, self.parsers, dict.update
         request = self.direction == "request"
         items = c.ListContainer()
         end = len(stream.getvalue())
@@ -85,16 +86,17 @@ class FastRopList(c.Construct):
                     definition = rop.response_shape(int.from_bytes(head[2:6], "little"))
                 else:
                     definition = rop.response
-            value = ready(definition)._parsereport(stream, context, path)
+            parser = parsers.get(id(definition))
+            if parser is None:
+                made = ready(definition)
+                parser = parsers[id(definition)] = made._parse if made.parsed is None else made._parsereport
+            value = parser(stream, context, path)
             state.after(value)
-            items.append(c.Container(RopId=value["RopId"], RopName=rop.name,
-                                     **{k: v for k, v in value.items() if k != "RopId"}))
+            item = c.Container(RopId=value["RopId"], RopName=rop.name)
+            update(item, value)  # the other fields after these two, in their order
+            items.append(item)
         state.done()
         return items
-
-
-class Unsupported(Exception):
-    """A construct the generator does not inline (it is then called as it is)."""
 
 
 class FastTree:
