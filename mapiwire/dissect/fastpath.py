@@ -61,6 +61,9 @@ def cached_code(source: str):
         with open(temporary, "wb") as f:
             marshal.dump(code, f)
         os.replace(temporary, path)
+        for name in os.listdir(cache_dir()):  # the code of earlier definitions is of no more use
+            if name.startswith("fastpath-") and name.endswith(".marshal") and os.path.join(cache_dir(), name) != path:
+                os.unlink(os.path.join(cache_dir(), name))
     except OSError:
         pass  # no cache: compiled again next time
     return code
