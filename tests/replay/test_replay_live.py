@@ -224,3 +224,17 @@ def test_a_capture_of_another_server_replays_through_the_maps():
     mailbox = next(r for r in replay.runs if r.plan.endpoint == "emsmdb")
     assert mailbox.main.rewriter.maps.summary()["handle"]["replaced"] >= 1
     assert all(e["outcome"] == "ok" for r in replay.runs for e in r.entries)
+
+
+def test_network_switch_drops_the_parked_long_poll_and_parks_it_again():
+    ping = sample_number("PING")
+    with running_server(port=0, **{**FAST, "notification_wait_limit": 3}) as srv:
+        replay, report = run_replay(SAMPLE, srv.url, f"network-switch@{ping},drop=rst,source=127.0.0.8",
+                                    as_user=BOB, sessions=("ctx-7f3a9c",))
+    assert report["scenarios"][0]["verdict"] == "as predicted", report["scenarios"]
+    waits = [e for e in replay.runs[0].entries if e["type"] == "NotificationWait"]
+    dropped = [e for e in waits if e["outcome"] == "dropped"]
+    reparked = [e for e in waits if e["kind"] == "repark"]
+    assert dropped and dropped[0]["client"].startswith("127.0.0.1:")
+    assert reparked and reparked[0]["client"].startswith("127.0.0.8:")
+    assert report["exit_status"] == 0, protocol(report)
