@@ -450,7 +450,7 @@ def serve(host, port, tls_cert, tls_key, tls_self_signed, auth, users_file, mail
 @click.option("--plan-only", is_flag=True, help="Print the plan of each session and stop.")
 @click.option("--as-user", help="Replay under another mailbox: its DN, or MAILBOX=DN.")
 @click.option("--map", "policies", multiple=True, metavar="KIND=POLICY",
-              help="handle|id|long_term_id|mid|bookmark = map|keep|fail (default map).")
+              help="handle|id|long_term_id|mid|bookmark|server_guid = map|keep|fail (default map).")
 @click.option("--hook", help="MODULE:FUNCTION or FILE.py:FUNCTION called with each RequestEdit before it is built.")
 @click.option("--compare-content", is_flag=True, help="Content divergences count for the exit status too.")
 def replay(file, target, keylog, tls, sessions, timing, max_gap, scenarios, auth, ca, insecure, source_address,
