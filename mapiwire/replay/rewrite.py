@@ -133,9 +133,21 @@ class Identity:
         return out
 
     def substitute(self, text: str) -> str:
+        """`text` with the recorded identity swapped; another spelling of the recorded user's DN
+        (the address book's "/o=Org/cn=Recipients/cn=alias") becomes the live DN."""
+        lowered = text.lower()
+        alias = self.recorded_dn.lower().rpartition("/cn=")[2]
+        if lowered.startswith("/o=") and alias and lowered.endswith("/cn=" + alias) \
+                and _org_root(lowered) == _org_root(self.recorded_dn.lower()):
+            return self.live_dn
         for old, new in self.pairs():
             text = _replace_ci(text, old, new)
         return text
+
+
+def _org_root(dn: str) -> str:
+    """"/o=contoso" of "/o=contoso/ou=.../cn=...": the organization part of a DN (MS-OXOABK 2.2.1.1)."""
+    return dn.split("/")[1] if dn.count("/") > 1 else dn
 
 
 def _replace_ci(text: str, old: str, new: str) -> str:
@@ -314,8 +326,12 @@ def learn_values(maps: Maps, recorded, live, name: str = "", columns=None) -> No
         if columns and "ValueArray" in recorded and "ValueArray" in live:
             _learn_row(maps, recorded["ValueArray"], live["ValueArray"], columns)
             return
+        skip = set()
+        if _address_book_rows(recorded) and _address_book_rows(live):
+            _learn_address_book_rows(maps, recorded, live)
+            skip = {"MinimalIds", "RowData"}
         for key, value in recorded.items():
-            if key.startswith("_") or key in SKIP_KEYS or key not in live:
+            if key.startswith("_") or key in SKIP_KEYS or key not in live or key in skip:
                 continue
             if key == "RowData":
                 rows_rec = value if isinstance(value, list) else [value]
@@ -367,6 +383,23 @@ def _row_name(row, at: int):
         return None
     value = _cell(cells[at])
     return value if isinstance(value, str) else None
+
+
+def _address_book_rows(value: dict) -> bool:
+    """An address book answer with MinimalIds beside their rows (GetMatches, MS-OXCMAPIHTTP 2.2.5.5.2)."""
+    return (isinstance(value.get("MinimalIds"), list) and isinstance(value.get("RowData"), list)
+            and isinstance(value.get("Columns"), dict) and len(value["MinimalIds"]) == len(value["RowData"]))
+
+
+def _learn_address_book_rows(maps: Maps, recorded: dict, live: dict) -> None:
+    """MinimalIds[i] is the object of RowData[i]: pair the rows by name, then their MIds."""
+    columns = recorded["Columns"].get("PropertyTags") or []
+    by_row = {id(row): mid for row, mid in zip(live["RowData"], live["MinimalIds"])}
+    recorded_by_row = {id(row): mid for row, mid in zip(recorded["RowData"], recorded["MinimalIds"])}
+    for a, b in pair_rows(recorded["RowData"], live["RowData"], columns):
+        rec, got = recorded_by_row[id(a)], by_row[id(b)]
+        if rec >= MID_SIGNALS and got >= MID_SIGNALS:
+            maps.add("mid", int(rec), int(got))
 
 
 def _learn_row(maps: Maps, recorded: list, live: list, columns: list) -> None:

@@ -181,3 +181,16 @@ def test_ids_learned_in_one_session_serve_the_others(plans):
     mailbox = Rewriter(plans["ctx-7f3a9c"], shared=shared)
     nspi.maps.add("mid", 0x1A2B, 0x77)
     assert mailbox.maps.mid == {0x1A2B: 0x77} and mailbox.maps.handle is not nspi.maps.handle
+
+
+def test_address_book_minimal_ids_pair_by_the_rows_names(plans):
+    plan = plans["nspi-4b1d"]
+    rewriter = Rewriter(plan)
+    matches = find_step(plan, "GetMatches")
+
+    def swap(value):  # the live server lists the same two people the other way round, with its own MIds
+        value["RowData"] = list(reversed(value["RowData"]))
+        value["MinimalIds"] = [0x500, 0x400]
+
+    rewriter.learn(matches, *live_like(matches, swap))
+    assert rewriter.maps.mid == {0x10: 0x400, 0x11: 0x500}
