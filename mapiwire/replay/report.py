@@ -102,8 +102,11 @@ def replay_report(replay, capture: str, scenarios: list, compare_content: bool =
     divergences = []
     for run in replay.runs:
         recorded = recorded_steps(run.plan, origin_capture)
+        sent = {e["number"]: e["sent"] for e in reversed(run.entries) if e["kind"] == "plan" and e["sent"] is not None}
         for step in recorded:  # the recorded timeline drawn on the replay's clock
             step["planned"] = replay.offsets.get(step["start"] + origin_capture, 0.0) + replay.lead
+            if replay.options.timing.factor == 0:  # fast: nothing is planned; beside its live send instead
+                step["planned"] = sent.get(step["number"], step["planned"])
         sessions.append({"key": run.plan.key, "endpoint": run.plan.endpoint, "clients": run.plan.clients,
                          "recorded": recorded, "live": run.entries, "events": run.events,
                          "maps": run.main.rewriter.maps.summary(), "unmapped": run.main.rewriter.maps.unmapped[:50],
