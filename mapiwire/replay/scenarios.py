@@ -60,8 +60,28 @@ class Scenario:
     params: dict = field(default_factory=dict)
     result: dict | None = None
 
+    CHOICES = {"network-switch": ("drop", ("fin", "rst", "blackhole", "kill")),
+               "cut": ("during", ("request", "response")),
+               "sequence-probe": ("kind", ("stale", "overlap")),
+               "impair": ("mode", ("latency", "stall", "reset", "blackhole"))}
+
+    def validate(self, step) -> None:
+        """Refuse a scenario that cannot run at `step` before the replay starts (UsageError)."""
+        if self.kind in self.CHOICES:
+            key, allowed = self.CHOICES[self.kind]
+            if key in self.params and self.params[key] not in allowed:
+                raise UsageError(f"{self.spec}: {key}={'|'.join(allowed)}")
+        if self.kind in ("cut", "sequence-probe") and (step.lane != "main"
+                                                        or step.request_type in ("Connect", "Bind")):
+            raise UsageError(f"{self.spec}: #{self.step} is {step.request_type}; "
+                             "choose a request of the main lane after Connect/Bind")
+        for key in ("sleep", "duration", "delay"):
+            if key in self.params:
+                parse_duration(self.params[key], 1.0)
+
     def apply(self, run, step) -> bool:
-        """Run the scenario at `step` of `run` (a scheduler.SessionRun); True when it sent the step."""
+        """Run the scenario at `step` of `run` (a scheduler.SessionRun, which validated it first);
+        True when it sent the step."""
         return getattr(self, "_" + self.kind.replace("-", "_"))(run, step)
 
     def _verdict(self, run, expected: str, actual: str, ok: bool, **figures) -> None:
@@ -74,8 +94,6 @@ class Scenario:
 
     def _network_switch(self, run, step) -> bool:
         drop = self.params.get("drop", "fin")
-        if drop not in ("fin", "rst", "blackhole", "kill"):
-            raise UsageError(f"{self.spec}: drop=fin|rst|blackhole|kill")
         run.wait_until(run.replay.planned(step))
         before = context_cookie(run.main.session.cookies)
         reconnects = run.reconnects
@@ -103,10 +121,6 @@ class Scenario:
 
     def _cut(self, run, step) -> bool:
         during = self.params.get("during", "request")
-        if during not in ("request", "response"):
-            raise UsageError(f"{self.spec}: during=request|response")
-        if step.lane != "main" or step.request_type in ("Connect", "Bind"):
-            raise UsageError(f"{self.spec}: cut a request of the main lane after Connect/Bind")
         run.wait_until(run.replay.planned(step))
         before = context_cookie(run.main.session.cookies)
         if during == "request":
@@ -195,10 +209,6 @@ class Scenario:
 
     def _sequence_probe(self, run, step) -> bool:
         kind = self.params.get("kind", "stale")
-        if kind not in ("stale", "overlap"):
-            raise UsageError(f"{self.spec}: kind=stale|overlap")
-        if step.lane != "main" or step.request_type in ("Connect", "Bind"):
-            raise UsageError(f"{self.spec}: probe a request of the main lane after Connect/Bind")
         run.wait_until(run.replay.planned(step))
         run.expected.append({"step": step.number, "codes": (15,)})
         if kind == "stale":
@@ -283,7 +293,7 @@ class Scenario:
             self._verdict(run, "new connection, same context (3.1.7.1)",
                           "same context" if ok else (entry["outcome"] if entry else "parked"), ok,
                           resume_s=(entry["received"] - start) if ok else None, reconnect_s=None)
-        elif mode == "blackhole":
+        else:  # blackhole
             proxy.blackhole_for(duration)
             session = run.main.session
             timeout = session.options["timeout"]
@@ -304,8 +314,6 @@ class Scenario:
             self._verdict(run, "response lost, then a new context (3.1.7.2)",
                           ("lost, reconnected, " + entry["outcome"]) if lost else entry["outcome"], ok,
                           resume_s=None, reconnect_s=took)
-        else:
-            raise UsageError(f"{self.spec}: mode=latency|stall|reset|blackhole")
         return True
 
 

@@ -597,10 +597,11 @@ class Replay:
         return out
 
     def run(self) -> list[SessionRun]:
-        known = {s.number for p in self.plans for s in p.steps}
+        known = {s.number: s for p in self.plans for s in p.steps}
         for scenario in self.options.scenarios:
             if scenario.step not in known:
                 raise UsageError(f"scenario {scenario.spec!r}: no step #{scenario.step} in the capture")
+            scenario.validate(known[scenario.step])
         if any(s.kind == "impair" for s in self.options.scenarios) and self.impair is None:
             from .impair import ImpairProxy
 

@@ -42,6 +42,11 @@ def test_unsafe_or_unreachable_targets_exit_2(recorded):
     assert gone.exit_code == 2 and "could not run" in gone.output
     bad = CliRunner().invoke(main, ["replay", recorded, "--target", url, "--scenario", "teleport@3"])
     assert bad.exit_code == 2 and "KIND@STEP" in bad.output
+    for spec, words in (("cut@4,during=request", "choose a request of the main lane"),  # #4 is the Connect
+                        ("network-switch@5,drop=pigeon", "drop=fin|rst|blackhole|kill"),
+                        ("hibernate@5,sleep=a while", "duration"), ("cut@999", "no step #999")):
+        refused = CliRunner().invoke(main, ["replay", recorded, "--target", url, "--scenario", spec])
+        assert refused.exit_code == 2 and words in refused.output, (spec, refused.output)
 
 
 def test_report_of_a_capture_opens_in_chromium(tmp_path, chromium):
