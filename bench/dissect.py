@@ -335,10 +335,12 @@ def main() -> None:
     heavy = os.path.join(out, f"rop-heavy-{int(args.mb / 2)}mb.pcap")
     ensure(realistic, "realistic", args.mb)
     ensure(heavy, "rop-heavy", args.mb / 2)
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     main_run = bench(realistic, "realistic")
     bench(heavy, "rop-heavy")
     if not args.no_memory_check:
         memory_check(args.tmp, args.mb)
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     anchor = main_run["anchor"]
     ours = main_run["results"]["dissect (default workers)"]
     print(f"ratio: {ours / anchor:.3f}" if anchor else "ratio: n/a (tshark not installed)")
