@@ -332,10 +332,31 @@ def _reserves(rops: list) -> list[int]:
 
 
 def _request_size(rop) -> int:
+    fixed = _fixed_request_size(rop.get("RopId"))
+    if fixed is not None and "Undecoded" not in rop and all(name in rop for name in fixed[1]):
+        return fixed[0]
     try:
         return len(build(RopList("request"), [_request_only(rop)]))
     except Exception:  # a request that does not build again: count its bytes if it has them
         return len(rop.get("Undecoded") or b"") or 64
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed_request_size(rop_id) -> tuple[int, tuple[str, ...]] | None:
+    """(size, field names) of a request layout without a variable part (RopRelease, RopOpenFolder,
+    RopQueryRows ...), from the definition's own sizeof: such a request is not built again to be
+    measured. None for the others (strings, arrays, layouts that depend on the logon)."""
+    rop = ROP_BY_ID.get(rop_id) if isinstance(rop_id, int) else None
+    if rop is None or rop.request is None:
+        return None
+    try:
+        size = rop.request.sizeof()
+        layout = rop.request
+        while not hasattr(layout, "subcons"):
+            layout = layout.subcon
+    except Exception:
+        return None
+    return size, tuple(sc.name for sc in layout.subcons if sc.name and not sc.name.startswith("_"))
 
 
 def _public(value: dict) -> dict:
