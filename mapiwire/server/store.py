@@ -16,6 +16,7 @@ server's sessions; `Store.lock` serialises them.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import threading
 import time
@@ -119,6 +120,9 @@ def value_size(value) -> int:
     return 8
 
 
+_ATOMIC = frozenset((str, bytes, int, float, bool, type(None)))  # what copy.deepcopy returns as it is
+
+
 class Props:
     """Property values by property id, each with its type (MS-OXCDATA 2.9, 2.11). `size`, the sum
     of their `value_size`, is kept up to date by `set` and `delete` (the only ways to change them),
@@ -148,7 +152,13 @@ class Props:
         return [(pid << 16) | ptype for pid, (ptype, _) in self.values.items()]
 
     def copy(self) -> "Props":
-        return Props(copy.deepcopy(self.values))
+        """An independent copy, as deepcopy makes it: values that can change in place (lists,
+        parsed structures) are copied, the immutable ones (deepcopy's atomic types) shared."""
+        clone = Props.__new__(Props)
+        clone.values = {prop_id: (ptype, value if type(value) in _ATOMIC else copy.deepcopy(value))
+                        for prop_id, (ptype, value) in self.values.items()}
+        clone.size = self.size
+        return clone
 
 
 MISSING = object()
@@ -210,7 +220,12 @@ class Message:
     associated: bool = False
 
     def clone(self) -> "Message":
-        return copy.deepcopy(self)
+        """An independent copy (a working copy, a moved, copied or delivered message): its own
+        Props, recipients and attachments; the other fields are scalars."""
+        return dataclasses.replace(
+            self, props=self.props.copy(),
+            recipients=[dataclasses.replace(r, props=r.props.copy()) for r in self.recipients],
+            attachments={n: dataclasses.replace(a, props=a.props.copy()) for n, a in self.attachments.items()})
 
 
 @dataclass

@@ -58,3 +58,29 @@ def test_message_folder_and_mailbox_sizes_follow_changes_in_place():
     message.props.delete(TAG["PidTagSubject"])
     next(iter(message.recipients)).props.set(TAG["PidTagDisplayName"], "someone else entirely")
     check()
+
+
+def test_a_cloned_message_equals_its_deep_copy_and_shares_nothing_that_changes():
+    """Working copies (MS-OXCMSG 3.2.5.3) are clones: a change to one never reaches the stored message."""
+    import copy
+
+    store = Store.load()
+    messages = [m for mb in store.mailboxes.values() for f in mb.folders.values() for m in f.messages.values()]
+    for message in messages:
+        clone, deep = message.clone(), copy.deepcopy(message)
+        assert (clone.mid, clone.folder_id, clone.next_attachment, clone.associated) == \
+            (deep.mid, deep.folder_id, deep.next_attachment, deep.associated)
+        assert clone.props.size == message.props.size
+
+        def rows(m):
+            return (m.props.values, [(r.row_id, r.recipient_type, r.props.values) for r in m.recipients],
+                    {n: (a.number, a.props.values) for n, a in m.attachments.items()})
+        assert rows(clone) == rows(deep)
+        clone.props.set(TAG["PidTagSubject"], "changed")
+        clone.recipients.clear()
+        for attachment in clone.attachments.values():
+            attachment.props.set(TAG["PidTagAttachLongFilename"], "changed.txt")
+        for _, value in clone.props.values.values():
+            if isinstance(value, list):
+                value.append("changed")
+        assert rows(message) == rows(deep)
