@@ -11,6 +11,7 @@ payload per request payload.
 
 from __future__ import annotations
 
+import functools
 import io
 
 from ..dissect import fastpath
@@ -36,6 +37,7 @@ RETRY_DELAY_MS = 10_000
 EMPTY_AUX = {"Blocks": []}
 
 
+@functools.lru_cache(maxsize=64)  # a pure function of its arguments: built once per value
 def connect_response(*, error_code: int = 0, dn_prefix: str = "", display_name: str = "") -> bytes:
     """MS-OXCMAPIHTTP 2.2.4.1.2 Connect success body; ErrorCode carries EcDoConnectEx's result
     (MS-OXCRPC 3.1.4.11): ecUnknownUser for a UserDn nobody has, ecAccessDenied for another
@@ -48,11 +50,13 @@ def connect_response(*, error_code: int = 0, dn_prefix: str = "", display_name: 
         "AuxiliaryBuffer": EMPTY_AUX})
 
 
+@functools.lru_cache(maxsize=64)  # a pure function of its arguments: built once per value
 def disconnect_response() -> bytes:
     """MS-OXCMAPIHTTP 2.2.4.3.2 Disconnect success body."""
     return build(DisconnectSuccess, {"StatusCode": 0, "ErrorCode": 0, "AuxiliaryBuffer": EMPTY_AUX})
 
 
+@functools.lru_cache(maxsize=64)  # a pure function of its arguments: built once per value
 def notification_wait_response(event_pending: bool) -> bytes:
     """MS-OXCMAPIHTTP 2.2.4.4.2 NotificationWait success body: EventPending 1 when an event
     waits for the next Execute (3.2.5.5)."""
