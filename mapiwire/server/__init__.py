@@ -130,8 +130,13 @@ def running_server(port: int = 0, *, host: str = "127.0.0.1", store=None, mailbo
 
 
 def serve_forever(options: Options, *, mailbox: str | None = None, ssl_context=None, announce=print) -> None:
-    """`mapiwire serve`: listen until interrupted, one log line per request."""
+    """`mapiwire serve`: listen until interrupted, one log line per request. The generated body
+    parser is made before listening, so that the first request does not wait for it."""
+    from ..dissect import fastpath
+
     server = build_server(options, mailbox=mailbox, echo_log=True, tls=ssl_context is not None)
+    if fastpath.enabled():
+        fastpath.tree()
 
     async def main():
         runner, _ = await start(server, options.host, options.port, ssl_context)
