@@ -252,6 +252,7 @@ class Maps:
     bookmark: dict = field(default_factory=dict)
     server_guid: dict = field(default_factory=dict)
     unmapped: list[dict] = field(default_factory=list)  # what "map" left as recorded
+    edits: int = 0  # values replaced so far (ids, handles, identity strings ...): 0 new means unchanged
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))  # values replaced
 
     def new_context(self) -> None:
@@ -278,6 +279,7 @@ class Maps:
             live = table[recorded]
             if live != recorded:
                 self.counts[kind] += 1
+                self.edits += 1
             return live
         if not note:
             return recorded
@@ -454,7 +456,10 @@ def rewrite_value(value, maps: Maps, identity: Identity | None, name: str = "", 
     if isinstance(value, (bytes, bytearray)) and len(value) == EPHEMERAL_ENTRY_ID_SIZE and value[0] == 0x87:
         return _ephemeral_entry_id(bytes(value), maps, where)
     if isinstance(value, str) and identity is not None:
-        return identity.substitute(value)
+        swapped = identity.substitute(value)
+        if swapped != value:
+            maps.edits += 1
+        return swapped
     return value
 
 
@@ -515,9 +520,12 @@ class Rewriter:
                 self.hook(edit)
             return Rewritten(step.exchange.request.body, mailbox, None)
         value = copy_value(step.request_value)
+        edits = self.maps.edits
         if step.request_type == "Execute":
             self._rewrite_execute(value)
         rewrite_value(value, self.maps, self.identity, where=step.request_type)
+        if self.hook is None and self.maps.edits == edits:  # nothing to change: the recorded bytes as they are
+            return Rewritten(step.exchange.request.body, mailbox, value)
         edit = RequestEdit(step, step.request_type, value, self.maps)
         if self.hook is not None:
             self.hook(edit)
