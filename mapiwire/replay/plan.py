@@ -38,6 +38,7 @@ class Step:
     response_rops: list = field(default_factory=list)
     response_handles: list = field(default_factory=list)
     logons: dict = field(default_factory=dict)  # LogonId -> LogonFlags before this step (build params)
+    rewrite_sites: list | None = field(default=None, repr=False, compare=False)  # rewrite.rewrite_sites, once
 
     @property
     def time(self) -> float:

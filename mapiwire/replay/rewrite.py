@@ -486,6 +486,49 @@ def _paired_request(request_rops: list, rop_id: int, cursor: int):
     return None, cursor
 
 
+def _rewrite_handles(value, maps) -> None:
+    """Execute: the ServerObjectHandleTable's recorded handles -> live (MS-OXCROPS 2.2.1)."""
+    buffer = value.get("RopBuffer")
+    payloads = buffer.get("Payloads", [buffer]) if isinstance(buffer, dict) else []
+    for payload in payloads:
+        table = payload.get("ServerObjectHandleTable")
+        if table is None:
+            continue
+        for i, handle in enumerate(table):
+            if handle != NO_HANDLE:
+                table[i] = maps.look("handle", int(handle), f"Execute.ServerObjectHandleTable[{i}]")
+
+
+class _SiteRecorder(Maps):
+    """Maps that know nothing and change nothing: a rewrite through it lists every lookup it would
+    make, as (kind, recorded value, worth a note when unknown)."""
+
+    def __init__(self):
+        super().__init__()
+        self.sites: list[tuple] = []
+        self.server_guid = _Everything()  # every EphemeralEntryID's GUID and MId get looked up
+
+    def look(self, kind: str, recorded, where: str, note: bool = True):
+        self.sites.append((kind, recorded, note))
+        return recorded
+
+
+class _Everything(dict):
+    def __contains__(self, key) -> bool:
+        return True
+
+
+def rewrite_sites(step: Step) -> list[tuple]:
+    """Every lookup the rewrite of `step` makes (without identity or hook), from a walk of a
+    copy of its request through maps that change nothing."""
+    recorder = _SiteRecorder()
+    value = copy_value(step.request_value)
+    if step.request_type == "Execute":
+        _rewrite_handles(value, recorder)
+    rewrite_value(value, recorder, None, where=step.request_type)
+    return recorder.sites
+
+
 # The rewriter of one session ---------------------------------------------------------------------
 
 
@@ -519,10 +562,12 @@ class Rewriter:
             if self.hook is not None:
                 self.hook(edit)
             return Rewritten(step.exchange.request.body, mailbox, None)
+        if self.hook is None and self.identity is None and self._unchanged(step):
+            return Rewritten(step.exchange.request.body, mailbox, step.request_value)
         value = copy_value(step.request_value)
         edits = self.maps.edits
         if step.request_type == "Execute":
-            self._rewrite_execute(value)
+            _rewrite_handles(value, self.maps)
         rewrite_value(value, self.maps, self.identity, where=step.request_type)
         if self.hook is None and self.maps.edits == edits:  # nothing to change: the recorded bytes as they are
             return Rewritten(step.exchange.request.body, mailbox, value)
@@ -532,6 +577,24 @@ class Rewriter:
         body = build(body_def.request, edit.value, logons=step.logons)
         return Rewritten(body, mailbox, edit.value)
 
+    def _unchanged(self, step: Step) -> bool:
+        """Whether the rewrite would leave the step as recorded without a note: every value it
+        would look up is kept by policy, mapped to itself, or not worth a note when unknown. Then
+        the recorded bytes go as they are, without copying and walking the value."""
+        if step.rewrite_sites is None:
+            step.rewrite_sites = rewrite_sites(step)
+        maps = self.maps
+        for kind, recorded, note in step.rewrite_sites:
+            if maps.policies.get(kind, "map") == "keep":
+                continue
+            table = getattr(maps, kind)
+            if recorded in table:
+                if table[recorded] != recorded:
+                    return False
+            elif note:
+                return False
+        return True
+
     @property
     def mailbox(self) -> str | None:
         """The MailboxId to send: the recorded one, or the live user's under `--as-user`."""
@@ -539,17 +602,6 @@ class Rewriter:
         if self.identity is not None and self.identity.live_mailbox:
             return self.identity.live_mailbox
         return recorded
-
-    def _rewrite_execute(self, value) -> None:
-        buffer = value.get("RopBuffer")
-        payloads = buffer.get("Payloads", [buffer]) if isinstance(buffer, dict) else []
-        for payload in payloads:
-            table = payload.get("ServerObjectHandleTable")
-            if table is None:
-                continue
-            for i, handle in enumerate(table):
-                if handle != NO_HANDLE:
-                    table[i] = self.maps.look("handle", int(handle), f"Execute.ServerObjectHandleTable[{i}]")
 
     def learn(self, step: Step, live_value, live_rops: list, live_handles: list) -> None:
         """After a live response: map recorded handles, ids and the rest to the live ones."""

@@ -130,6 +130,7 @@ class Channel:
         rops, handles = [], []
         if step.request_type == "Execute" and request_value is not None:
             rops, handles = rops_of(request_value.get("RopBuffer"))
+            rops = [type(rop)(rop) for rop in rops]  # annotated here: the value may be the recorded one
             self.ctx.annotate(rops, handles)
             params = {"request_rops": rops, "notify_state": self.ctx.notify_state}
         value = parse_body(body_def.success if status == 0 else body_def.failure, body, [], "response", **params)
