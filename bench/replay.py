@@ -65,21 +65,23 @@ def recorded_capture(url: str, directory: str, rounds: int) -> str:
     return path
 
 
-def replayed_per_second(url: str, plans: list, copies: int) -> tuple[float, int, float, float]:
+def replayed_per_second(url: str, plans: list, copies: int) -> tuple[float, int, float, float, float]:
     """(exchanges/s, exchanges, median server round trip, median replay time between a response
-    and the next request of the same session: parse, check, learn, rewrite, build), times in s."""
+    and the next request of the same session: parse, check, learn, rewrite, build, this process's
+    CPU per exchange), times in s."""
     replay = Replay(plans * copies, ReplayOptions(target=url, timing=Timing.parse("fast"), timeout=30))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     replay.run()
-    took = time.perf_counter() - start
+    took, cpu = time.perf_counter() - start, time.process_time() - cpu
     sent = sum(1 for r in replay.runs for e in r.entries if e["outcome"] == "ok")
     trips = [e["received"] - e["sent"] for r in replay.runs for e in r.entries if e["sent"] is not None]
     own = [b["sent"] - a["received"] for r in replay.runs for a, b in zip(r.entries, r.entries[1:])]
-    return sent / took, sent, statistics.median(trips), statistics.median(own)
+    return sent / took, sent, statistics.median(trips), statistics.median(own), cpu / max(sent, 1)
 
 
-def anchor_per_second(url: str, plans: list, copies: int) -> float:
-    """The recorded bodies sent as they are by MapiSession, one thread per copy."""
+def anchor_per_second(url: str, plans: list, copies: int) -> tuple[float, float]:
+    """(exchanges/s, this process's CPU per exchange in s): the recorded bodies sent as they are
+    by MapiSession, one thread per copy."""
     counts = []
 
     def one(plan):
@@ -92,12 +94,12 @@ def anchor_per_second(url: str, plans: list, copies: int) -> float:
         counts.append(n)
 
     threads = [threading.Thread(target=one, args=(p,)) for p in plans * copies]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return sum(counts) / (time.perf_counter() - start)
+    return sum(counts) / (time.perf_counter() - start), (time.process_time() - cpu) / max(sum(counts), 1)
 
 
 def timing_error(capture: str) -> tuple[list[float], float]:
@@ -108,6 +110,11 @@ def timing_error(capture: str) -> tuple[list[float], float]:
     errors = sorted(e["sent"] - e["planned"] for r in replay.runs for e in r.entries
                     if e["kind"] == "plan" and e["sent"] is not None and e["lane"] == "main")
     return errors, replay.runs and max(e["received"] or 0 for r in replay.runs for e in r.entries)
+
+
+def load() -> str:
+    """The machine is shared: its load average beside the figures (CPU per exchange does not follow it)."""
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -122,20 +129,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory, served("--session-timeout", "60") as url:
         plans = [p for p in load_plans(recorded_capture(url, directory, args.rounds)) if p.endpoint == "emsmdb"]
         steps = sum(len(p.steps) for p in plans)
-        print(f"recorded session: {steps} mailbox exchanges")
-        one, sent, trip, own = replayed_per_second(url, plans, 1)
+        print(f"recorded session: {steps} mailbox exchanges; {load()}")
+        one, sent, trip, own, cpu = replayed_per_second(url, plans, 1)
         print(f"replay --timing fast, 1 session:            {one:8.0f} exchanges/s ({sent} exchanges; "
-              f"median server round trip {trip * 1000:.2f} ms, replay's own time per exchange {own * 1000:.2f} ms)")
-        many, sent, trip, own = replayed_per_second(url, plans, args.sessions)
+              f"median server round trip {trip * 1000:.2f} ms, replay's own time per exchange {own * 1000:.2f} ms, "
+              f"replay CPU {cpu * 1e6:.0f} us per exchange)")
+        many, sent, trip, own, cpu = replayed_per_second(url, plans, args.sessions)
         print(f"replay --timing fast, {args.sessions} sessions at once:  {many:8.0f} exchanges/s ({sent} exchanges; "
-              f"median server round trip {trip * 1000:.2f} ms)")
-        anchor = anchor_per_second(url, plans, args.sessions)
-        print(f"anchor: client alone, {args.sessions} sessions:        {anchor:8.0f} exchanges/s")
+              f"median server round trip {trip * 1000:.2f} ms, replay CPU {cpu * 1e6:.0f} us per exchange)")
+        anchor, anchor_cpu = anchor_per_second(url, plans, args.sessions)
+        print(f"anchor: client alone, {args.sessions} sessions:        {anchor:8.0f} exchanges/s "
+              f"(client CPU {anchor_cpu * 1e6:.0f} us per exchange); {load()}")
     capture = os.path.join(os.path.dirname(HERE), "captures", "serve-day.pcapng")
     errors, took = timing_error(capture)
     print(f"replay --timing original, serve-day.pcapng ({len(errors)} main-lane steps, {took:.1f} s): timing error "
           f"median {statistics.median(errors) * 1000:.3f} ms, p99 {percentile(errors, 99) * 1000:.3f} ms, "
-          f"max {errors[-1] * 1000:.3f} ms")
+          f"max {errors[-1] * 1000:.3f} ms; {load()}")
     print(f"ratio: {many / anchor:.2f}")
 
 
