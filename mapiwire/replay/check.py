@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ..dissect.transport import parse_inner
+from ..dissect.transport import InnerStream, parse_inner
 
 CODE_GROUPS = {6: "context lost", 10: "context lost", 15: "sequence", 16: "endpoint", 18: "endpoint"}
 PENDING_SLACK = 1.5  # a gap between meta-tags may reach 1.5 x X-PendingPeriod (+ 0.5 s) before it counts
@@ -41,13 +41,24 @@ class Divergence:
         return asdict(self)
 
 
+def inner_of(message) -> InnerStream:
+    """The inner stream of a response (MS-OXCMAPIHTTP 2.2.7), split once per message: the
+    checks, the codes and the body parse all read it."""
+    inner = message.__dict__.get("_inner")
+    if inner is None:
+        inner = message._inner = parse_inner(message.body)
+    return inner
+
+
 def response_codes(message) -> tuple[int | None, int | None]:
     """(X-ResponseCode header, X-ResponseCode after DONE) of a response."""
     if message is None:
         return None, None
-    inner = dict(parse_inner(message.body).headers).get("X-ResponseCode")
-    header = message.header("X-ResponseCode")
-    return _int(header), _int(inner)
+    codes = message.__dict__.get("_codes")
+    if codes is None:
+        inner = dict(inner_of(message).headers).get("X-ResponseCode")
+        codes = message._codes = (_int(message.header("X-ResponseCode")), _int(inner))
+    return codes
 
 
 def _int(value) -> int | None:

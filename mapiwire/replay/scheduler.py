@@ -23,9 +23,9 @@ from ..client.http import Connection, ConnectionFailed
 from ..dissect.context import DecodingContext
 from ..dissect.decode import parse_body, rops_of
 from ..dissect.defs.mapihttp import BODIES
-from ..dissect.transport import context_cookie, parse_inner
+from ..dissect.transport import context_cookie
 from ..errors import MapiwireError, UsageError
-from .check import Divergence, cadence, compare, response_codes
+from .check import Divergence, cadence, compare, inner_of, response_codes
 from .network import check_target, is_loopback, kill_connection
 from .plan import SessionPlan, Step, replayable
 from .rewrite import SHARED_KINDS, Identity, RewriteError, Rewriter, recorded_mailbox, writes_in
@@ -122,7 +122,7 @@ class Channel:
         body_def = BODIES.get(step.request_type)
         if body_def is None or body_def.success is None:
             return None, [], []
-        body = parse_inner(response.body).body
+        body = inner_of(response).body
         if len(body) < 4:
             return None, [], []
         status = int.from_bytes(body[:4], "little")
