@@ -34,7 +34,7 @@ CONTEXT_LOST = (6, 10)  # MS-OXCMAPIHTTP 2.2.3.3.3 (10; 6 from some servers, REP
 MAX_SOURCES = 250  # loopback source addresses handed out for client address changes
 SPIN = 0.001  # seconds before a planned send spent spinning rather than sleeping
 LONG_POLL = 330.0  # a NotificationWait may take 5 minutes (MS-OXCMAPIHTTP 3.2.5.5), PENDINGs or not
-SWITCH_INTERVAL = 0.0005  # thread switch interval while replaying (Python's default is 5 ms)
+SWITCH_INTERVAL = 0.0005  # thread switch interval while a timed replay runs (Python's default is 5 ms)
 
 
 @dataclass
@@ -624,7 +624,8 @@ class Replay:
                 self.skipped.append({"session": plan.key, "why": "no Connect or Bind: the capture starts inside it"})
         threads = [threading.Thread(target=r.run, name=f"replay-{r.plan.key}", daemon=True) for r in self.runs]
         switch = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL)  # a session due to send gets the interpreter sooner
+        if self.options.timing.factor:  # timed: a session due to send gets the interpreter sooner
+            sys.setswitchinterval(SWITCH_INTERVAL)  # (fast: no send is due, forced switches only cost)
         try:
             self.origin = time.time()
             for thread in threads:
