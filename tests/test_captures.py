@@ -72,6 +72,16 @@ def test_network_switch_keeps_the_session_and_shows_two_addresses():
     assert rows["nspi-4b1d"]["endpoints"] == ["nspi"]
 
 
+def test_pcapng_har_and_saz_of_the_same_real_session_decode_alike():
+    """serve-day: the packets tshark captured and the HAR and SAZ the client's recorder wrote hold
+    the same exchanges; whatever the reader, each decodes the same (only times, connection ids and
+    frame numbers are the reader's own)."""
+    same = ("request_type", "session", "client", "status", "response_code", "http", "request", "response", "errors")
+    decoded = [{r["request_id"]: {k: r[k] for k in same} for r in decode(os.path.join(CAPTURES, f"serve-day.{kind}"))}
+               for kind in ("pcapng", "har", "saz")]
+    assert len(decoded[0]) == 56 and decoded[0] == decoded[1] == decoded[2]
+
+
 def test_bodies_round_trip_byte_for_byte():
     """build(parse(body)) == body for every request and response body of the session."""
     checked = 0

@@ -1,21 +1,22 @@
-"""Build the sample captures in captures/ and their expected decodes.
+"""Build the synthesized sample captures in captures/ and the expected decodes of all of them.
 
-    python tools/make_captures.py            # all but the TLS capture
-    python tools/make_captures.py --tls      # also the TLS capture (live loopback capture: root, tshark, openssl)
+    python tools/make_captures.py
 
-Every capture is made from mapiwire.samples (bodies built through the protocol definitions) and
-written by our own writers; the expected decode beside each (`<name>.json`) is what
-`mapiwire dissect <name> --format json` prints, reviewed when it changes.
+The synthesized ones cover what real traffic from `mapiwire serve` (tools/record_captures.py)
+does not: every one of the 24 request types, failure bodies, refusals, damaged TCP delivery and
+malformed bodies. They are made from mapiwire.samples (bodies built through the protocol
+definitions) and written by our own writers. The expected decode beside every capture
+(`<name>.json`, `expected()`) is what `mapiwire dissect <name> --format json` prints, reviewed
+when it changes.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import glob
 import json
 import os
-import shutil
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,13 +27,12 @@ from mapiwire.dissect import lz77  # noqa: E402
 from mapiwire.dissect.decode import Decoder  # noqa: E402
 from mapiwire.dissect.exchange import Exchange  # noqa: E402
 from mapiwire.dissect.sources import open_capture  # noqa: E402
-from mapiwire.dissect.sources.archives import write_har, write_saz  # noqa: E402
 from mapiwire.dissect.sources.writers import write_capture  # noqa: E402
 from mapiwire.samples import address_book_session, failures, mailbox_session, outlook_flow  # noqa: E402
 
 CAPTURES = os.path.join(ROOT, "captures")
-# recorded against gromox 3.10 (captures/README.md); kept as they are, decodes regenerated
-RECORDED = ("gromox-session.pcapng", "gromox-refusals.pcapng")
+# recorded (against gromox 3.10, or by tools/record_captures.py): kept as they are, decodes regenerated
+RECORDED = ("gromox-*.pcapng", "serve-*.pcapng", "serve-*.har", "serve-*.saz")
 
 
 def session_exchanges() -> list[Exchange]:
@@ -103,6 +103,10 @@ def _with_rops(exchange: Exchange, rops: bytes) -> Exchange:
 
 
 def expected(path: str, keylog: str | None = None) -> None:
+    """Write `<path>.json`, the capture's expected decode (with the key log `<name>.keys` beside a
+    TLS capture unless `keylog` is given)."""
+    keys = os.path.splitext(path)[0] + ".keys"
+    keylog = keylog or (keys if os.path.exists(keys) else None)
     decoder = Decoder()
     records = [r for r in (decoder.decode(e) for e in open_capture(path, keylog=keylog)) if r is not None]
     with open(path + ".json", "w") as f:
@@ -120,9 +124,7 @@ def truncate_last_record(path: str, cut: int = 10) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tls", action="store_true", help="also make the TLS capture (live loopback capture)")
-    args = parser.parse_args()
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     os.makedirs(CAPTURES, exist_ok=True)
     exchanges = session_exchanges()
 
@@ -132,31 +134,13 @@ def main() -> None:
     path = os.path.join(CAPTURES, "outlook-session-damaged.pcap")
     write_capture(path, exchanges, format="pcap", mss=536, reorder=0.3, duplicate=0.2, overlap=0.1, seed=7)
     expected(path)
-    path = os.path.join(CAPTURES, "outlook-session.har")
-    write_har(exchanges, path)
-    expected(path)
-    path = os.path.join(CAPTURES, "outlook-session.saz")
-    write_saz(exchanges, path)
-    expected(path)
     path = os.path.join(CAPTURES, "malformed.pcap")
     write_capture(path, malformed_exchanges(), format="pcap")
     truncate_last_record(path)
     expected(path)
-    for name in RECORDED:  # captured from a server, not made here: only their expected decodes
-        expected(os.path.join(CAPTURES, name))
-    if args.tls:
-        sys.path.insert(0, HERE)
-        from make_tls_capture import make_tls_capture
-
-        tls_exchanges = mailbox_session(outlook_flow(messages=10))
-        path = os.path.join(CAPTURES, "outlook-tls.pcapng")
-        pcapng, keys = make_tls_capture(tls_exchanges, path)
-        expected(str(pcapng), keylog=str(keys))
-    tls = os.path.join(CAPTURES, "outlook-tls.pcapng")
-    if os.path.exists(tls) and shutil.which("editcap"):  # the same capture with its secrets inside
-        path = os.path.join(CAPTURES, "outlook-tls-secrets.pcapng")
-        subprocess.run(["editcap", "--inject-secrets", f"tls,{tls[:-len('.pcapng')]}.keys", tls, path], check=True)
-        expected(path)
+    for pattern in RECORDED:  # captured from a server, not made here: only their expected decodes
+        for path in sorted(glob.glob(os.path.join(CAPTURES, pattern))):
+            expected(path)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ against it, tshark on `lo`.
    exchanges, as the client saw them, are written by the recorder as `serve-<profile>.har` and
    `serve-<profile>.saz`;
 2. starts `mapiwire serve --tls-self-signed` and runs the startup profile over TLS with the key
-   log from Python's ssl: `serve-tls.pcapng` and `serve-tls.keys`;
+   log from Python's ssl: `serve-tls.pcapng` and `serve-tls.keys`, and the same capture with the
+   key log inside (a Decryption Secrets Block, `editcap --inject-secrets`): `serve-tls-secrets.pcapng`;
 3. writes each capture's expected decode, `<capture>.json` = `mapiwire dissect <capture> --format json`
    (with `--keylog` for the TLS one), which tests/test_captures.py checks. `--json-only` does only
    this step, for captures already recorded (after a change of the decoder's output).
@@ -38,6 +39,9 @@ sys.path.insert(0, str(ROOT))
 from mapiwire.client.auth import parse_auth  # noqa: E402
 from mapiwire.client.profiles import OutlookClient, run_profile  # noqa: E402
 from mapiwire.client.recorder import record  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tools"))
+from make_captures import expected  # noqa: E402  the one writer of expected decodes
 
 
 def free_port() -> int:
@@ -102,17 +106,6 @@ def capture(port: int, out: Path, duration: int):
     out.chmod(0o644)  # dumpcap writes 0600
 
 
-def expected_decode(path: Path, keylog: Path | None = None) -> Path:
-    """`mapiwire dissect PATH --format json` into PATH.json."""
-    command = [sys.executable, "-m", "mapiwire.cli", "dissect", str(path), "--format", "json", "--jobs", "1"]
-    if keylog:
-        command += ["--keylog", str(keylog)]
-    result = subprocess.run(command, capture_output=True, check=True)
-    target = path.with_name(path.name + ".json")
-    target.write_bytes(result.stdout)
-    return target
-
-
 def run(url: str, profile: str, *, gap: float, keylog: Path | None = None) -> list:
     """The profile as alice; returns the exchanges."""
     client = OutlookClient(url, parse_auth("alice:alice-pw"), insecure=keylog is not None,
@@ -135,7 +128,7 @@ def main(argv=None) -> int:
     keys = out / "serve-tls.keys"
     if args.json_only:
         for path in sorted(p for p in out.glob("serve-*") if p.suffix in (".pcapng", ".har", ".saz")):
-            print(f"wrote {expected_decode(path, keys if path.name == 'serve-tls.pcapng' else None).name}")
+            expected(str(path))
         return 0
     written = []
 
@@ -152,10 +145,13 @@ def main(argv=None) -> int:
         with capture(port, out / "serve-tls.pcapng", args.duration):
             run(url, "startup", gap=0, keylog=keys)
     written.append(out / "serve-tls.pcapng")
+    secrets = out / "serve-tls-secrets.pcapng"
+    subprocess.run(["editcap", "--inject-secrets", f"tls,{keys}", str(out / "serve-tls.pcapng"), str(secrets)],
+                   check=True)
+    written.append(secrets)
 
     for path in written:
-        expected = expected_decode(path, keys if path.name == "serve-tls.pcapng" else None)
-        print(f"wrote {path.name} and {expected.name}")
+        expected(str(path))  # a TLS capture finds its key log beside it
     print(f"wrote {keys.name}")
     return 0
 

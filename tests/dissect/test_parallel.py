@@ -13,7 +13,7 @@ from mapiwire.dissect.sources import open_capture
 CAPTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "captures")
 
 
-@pytest.mark.parametrize("name", ["outlook-session.pcapng", "malformed.pcap", "outlook-session.saz"])
+@pytest.mark.parametrize("name", ["outlook-session.pcapng", "malformed.pcap", "serve-day.saz"])
 def test_workers_agree_with_one_process(name):
     path = os.path.join(CAPTURES, name)
     render = functools.partial(render_record, "ndjson", RecordFilter())

@@ -18,5 +18,5 @@ def test_position_follows_the_file():
 
 def test_readers_that_cannot_tell_leave_it_unset():
     progress = Progress()
-    list(open_capture(os.path.join(ROOT, "captures", "outlook-session.har"), progress=progress))
+    list(open_capture(os.path.join(ROOT, "captures", "serve-day.har"), progress=progress))
     assert progress.tell is None

@@ -12,8 +12,8 @@ import pytest
 from mapiwire.dissect.sources import has_secrets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PLAIN = os.path.join(ROOT, "captures", "outlook-tls.pcapng")
-SECRETS = os.path.join(ROOT, "captures", "outlook-tls-secrets.pcapng")
+PLAIN = os.path.join(ROOT, "captures", "serve-tls.pcapng")
+SECRETS = os.path.join(ROOT, "captures", "serve-tls-secrets.pcapng")
 tshark = pytest.mark.skipif(not shutil.which("tshark"), reason="tshark decrypts TLS")
 
 
@@ -30,15 +30,15 @@ def test_a_decryption_secrets_block_is_found():
 @tshark
 def test_embedded_secrets_decrypt_without_a_flag():
     records = [json.loads(line) for line in mapiwire("dissect", SECRETS, "--format", "ndjson").stdout.splitlines()]
-    assert len(records) == 12 and all(r["errors"] == [] for r in records)
-    assert records[1]["request"]["RopBuffer"]["RopsList"][0]["RopName"] == "RopLogon"
+    assert len(records) == 11 and all(r["errors"] == [] for r in records)
+    assert records[5]["request"]["RopBuffer"]["RopsList"][0]["RopName"] == "RopLogon"
 
 
 @pytest.mark.parametrize("command", ["dissect", "sessions", "stats"])
 def test_undecrypted_tls_is_named_with_its_server_and_bytes(command):
     out = mapiwire(command, PLAIN)
     assert out.returncode == 0
-    assert "TLS not decrypted: 127.0.0.1:37051 (16,934 bytes); give the key log with --keylog" in out.stderr
+    assert "TLS not decrypted: 127.0.0.1:34363 (24,222 bytes); give the key log with --keylog" in out.stderr
 
 
 def test_tls_flag_without_secrets_says_so():

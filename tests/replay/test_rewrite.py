@@ -12,7 +12,7 @@ from mapiwire.replay.plan import load_plans
 from mapiwire.replay.rewrite import Identity, RewriteError, Rewriter, copy_value, writes_in
 from mapiwire.samples import fid
 
-CAPTURES = ["captures/outlook-session.pcapng", "captures/outlook-session.har", "captures/outlook-session.saz",
+CAPTURES = ["captures/outlook-session.pcapng", "captures/serve-day.har", "captures/serve-day.saz",
             "captures/outlook-session-damaged.pcap", "captures/malformed.pcap"]
 NO_HANDLE = 0xFFFFFFFF
 
