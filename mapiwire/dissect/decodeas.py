@@ -24,6 +24,10 @@ from .transport import META_TAGS, parse_inner
 from .render import to_json
 
 RawExtendedBuffer = ExtendedBuffer(struct("payload as bytes", "Payload" / HexBytes()))
+# One object each: the fast path keeps what it made per definition object, so a definition
+# built per call would grow its cache with every decode (found by tools/fuzz.py, issue 9).
+REQUEST_ROPS = RopList("request")
+RESPONSE_ROPS = RopList("response")
 
 STRUCTURES = {"rpc-ext", "aux", "rop-request", "rop-response", "rop-buffer"}
 for _name, _body in BODIES.items():
@@ -118,13 +122,13 @@ def decode_as(structure: str, data: bytes, request: bytes | None = None) -> dict
         data = inner.body
     if structure in ("rop-response", "rop-buffer") and request is not None:
         ctx = DecodingContext("decode")
-        request_rops = parse_body(RopList("request"), request, errors, "request") or []
+        request_rops = parse_body(REQUEST_ROPS, request, errors, "request") or []
         ctx.annotate(request_rops, [])
         params = {"request_rops": request_rops, "notify_state": ctx.notify_state}
     if structure == "rop-request":
-        definition = RopList("request")
+        definition = REQUEST_ROPS
     elif structure == "rop-response":
-        definition = RopList("response")
+        definition = RESPONSE_ROPS
     elif structure == "rop-buffer":
         definition = RopOutputBuffer if request is not None else RopInputBuffer
     elif structure == "rpc-ext":
