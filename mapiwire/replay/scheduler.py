@@ -32,7 +32,7 @@ from .rewrite import SHARED_KINDS, Identity, RewriteError, Rewriter, recorded_ma
 
 CONTEXT_LOST = (6, 10)  # MS-OXCMAPIHTTP 2.2.3.3.3 (10; 6 from some servers, REPLAY.md 2.9)
 MAX_SOURCES = 250  # loopback source addresses handed out for client address changes
-SPIN = 0.001  # seconds before a planned send spent spinning rather than sleeping
+SPIN = 0.0003  # seconds before a planned send spent spinning rather than sleeping
 LONG_POLL = 330.0  # a NotificationWait may take 5 minutes (MS-OXCMAPIHTTP 3.2.5.5), PENDINGs or not
 SWITCH_INTERVAL = 0.0005  # thread switch interval while a timed replay runs (Python's default is 5 ms)
 
@@ -174,13 +174,15 @@ class SessionRun:
         return time.time() - self.replay.origin
 
     def wait_until(self, offset: float) -> None:
-        """Sleep until `offset` (s after the origin): the last millisecond is spun, since a
-        sleep may overshoot by about that much."""
+        """Sleep until `offset` (s after the origin), waking SPIN early (a sleep overshoots by
+        the timer slack and the wake-up) and spinning the rest while holding the interpreter:
+        a time.sleep(0) would hand it to another session and wait up to a switch interval
+        (SWITCH_INTERVAL > SPIN) to get it back."""
         delay = offset - self.now()
         if delay > SPIN:
             time.sleep(delay - SPIN)
         while self.now() < offset:
-            time.sleep(0)
+            pass
 
     # sending ---------------------------------------------------------------------------------
 
