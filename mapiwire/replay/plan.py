@@ -39,6 +39,7 @@ class Step:
     response_handles: list = field(default_factory=list)
     logons: dict = field(default_factory=dict)  # LogonId -> LogonFlags before this step (build params)
     rewrite_sites: list | None = field(default=None, repr=False, compare=False)  # rewrite.rewrite_sites, once
+    same_response_pairs: list | None = field(default=None, repr=False, compare=False)  # learnt from its own response
 
     @property
     def time(self) -> float:

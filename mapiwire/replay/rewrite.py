@@ -477,6 +477,33 @@ def _ephemeral_entry_id(data: bytes, maps: Maps, where: str) -> bytes:
     return build(EphemeralEntryID, value)
 
 
+def _learn_response(maps: Maps, step: Step, live_value, live_rops: list) -> None:
+    """learn_values over a step's recorded and live responses; Execute: ROP by ROP, each with
+    the columns of the request ROP it answers."""
+    if step.request_type != "Execute":
+        learn_values(maps, step.response_value, live_value)
+        return
+    cursor = 0
+    for recorded, live in zip(step.response_rops, live_rops):
+        if recorded.get("RopId") != live.get("RopId"):
+            break
+        request_rop, cursor = _paired_request(step.request_rops, int(recorded["RopId"]), cursor)
+        columns = request_rop.get("_columns") if request_rop is not None else None
+        learn_values(maps, recorded, live, columns=columns)
+
+
+class _PairRecorder(Maps):
+    """Maps that only list what they are told: (kind, recorded, live) in order."""
+
+    def __init__(self):
+        super().__init__()
+        self.pairs: list[tuple] = []
+
+    def add(self, kind: str, recorded, live) -> None:
+        if recorded is not None and live is not None:
+            self.pairs.append((kind, recorded, live))
+
+
 def _paired_request(request_rops: list, rop_id: int, cursor: int):
     """The request ROP a response answers: the next of its RopId (responses keep request order,
     MS-OXCROPS 3.2.5.2)."""
@@ -607,19 +634,19 @@ class Rewriter:
         """After a live response: map recorded handles, ids and the rest to the live ones."""
         if step.response_value is None or live_value is None:
             return
-        if step.request_type != "Execute":
-            learn_values(self.maps, step.response_value, live_value)
-            return
-        for i, (recorded, live) in enumerate(zip(step.response_handles, live_handles)):
-            if recorded != NO_HANDLE and live != NO_HANDLE:
-                self.maps.add("handle", int(recorded), int(live))
-        cursor = 0
-        for recorded, live in zip(step.response_rops, live_rops):
-            if recorded.get("RopId") != live.get("RopId"):
-                break
-            request_rop, cursor = _paired_request(step.request_rops, int(recorded["RopId"]), cursor)
-            columns = request_rop.get("_columns") if request_rop is not None else None
-            learn_values(self.maps, recorded, live, columns=columns)
+        if step.request_type == "Execute":
+            for recorded, live in zip(step.response_handles, live_handles):
+                if recorded != NO_HANDLE and live != NO_HANDLE:
+                    self.maps.add("handle", int(recorded), int(live))
+        if live_value is step.response_value:  # the recorded answer itself (scheduler: the same bytes)
+            if step.same_response_pairs is None:
+                recorder = _PairRecorder()
+                _learn_response(recorder, step, live_value, live_rops)
+                step.same_response_pairs = recorder.pairs
+            for kind, recorded, live in step.same_response_pairs:
+                self.maps.add(kind, recorded, live)
+        else:
+            _learn_response(self.maps, step, live_value, live_rops)
         for rop in step.request_rops:
             if rop.get("RopId") == ROP_RELEASE:
                 index = rop.get("InputHandleIndex")

@@ -33,6 +33,7 @@ from .rewrite import SHARED_KINDS, Identity, RewriteError, Rewriter, recorded_ma
 CONTEXT_LOST = (6, 10)  # MS-OXCMAPIHTTP 2.2.3.3.3 (10; 6 from some servers, REPLAY.md 2.9)
 MAX_SOURCES = 250  # loopback source addresses handed out for client address changes
 SPIN = 0.0003  # seconds before a planned send spent spinning rather than sleeping
+ROP_NOTIFY = 0x2A  # RopNotify (MS-OXCROPS 2.2.14.2)
 LONG_POLL = 330.0  # a NotificationWait may take 5 minutes (MS-OXCMAPIHTTP 3.2.5.5), PENDINGs or not
 SWITCH_INTERVAL = 0.0005  # thread switch interval while a timed replay runs (Python's default is 5 ms)
 
@@ -133,12 +134,31 @@ class Channel:
             rops = [type(rop)(rop) for rop in rops]  # annotated here: the value may be the recorded one
             self.ctx.annotate(rops, handles)
             params = {"request_rops": rops, "notify_state": self.ctx.notify_state}
-        value = parse_body(body_def.success if status == 0 else body_def.failure, body, [], "response", **params)
-        if value is None or step.request_type != "Execute" or status != 0:
-            return value, [], []
-        live_rops, live_handles = rops_of(value.get("RopBuffer"))
-        self.ctx.learn(rops, live_rops, handles, live_handles)
+        if status == 0 and self.as_recorded(step, request_value, rops, body):
+            value, live_rops, live_handles = step.response_value, step.response_rops, step.response_handles
+        else:
+            value = parse_body(body_def.success if status == 0 else body_def.failure, body, [], "response", **params)
+            if value is None or step.request_type != "Execute" or status != 0:
+                return value, [], []
+            live_rops, live_handles = rops_of(value.get("RopBuffer"))
+        if step.request_type == "Execute":
+            self.ctx.learn(rops, live_rops, handles, live_handles)
         return value, live_rops, live_handles
+
+    @staticmethod
+    def as_recorded(step: Step, request_value, rops: list, body: bytes) -> bool:
+        """Whether the live answer is the recorded one, already parsed: the same request went out
+        (not rewritten), the same response bytes came back, and the parse would get the same
+        state (the columns and logon flags annotated on the request ROPs; no RopNotify, whose
+        layout follows the live tables)."""
+        recorded = step.exchange.response
+        if step.response_value is None or request_value is not step.request_value or recorded is None:
+            return False
+        if inner_of(recorded).body != body or any(r.get("RopId") == ROP_NOTIFY for r in step.response_rops):
+            return False
+        return len(rops) == len(step.request_rops) and all(
+            a.get("_columns") == b.get("_columns") and a.get("_logon_flags") == b.get("_logon_flags")
+            for a, b in zip(rops, step.request_rops))
 
 
 class SessionRun:
