@@ -19,6 +19,7 @@ from .fastgen import FastTree
 
 FALLBACK = object()
 _tree: FastTree | None = None
+_bodies: dict[int, object] = {}  # id(body definition of mapihttp.BODIES) -> its fast construct
 
 
 class _Refused(BaseException):
@@ -79,7 +80,8 @@ def tree() -> FastTree:
         made = FastTree(cached_code)
         for body in BODIES.values():
             for definition in (body.request, body.success, body.failure):
-                made.fast(definition)
+                if definition is not None:
+                    _bodies[id(definition)] = made.fast(definition)
         for rop in ROP_BY_ID.values():
             for definition in (rop.request, rop.response, rop.failure, *rop.error_shapes.values()):
                 made.fast(definition)
@@ -90,8 +92,13 @@ def tree() -> FastTree:
 
 def parse(definition, data: bytes, **params):
     """The parsed body, or FALLBACK (see the module docstring). `params` are construct's parse
-    params; they are copied, so a fallback leaves the caller's untouched."""
-    fast = tree().ready(definition)
+    params; they are copied, so a fallback leaves the caller's untouched. Only the bodies of
+    `mapihttp.BODIES` take the fast path: the fast tree is made once, for the registries' objects,
+    and never grows with definitions made on the fly."""
+    tree()
+    fast = _bodies.get(id(definition))
+    if fast is None:  # not a body of the registry (decode --as ...): construct parses it
+        return FALLBACK
     stream = io.BytesIO(data)
     params["errors"] = _NoReports()
     try:
