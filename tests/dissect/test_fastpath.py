@@ -148,3 +148,14 @@ def test_mutated_rop_lists_decode_the_same(which, changes, monkeypatch):
 def _flags(response_body: bytes) -> int:
     """RPC_HEADER_EXT.Flags of an Execute success body (StatusCode, ErrorCode, Flags, RopBufferSize)."""
     return int.from_bytes(response_body[18:20], "little")
+
+
+def test_definitions_made_on_the_fly_are_left_to_construct():
+    """Only the registry's bodies take the fast path: the fast tree never grows (decode --as makes
+    definitions of its own)."""
+    import construct as c
+
+    made = len(fastpath.tree().made)
+    for _ in range(3):
+        assert fastpath.parse(c.Struct("A" / c.Int8ul), b"\x01") is fastpath.FALLBACK
+    assert len(fastpath.tree().made) == made
