@@ -292,9 +292,11 @@ def proxy(listen_host, listen_port, mode, save, fmt, request_types, confdir, ups
     addon = MapiAddon(fmt=fmt, request_types=request_types, save=save)
     opts = options(listen_host=listen_host, listen_port=listen_port, mode=mode, confdir=confdir,
                    upstream_ca=upstream_ca, upstream_insecure=upstream_insecure)
-    click.echo(f"mapiwire proxy: {mode} mode on {listen_host}:{listen_port}"
-               + (f", recording to {save}" if save else "") + "; Ctrl-C stops", err=True)
-    run(opts, addon)
+    def announce(host, port):
+        click.echo(f"mapiwire proxy: {mode} mode on {host}:{port}"
+                   + (f", recording to {save}" if save else "") + "; Ctrl-C stops", err=True)
+
+    run(opts, addon, announce)
 
 
 def _client_options(f):

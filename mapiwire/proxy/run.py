@@ -42,15 +42,38 @@ def master(opts, addon: MapiAddon):
     return m
 
 
-def run(opts, addon: MapiAddon) -> None:
-    """Proxy until SIGINT/SIGTERM; the addon's `done` writes the recording on the way out."""
+def listening(m) -> tuple[str, int] | None:
+    """The address mitmproxy's proxy server is bound to, once it is."""
+    proxyserver = m.addons.get("proxyserver") if m else None
+    for server in getattr(proxyserver, "servers", []) or []:
+        for address in server.listen_addrs:
+            return address[0], address[1]
+    return None
+
+
+async def _bound(m, task) -> tuple[str, int] | None:
+    for _ in range(1000):  # until the listening socket is bound (or mitmproxy gave up)
+        address = listening(m)
+        if address or task.done():
+            return address
+        await asyncio.sleep(0.01)
+    return None
+
+
+def run(opts, addon: MapiAddon, announce=None) -> None:
+    """Proxy until SIGINT/SIGTERM; the addon's `done` writes the recording on the way out.
+    `announce(host, port)` is called once the proxy listens."""
 
     async def main():
         m = master(opts, addon)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, m.shutdown)
-        await m.run()
+        task = asyncio.create_task(m.run())
+        address = await _bound(m, task)
+        if address and announce is not None:
+            announce(*address)
+        await task
 
     asyncio.run(main())
 
@@ -71,10 +94,7 @@ class RunningProxy:
             self.loop = asyncio.get_running_loop()
             self.master = master(self.opts, self.addon)
             task = asyncio.create_task(self.master.run())
-            for _ in range(500):  # until the listening socket is bound
-                if self.port:
-                    break
-                await asyncio.sleep(0.01)
+            await _bound(self.master, task)
             self.ready.set()
             await task
 
@@ -87,11 +107,8 @@ class RunningProxy:
 
     @property
     def port(self) -> int | None:
-        proxyserver = self.master.addons.get("proxyserver") if self.master else None
-        for server in getattr(proxyserver, "servers", []) or []:
-            for address in server.listen_addrs:
-                return address[1]
-        return None
+        address = listening(self.master)
+        return address[1] if address else None
 
     def start(self) -> "RunningProxy":
         self.thread.start()

@@ -154,3 +154,54 @@ def test_addon_path_is_a_script_mitmproxy_can_load(tmp_path):
     namespace: dict = {}
     exec(compile(open(path).read(), path, "exec"), namespace)  # what `mitmproxy -s` does
     assert namespace["addons"] and hasattr(namespace["addons"][0], "response")
+
+
+def _first_line_then_drain(stream) -> str:
+    """The first line a child wrote; the rest is read away so that it never blocks on a full pipe."""
+    import threading
+
+    line = stream.readline()
+    threading.Thread(target=stream.read, daemon=True).start()
+    return line
+
+
+def test_real_processes_serve_and_proxy_ctrl_c_leaves_a_complete_recording(tmp_path):
+    """`mapiwire serve` and `mapiwire proxy` as the user starts them, the client through the proxy
+    over TLS trusting mitmproxy's CA; Ctrl-C (SIGINT) stops the proxy and the recording holds every
+    exchange the client made, which dissect reads like the proxy printed them."""
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    serve = subprocess.Popen([sys.executable, "-m", "mapiwire", "serve", "--port", "0", "--pending-period", "0.1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proxy = None
+    printed_path = tmp_path / "printed.ndjson"
+    try:
+        url = re.search(r"(http://127\.0\.0\.1:\d+)/mapi/emsmdb/", _first_line_then_drain(serve.stderr))
+        assert url, "serve did not say where it listens"
+        recording = tmp_path / "outlook.pcapng"
+        with open(printed_path, "w") as printed_file:
+            proxy = subprocess.Popen([sys.executable, "-m", "mapiwire", "proxy", "--listen-port", "0",
+                                      "--mode", f"reverse:{url.group(1)}/", "--confdir", str(tmp_path / "mitm"),
+                                      "--save", str(recording), "--format", "ndjson"],
+                                     stdout=printed_file, stderr=subprocess.PIPE, text=True)
+        port = re.search(r"on 127\.0\.0\.1:(\d+)", _first_line_then_drain(proxy.stderr))
+        assert port, "proxy did not say where it listens"
+        outlook = client(f"https://127.0.0.1:{port.group(1)}", ca_file=str(tmp_path / "mitm" / "mitmproxy-ca-cert.pem"))
+        run_profile("startup", outlook)
+        proxy.send_signal(signal.SIGINT)
+        proxy.wait(timeout=20)
+    finally:
+        for child in (proxy, serve):
+            if child is not None and child.poll() is None:
+                child.send_signal(signal.SIGINT)
+                child.wait(timeout=10)
+    assert proxy.returncode == 0
+    live = [json.loads(line) for line in printed_path.read_text().splitlines() if line.strip()]
+    made = [e.request.header("X-RequestId") for e in outlook.exchanges if e.request.header("X-RequestType")]
+    assert [r["request_id"] for r in live] == made and all(r["response_code"] == 0 for r in live)
+    recorded = dissected(recording)
+    assert [r["request_id"] for r in recorded] == made
+    assert [(r["request"], r["response"]) for r in recorded] == [(r["request"], r["response"]) for r in live]
