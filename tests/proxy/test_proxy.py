@@ -205,3 +205,35 @@ def test_real_processes_serve_and_proxy_ctrl_c_leaves_a_complete_recording(tmp_p
     recorded = dissected(recording)
     assert [r["request_id"] for r in recorded] == made
     assert [(r["request"], r["response"]) for r in recorded] == [(r["request"], r["response"]) for r in live]
+
+
+def _flow(exchange):
+    from mitmproxy import http
+    from mitmproxy.test import tflow
+
+    def encoded(headers):
+        return [(k.encode(), v.encode()) for k, v in headers if k.lower() != "transfer-encoding"]
+
+    request = http.Request.make("POST", "http://127.0.0.1:8080" + exchange.request.target, exchange.request.body,
+                                encoded(exchange.request.headers))
+    response = http.Response.make(exchange.response.status, exchange.response.body, encoded(exchange.response.headers))
+    return tflow.tflow(req=request, resp=response)
+
+
+def test_content_view_shows_the_decoded_tree_of_both_sides():
+    from mapiwire.proxy.contentview import MapiView
+
+    har = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "captures",
+                       "serve-day.har")
+    exchange = [e for e in open_capture(har) if e.request.header("X-RequestType") == "Execute"][1]
+    flow, view = _flow(exchange), MapiView()
+    assert view.render_priority(b"", content_type="application/mapi-http") > 1
+    assert view.render_priority(b"", content_type="text/html") == 0
+    texts = {}
+    for side, message in (("request", flow.request), ("response", flow.response)):
+        title, lines = view(message.raw_content, content_type="application/mapi-http", flow=flow, http_message=message)
+        assert title == "MAPI/HTTP Execute"
+        texts[side] = "\n".join("".join(text for _, text in line) for line in lines)
+    assert texts["request"].startswith("Execute request") and "RopOpenFolder" in texts["request"]
+    assert "meta: [PROCESSING" in texts["response"] and "ReturnValue" in texts["response"]
+    assert "[error]" not in texts["request"] + texts["response"]
