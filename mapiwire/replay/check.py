@@ -42,8 +42,8 @@ class Divergence:
 
 
 def inner_of(message) -> InnerStream:
-    """The inner stream of a response (MS-OXCMAPIHTTP 2.2.7), split once per message: the
-    checks, the codes and the body parse all read it."""
+    """The inner stream of a recorded response (MS-OXCMAPIHTTP 2.2.7), split once for all the
+    sessions that replay it (kept on the message: live responses are not kept twice)."""
     inner = message.__dict__.get("_inner")
     if inner is None:
         inner = message._inner = parse_inner(message.body)
@@ -56,7 +56,7 @@ def response_codes(message) -> tuple[int | None, int | None]:
         return None, None
     codes = message.__dict__.get("_codes")
     if codes is None:
-        inner = dict(inner_of(message).headers).get("X-ResponseCode")
+        inner = dict(parse_inner(message.body).headers).get("X-ResponseCode")
         codes = message._codes = (_int(message.header("X-ResponseCode")), _int(inner))
     return codes
 

@@ -23,7 +23,7 @@ from ..client.http import Connection, ConnectionFailed
 from ..dissect.context import DecodingContext
 from ..dissect.decode import parse_body, rops_of
 from ..dissect.defs.mapihttp import BODIES
-from ..dissect.transport import context_cookie
+from ..dissect.transport import context_cookie, parse_inner
 from ..errors import MapiwireError, UsageError
 from .check import Divergence, cadence, compare, inner_of, response_codes
 from .network import check_target, is_loopback, kill_connection
@@ -123,7 +123,7 @@ class Channel:
         body_def = BODIES.get(step.request_type)
         if body_def is None or body_def.success is None:
             return None, [], []
-        body = inner_of(response).body
+        body = parse_inner(response.body).body
         if len(body) < 4:
             return None, [], []
         status = int.from_bytes(body[:4], "little")
