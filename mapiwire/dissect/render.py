@@ -71,28 +71,46 @@ def property_name(prop_id: int, prop_type: int, named=None) -> str | None:
         return None
 
 
+_AS_IS = frozenset((str, float, bool, int, type(None)))  # exact classes JSON takes as they are
+_NAMED_INTS = (EnumValue, FlagsValue)
+
+
 def to_json(value, named=None):
     """Plain JSON-able value of a parsed construct value (dicts keep field order); `named` maps
     property ids from 0x8000 to what names them (see the module docstring). Fields a layout leaves
     out (None) are left out."""
+    if value.__class__ in _AS_IS:
+        return value
     if isinstance(value, dict):
         if "PropertyValue" in value and ("PropertyTag" in value or ("PropertyId" in value and "PropertyType" in value)):
             return _property_value(value, named)
         tagged = "PropertyType" in value and "PropertyId" in value  # a tag, or a SortOrder (MS-OXCDATA 2.13.1)
         out = property_tag(value, named) if tagged else {}
         for key, item in value.items():
-            if key.startswith("_") or item is None or (tagged and key in ("PropertyType", "PropertyId")):
+            if item is None or key.startswith("_"):
+                continue
+            cls = item.__class__
+            if cls in _AS_IS:  # the common case, before the special fields (none of them is a plain scalar)
+                if not (tagged and key in ("PropertyType", "PropertyId")):
+                    out[key] = item
+                continue
+            if tagged and key in ("PropertyType", "PropertyId"):
+                continue
+            if cls in _NAMED_INTS:
+                out[key] = int(item)
+                if item.name:
+                    out[f"{key}Name"] = item.name
                 continue
             if key == "PropertyTag" and _is_tag(item):
                 out.update(property_tag(item, named))  # a tag field: its contract shape, flattened
                 continue
             out[key] = _field(key, item, named)
-            if isinstance(item, (EnumValue, FlagsValue)) and item.name:
+            if isinstance(item, _NAMED_INTS) and item.name:
                 out[f"{key}Name"] = item.name
         return out
     if isinstance(value, (list, tuple)):
-        return [to_json(item, named) for item in value]
-    if isinstance(value, bool) or value is None or isinstance(value, (str, float)):
+        return [item if item.__class__ in _AS_IS else to_json(item, named) for item in value]
+    if isinstance(value, bool) or isinstance(value, (str, float)):
         return value
     if isinstance(value, FileTimeValue):
         return value.iso()
@@ -204,8 +222,11 @@ def _property_value(value: dict, named) -> dict:
     return out
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps with options makes one per call
+
+
 def dumps(record, indent: int | None = None) -> str:
-    return json.dumps(record, indent=indent, ensure_ascii=False)
+    return _ENCODER.encode(record) if indent is None else json.dumps(record, indent=indent, ensure_ascii=False)
 
 
 # Text --------------------------------------------------------------------------------------
