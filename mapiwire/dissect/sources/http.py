@@ -37,10 +37,21 @@ _STATUS_PREFIX = rb"HTTP/[0-9]\.[0-9] [0-9]{3}"
 _AT_LINE_START = {"request": rb"[A-Z][A-Z_-]{0,63}" + _TARGET, "response": _STATUS_PREFIX}
 _ANYWHERE = {"request": rb"(?:(?<=\n)[A-Z][A-Z_-]{0,63}|" + _METHODS + rb")" + _TARGET,
              "response": _STATUS_PREFIX}
-_TOKEN = re.compile(_TCHAR + rb"+")
+_TOKEN = re.compile(_TCHAR.decode("ascii") + "+")
+_NAMES_SEEN: set[str] = set()  # header names already found valid tokens (bounded: names come from the wire)
+_NAMES_SEEN_MAX = 512
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 _CANDIDATE_TAIL = 16  # a start-line candidate ends within this many bytes after its "HTTP/"
+
+
+def _valid_name(name: str) -> bool:
+    """A header field name is a token (RFC 7230 3.2); valid ones are remembered, up to a bound."""
+    if _TOKEN.fullmatch(name) is None:
+        return False
+    if len(_NAMES_SEEN) < _NAMES_SEEN_MAX:
+        _NAMES_SEEN.add(name)
+    return True
 
 
 @dataclass(frozen=True)
@@ -283,18 +294,20 @@ class HttpParser:
                               pos, pos, bol=True, offset=self._head_start)
         headers = self._msg.headers
         line_start = pos
-        for raw in bytes(buf[pos:block_end]).split(b"\n")[:-1] if block_end > pos else ():
-            line = raw.rstrip(b"\r")
+        # One latin-1 decode of the block (byte for byte, so lengths and offsets stay those of the bytes).
+        for raw in buf[pos:block_end].decode("latin-1").split("\n")[:-1] if block_end > pos else ():
+            line = raw.rstrip("\r")
             index = line_start
             line_start += len(raw) + 1
-            if line[:1] in (b" ", b"\t") and headers:  # obs-fold (RFC 7230 3.2.4): join
+            if line[:1] in (" ", "\t") and headers:  # obs-fold (RFC 7230 3.2.4): join
                 name, value = headers[-1]
-                headers[-1] = (name, f"{value} {line.strip().decode('latin-1')}")
+                folded = line.encode("latin-1").strip().decode("latin-1")  # ASCII whitespace only, as bytes strip
+                headers[-1] = (name, f"{value} {folded}")
                 continue
-            name, colon, value = line.partition(b":")
-            if not colon or _TOKEN.fullmatch(name) is None:
+            name, colon, value = line.partition(":")
+            if not colon or (name not in _NAMES_SEEN and not _valid_name(name)):
                 return self._fail(events, "invalid header field", index, line_start, bol=True)
-            headers.append((name.decode("ascii"), value.strip(b" \t").decode("latin-1")))
+            headers.append((name, value.strip(" \t")))
         self._pos = after
         return self._framing(events, after)
 
