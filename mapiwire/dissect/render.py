@@ -171,6 +171,13 @@ def property_tag(tag, named=None) -> dict:
     """The contract's shape of a property tag: `{"PropertyTag": 0xIIIITTTT, "PropertyName": ...,
     "PropertyTypeName": ...}` (names where known)."""
     number = tag_value(tag)
+    if number >> 16 < NAMED_ID_FLOOR:  # no session names it: the same shape each time, made once
+        return dict(_fixed_tag(number))
+    return _tag_fields(number, named)
+
+
+def _tag_fields(number: int, named) -> dict:
+    """property_tag's fields of the 32-bit tag `number`."""
     out = {"PropertyTag": number}
     name = property_name(number >> 16, number & 0xFFFF, named)
     if name is not None:
@@ -179,6 +186,12 @@ def property_tag(tag, named=None) -> dict:
     if type_name is not None:
         out["PropertyTypeName"] = type_name
     return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _fixed_tag(number: int) -> tuple:
+    """property_tag's fields of a tag whose id is below 0x8000 (its name needs no session)."""
+    return tuple(_tag_fields(number, None).items())
 
 
 def _property_value(value: dict, named) -> dict:
