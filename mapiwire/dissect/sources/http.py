@@ -325,7 +325,14 @@ class HttpParser:
                 return True
             if msg.status in (204, 304):
                 return self._finish(events)
-        codings = msg.header_all("Transfer-Encoding")
+        codings, declared = [], []  # Transfer-Encoding and Content-Length values, in one pass
+        for name, value in msg.headers:
+            if len(name) == 17 or len(name) == 14:
+                lower = name.lower()
+                if lower == "transfer-encoding":
+                    codings.append(value)
+                elif lower == "content-length":
+                    declared.append(value)
         if codings:
             if ",".join(codings).split(",")[-1].strip().lower() == "chunked":
                 self._state = self._chunk_size
@@ -335,7 +342,7 @@ class HttpParser:
                                   index, index, bol=True)
             self._state = self._eof
             return True
-        lengths = {v.strip() for h in msg.header_all("Content-Length") for v in h.split(",")}
+        lengths = {v.strip() for h in declared for v in h.split(",")}
         if lengths:
             value = lengths.pop()
             if lengths or not (value.isascii() and value.isdigit()):
