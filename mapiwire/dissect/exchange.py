@@ -27,14 +27,16 @@ class HttpMessage:
     def header(self, name: str, default: str | None = None) -> str | None:
         """The last value of a header, case-insensitively."""
         lname = name.lower()
+        size = len(lname)
         for key, value in reversed(self.headers):
-            if key.lower() == lname:
+            if len(key) == size and key.lower() == lname:  # the length first: most keys differ in it
                 return value
         return default
 
     def header_all(self, name: str) -> list[str]:
         lname = name.lower()
-        return [v for k, v in self.headers if k.lower() == lname]
+        size = len(lname)
+        return [v for k, v in self.headers if len(k) == size and k.lower() == lname]
 
 
 @dataclass
