@@ -104,7 +104,8 @@ def to_json(value, named=None):
             if key == "PropertyTag" and _is_tag(item):
                 out.update(property_tag(item, named))  # a tag field: its contract shape, flattened
                 continue
-            out[key] = _field(key, item, named)
+            special = key == "LogonTime" or isinstance(item, (bytes, bytearray))
+            out[key] = _field(key, item, named) if special else to_json(item, named)
             if isinstance(item, _NAMED_INTS) and item.name:
                 out[f"{key}Name"] = item.name
         return out
@@ -215,8 +216,8 @@ def _property_value(value: dict, named) -> dict:
     for key, item in value.items():
         if key in skip or key.startswith("_") or item is None:
             continue
-        out[key] = to_json(item, named)
-        if isinstance(item, (EnumValue, FlagsValue)) and item.name:
+        out[key] = item if item.__class__ in _AS_IS else to_json(item, named)
+        if isinstance(item, _NAMED_INTS) and item.name:
             out[f"{key}Name"] = item.name
     item = value["PropertyValue"]
     if isinstance(item, dict) and "PropertyValue" in item:  # the address book's {[HasValue], PropertyValue}
@@ -225,8 +226,8 @@ def _property_value(value: dict, named) -> dict:
         item = item["PropertyValue"]
     if item is None:
         return out
-    out["Value"] = to_json(item, named)
-    if isinstance(item, (EnumValue, FlagsValue)) and item.name:
+    out["Value"] = item if item.__class__ in _AS_IS else to_json(item, named)
+    if isinstance(item, _NAMED_INTS) and item.name:
         out["ValueName"] = item.name
     elif (prop_type == PTYP_ERROR_CODE or value.get("Flag") == 0xA) and isinstance(item, int):
         out["ValueName"] = ERROR_CODES.get(int(item))  # MS-OXCDATA 2.4: a PtypErrorCode value
