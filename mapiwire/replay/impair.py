@@ -26,9 +26,10 @@ class ImpairProxy:
         self.latency = 0.0  # seconds added before each forwarded chunk
         self._stall_until = 0.0
         self._blackhole_until = 0.0
-        self._blackholed: set[int] = set()  # ids of the pairs black-holed: they never forward again
-        self._reset: set[int] = set()  # ids of the pairs being reset
-        self._pumps: dict[int, list[threading.Thread]] = {}  # the two forwarding threads of each pair
+        # Pairs are kept by themselves, never by id(): a closed pair's id is reused by a new one.
+        self._blackholed: set[tuple] = set()  # the pairs black-holed: they never forward again
+        self._reset: set[tuple] = set()  # the pairs being reset
+        self._pumps: dict[tuple, list[threading.Thread]] = {}  # the two forwarding threads of each pair
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -57,7 +58,7 @@ class ImpairProxy:
         """The connections open now drop every byte, silently and for good (their path is gone);
         new connections also drop for `seconds`."""
         with self._lock:
-            self._blackholed.update(id(pair) for pair in self._pairs)
+            self._blackholed.update(self._pairs)
         self._blackhole_until = time.monotonic() + seconds
 
     def reset_all(self) -> int:
@@ -66,7 +67,7 @@ class ImpairProxy:
         while another thread still reads it would not send its RST."""
         with self._lock:
             pairs, self._pairs = self._pairs, []
-            self._reset.update(id(pair) for pair in pairs)
+            self._reset.update(pairs)
         for pair in pairs:
             for sock in pair:
                 try:
@@ -75,7 +76,7 @@ class ImpairProxy:
                 except OSError:
                     pass
         for pair in pairs:  # the RSTs are out when the pumps have closed their sockets
-            for pump in self._pumps.get(id(pair), ()):
+            for pump in self._pumps.get(pair, ()):
                 pump.join(1.0)
         return len(pairs)
 
@@ -112,11 +113,11 @@ class ImpairProxy:
             with self._lock:
                 self._pairs.append(pair)
                 if time.monotonic() < self._blackhole_until:
-                    self._blackholed.add(id(pair))
+                    self._blackholed.add(pair)
                 self.connections += 1
             pumps = [threading.Thread(target=self._pump, args=(pair, src, dst), daemon=True)
                      for src, dst in ((client, upstream), (upstream, client))]
-            self._pumps[id(pair)] = pumps
+            self._pumps[pair] = pumps
             for pump in pumps:
                 pump.start()
 
@@ -126,7 +127,7 @@ class ImpairProxy:
                 data = src.recv(RECV)
             except OSError:
                 data = b""
-            if id(pair) in self._reset:
+            if pair in self._reset:
                 src.close()  # SO_LINGER 0 is set: the peer gets a RST
                 return
             if not data:
@@ -135,7 +136,7 @@ class ImpairProxy:
                 except OSError:
                     pass
                 return
-            if id(pair) in self._blackholed:
+            if pair in self._blackholed:
                 continue
             wait = max(self.latency, self._stall_until - time.monotonic())
             if wait > 0:
