@@ -156,20 +156,33 @@ def test_addon_path_is_a_script_mitmproxy_can_load(tmp_path):
     assert namespace["addons"] and hasattr(namespace["addons"][0], "response")
 
 
-def _first_line_then_drain(stream) -> str:
-    """The first line a child wrote; the rest is read away so that it never blocks on a full pipe."""
+def _wait_for(stream, pattern: str, timeout: float = 60.0):
+    """The first match of `pattern` in the lines a child writes (warnings before it are skipped);
+    everything is read away in a thread so that the child never blocks on a full pipe."""
+    import queue
+    import re
     import threading
 
-    line = stream.readline()
-    threading.Thread(target=stream.read, daemon=True).start()
-    return line
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        seen.append(line)
+        match = re.search(pattern, line)
+        if match:
+            return match
+    raise AssertionError(f"no line matching {pattern!r} in {seen!r}")
 
 
 def test_real_processes_serve_and_proxy_ctrl_c_leaves_a_complete_recording(tmp_path):
     """`mapiwire serve` and `mapiwire proxy` as the user starts them, the client through the proxy
     over TLS trusting mitmproxy's CA; Ctrl-C (SIGINT) stops the proxy and the recording holds every
     exchange the client made, which dissect reads like the proxy printed them."""
-    import re
     import signal
     import subprocess
     import sys
@@ -179,16 +192,14 @@ def test_real_processes_serve_and_proxy_ctrl_c_leaves_a_complete_recording(tmp_p
     proxy = None
     printed_path = tmp_path / "printed.ndjson"
     try:
-        url = re.search(r"(http://127\.0\.0\.1:\d+)/mapi/emsmdb/", _first_line_then_drain(serve.stderr))
-        assert url, "serve did not say where it listens"
+        url = _wait_for(serve.stderr, r"(http://127\.0\.0\.1:\d+)/mapi/emsmdb/")
         recording = tmp_path / "outlook.pcapng"
         with open(printed_path, "w") as printed_file:
             proxy = subprocess.Popen([sys.executable, "-m", "mapiwire", "proxy", "--listen-port", "0",
                                       "--mode", f"reverse:{url.group(1)}/", "--confdir", str(tmp_path / "mitm"),
                                       "--save", str(recording), "--format", "ndjson"],
                                      stdout=printed_file, stderr=subprocess.PIPE, text=True)
-        port = re.search(r"on 127\.0\.0\.1:(\d+)", _first_line_then_drain(proxy.stderr))
-        assert port, "proxy did not say where it listens"
+        port = _wait_for(proxy.stderr, r"on 127\.0\.0\.1:(\d+)")
         outlook = client(f"https://127.0.0.1:{port.group(1)}", ca_file=str(tmp_path / "mitm" / "mitmproxy-ca-cert.pem"))
         run_profile("startup", outlook)
         proxy.send_signal(signal.SIGINT)
