@@ -38,6 +38,8 @@ _AT_LINE_START = {"request": rb"[A-Z][A-Z_-]{0,63}" + _TARGET, "response": _STAT
 _ANYWHERE = {"request": rb"(?:(?<=\n)[A-Z][A-Z_-]{0,63}|" + _METHODS + rb")" + _TARGET,
              "response": _STATUS_PREFIX}
 _TOKEN = re.compile(_TCHAR.decode("ascii") + "+")
+_FIELD_LINE = re.compile("(" + _TCHAR.decode("ascii") + "+):(.*)\n")  # a header field's line: name, value
+_FIELD_BLOCK = re.compile("(?:" + _TCHAR.decode("ascii") + "+:.*\n)*")  # a block of such lines only
 _NAMES_SEEN: set[str] = set()  # header names already found valid tokens (bounded: names come from the wire)
 _NAMES_SEEN_MAX = 512
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
@@ -295,7 +297,12 @@ class HttpParser:
         headers = self._msg.headers
         line_start = pos
         # One latin-1 decode of the block (byte for byte, so lengths and offsets stay those of the bytes).
-        for raw in buf[pos:block_end].decode("latin-1").split("\n")[:-1] if block_end > pos else ():
+        text = buf[pos:block_end].decode("latin-1")
+        if _FIELD_BLOCK.fullmatch(text):  # the usual block: a valid `name:value` per line, no folding
+            headers += [(name, value.rstrip("\r").strip(" \t")) for name, value in _FIELD_LINE.findall(text)]
+            self._pos = after
+            return self._framing(events, after)
+        for raw in text.split("\n")[:-1]:
             line = raw.rstrip("\r")
             index = line_start
             line_start += len(raw) + 1
