@@ -3,29 +3,18 @@ the front alone (the real ones are tested by their own files and end to end)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from mapiwire.samples import INBOX
+from mapiwire.server.store import User
 
 ORG = {"name": "mapiwire", "domain": "mapiwire.test",
        "dn_prefix": "/o=mapiwire/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"}
-
-
-@dataclass
-class FakeUser:
-    alias: str
-    display_name: str
-    smtp: str
-    password: str
-    dn: str
-    extra: dict = field(default_factory=dict)
 
 
 class FakeStore:
     organization = ORG
 
     def __init__(self):
-        self.users = [FakeUser(a, a.title(), f"{a}@mapiwire.test", f"{a}-pw", f"{ORG['dn_prefix']}/cn=Recipients/cn={a}")
+        self.users = [User(a, a.title(), f"{a}@mapiwire.test", f"{a}-pw", f"{ORG['dn_prefix']}/cn=Recipients/cn={a}")
                       for a in ("alice", "bob", "carol", "dave")]
         self.mailboxes: list = []
 

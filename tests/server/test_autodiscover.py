@@ -5,27 +5,17 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 
 import pytest
 
 from mapiwire.client.autodiscover import AutodiscoverError, parse_autodiscover, request_body
 from mapiwire.server.autodiscover import REQUEST_SCHEMA, RESPONSE_SCHEMA, ROOT_SCHEMA, autodiscover
+from mapiwire.server.store import User
 
-ORG = {"name": "mapiwire", "domain": "mapiwire.test",
-       "dn_prefix": "/o=mapiwire/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"}
+from .fakes import ORG
+
 NS = {"r": ROOT_SCHEMA, "a": RESPONSE_SCHEMA}
 INTERNAL, EXTERNAL = "http://127.0.0.1:8080", "https://mail.mapiwire.test"
-
-
-@dataclass
-class User:
-    alias: str
-    display_name: str
-    smtp: str
-    password: str
-    dn: str
-    extra: dict = field(default_factory=dict)
 
 
 class Store:

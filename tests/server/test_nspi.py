@@ -5,7 +5,6 @@ MS-OXNSPI 3.1.4.1 semantics (positions in the STAT, ANR, restrictions, MIds, ret
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 
 import construct as c
 import pytest
@@ -17,19 +16,10 @@ from mapiwire.dissect.defs.mapihttp import BODIES
 from mapiwire.samples import address_book_session, stat
 from mapiwire.server import nspi
 from mapiwire.server.directory import GUID_NSPI, tag
+from mapiwire.server.store import User
 
-ORG = {"name": "mapiwire", "domain": "mapiwire.test",
-       "dn_prefix": "/o=mapiwire/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"}
+from .fakes import ORG
 
-
-@dataclass
-class User:
-    alias: str
-    display_name: str
-    smtp: str
-    password: str
-    dn: str
-    extra: dict = field(default_factory=dict)
 
 
 class Store:
