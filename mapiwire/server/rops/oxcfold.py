@@ -77,22 +77,23 @@ def rop_delete_folder(session, rop, ctx) -> dict:
     return {"PartialCompletion": 0}
 
 
+def _open_table(session, rop, ctx, kind: str) -> dict:
+    folder = session.get(ctx, rop, kind=FolderObject)
+    table = Table(folder.mailbox, kind, folder.folder.fid, int(rop["TableFlags"]))
+    session.put(ctx, rop, TableObject(table, int(rop["LogonId"])))
+    return {"RowCount": len(table.rows())}
+
+
 @handler(0x04)
 def rop_get_hierarchy_table(session, rop, ctx) -> dict:
     """MS-OXCFOLD 3.2.5.13 RopGetHierarchyTable: the subfolders (all levels with Depth)."""
-    folder = session.get(ctx, rop, kind=FolderObject)
-    table = Table(folder.mailbox, "hierarchy", folder.folder.fid, int(rop["TableFlags"]))
-    session.put(ctx, rop, TableObject(table, int(rop["LogonId"])))
-    return {"RowCount": len(table.rows())}
+    return _open_table(session, rop, ctx, "hierarchy")
 
 
 @handler(0x05)
 def rop_get_contents_table(session, rop, ctx) -> dict:
     """MS-OXCFOLD 3.2.5.14 RopGetContentsTable: the folder's messages (FAI with Associated)."""
-    folder = session.get(ctx, rop, kind=FolderObject)
-    table = Table(folder.mailbox, "contents", folder.folder.fid, int(rop["TableFlags"]))
-    session.put(ctx, rop, TableObject(table, int(rop["LogonId"])))
-    return {"RowCount": len(table.rows())}
+    return _open_table(session, rop, ctx, "contents")
 
 
 def _delete_messages(session, rop, ctx) -> dict:
