@@ -1,4 +1,4 @@
-"""The `mapiwire` command line: dissect, decode, sessions, stats."""
+"""The `mapiwire` command line: dissect, decode, sessions, stats, serve, client, probe, replay, report, proxy, export."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .errors import MapiwireError
 @click.group()
 @click.version_option(package_name="mapiwire")
 def main():
-    """Dissect MAPI over HTTP (MS-OXCMAPIHTTP) captures."""
+    """MAPI over HTTP (MS-OXCMAPIHTTP): dissect captures, serve, probe, replay, proxy."""
 
 
 def _exchanges(path, keylog, tls):
