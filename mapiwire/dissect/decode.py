@@ -25,6 +25,8 @@ from .transport import (RESPONSE_CODES, context_cookie, endpoint_of, is_mapi, pa
                         parse_set_cookies, split_request_id)
 
 MAX_SESSIONS = 10_000  # contexts kept; the least recently used goes first
+ENDING_REQUESTS = ("disconnect", "unbind")  # MS-OXCMAPIHTTP 2.2.4.1.3, 2.2.5.2: the session's context is destroyed
+CONTEXT_NOT_FOUND = 10  # X-ResponseCode (MS-OXCMAPIHTTP 2.2.3.3.3): the server holds no such session
 MAX_STATE_TOTAL = 8 * MAX_STATE  # state kept over all sessions; the least recently used go first
 
 
@@ -134,11 +136,24 @@ class Decoder:
             self._drop_session()
         return ctx
 
-    def _drop_session(self) -> None:
-        """Forget the least recently used session and its state."""
-        key = next(iter(self.sessions))
+    def _drop_session(self, key: str | None = None) -> None:
+        """Forget a session (by default the least recently used) and its state."""
+        if key is None:
+            key = next(iter(self.sessions))
         del self.sessions[key]
         self.state -= self.counted.pop(key, 0)
+
+    def _end_session(self, record: dict) -> None:
+        """Forget the record's session once it has ended: a Disconnect or Unbind that succeeded,
+        or a server that says it holds no such session (X-ResponseCode 10)."""
+        key = record.get("session")
+        if key not in self.sessions:
+            return
+        code = record.get("response_code")
+        ended = (record.get("status") == 200 and code == 0
+                 and (record.get("request_type") or "").lower() in ENDING_REQUESTS)
+        if ended or code == CONTEXT_NOT_FOUND:
+            self._drop_session(key)
 
     def _bound_state(self, record: dict) -> None:
         """Count the state of the record's session; past MAX_STATE_TOTAL over all sessions, drop
@@ -177,6 +192,7 @@ class Decoder:
             record["errors"].append({"where": "decoder", "error": f"{type(exc).__name__}: {message}"})
         if record is not None:
             self._bound_state(record)
+            self._end_session(record)
         return record
 
     def _decode(self, exchange: Exchange) -> dict | None:
