@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from generated import write_or_check  # noqa: E402
 DATA = ROOT / "tools" / "data" / "oxcdata-2.4-error-codes.txt"
 OUTPUT = ROOT / "mapiwire" / "dissect" / "defs" / "errorcodes.py"
 
@@ -110,14 +112,7 @@ def generate(rows) -> str:
 
 def main(argv: list[str]) -> int:
     text = generate(read_rows())
-    if "--check" in argv:
-        if OUTPUT.read_text(encoding="utf-8") != text:
-            print(f"{OUTPUT} is stale: run python tools/gen_errorcodes.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT} ({text.count(chr(10))} lines)")
-    return 0
+    return write_or_check(OUTPUT, text, argv, "gen_errorcodes.py")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from generated import write_or_check  # noqa: E402
 CODE_PAGES = ROOT / "tools" / "data" / "code-page-identifiers.txt"
 LANGUAGE_IDS = ROOT / "tools" / "data" / "ms-lcid-2.2-language-ids.txt"
 OUTPUT = ROOT / "mapiwire" / "dissect" / "defs" / "locales.py"
@@ -118,14 +120,7 @@ def generate(code_pages: dict[int, str], languages: dict[int, str]) -> str:
 
 def main(argv: list[str]) -> int:
     text = generate(code_page_names(), language_names())
-    if "--check" in argv:
-        if OUTPUT.read_text(encoding="utf-8") != text:
-            print(f"{OUTPUT} is stale: run python tools/gen_locales.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT} ({text.count(chr(10))} lines)")
-    return 0
+    return write_or_check(OUTPUT, text, argv, "gen_locales.py")
 
 
 if __name__ == "__main__":

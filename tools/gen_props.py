@@ -24,6 +24,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from generated import write_or_check  # noqa: E402
 DATA = ROOT / "tools" / "data"
 TAGS, NAMED, SETS = DATA / "oxprops-tags.txt", DATA / "oxprops-named.txt", DATA / "oxprops-sets.txt"
 OUTPUT = ROOT / "mapiwire" / "dissect" / "defs" / "props.py"
@@ -177,14 +179,7 @@ def generate(tags, named, sets) -> str:
 def main(argv: list[str]) -> int:
     sets = read_sets()
     text = generate(read_tags(), read_named(sets), sets)
-    if "--check" in argv:
-        if not OUTPUT.exists() or OUTPUT.read_text(encoding="utf-8") != text:
-            print(f"{OUTPUT} is stale: run python tools/gen_props.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT} ({text.count(chr(10))} lines)")
-    return 0
+    return write_or_check(OUTPUT, text, argv, "gen_props.py")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from generated import write_or_check  # noqa: E402
 sys.path.insert(0, str(ROOT))
 
 from mapiwire.dissect.defs import rops  # noqa: E402
@@ -65,14 +67,7 @@ def table() -> str:
 
 def main() -> int:
     text = table()
-    if "--check" in sys.argv:
-        if not OUT.exists() or OUT.read_text() != text:
-            print(f"{OUT} is out of date: run python tools/gen_rop_table.py")
-            return 1
-        return 0
-    OUT.write_text(text)
-    print(text.splitlines()[-1])
-    return 0
+    return write_or_check(OUT, text, sys.argv, "gen_rop_table.py")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from generated import write_or_check  # noqa: E402
 TABLE = ROOT / "tools" / "data" / "oxcrops-2.2.2-ropids.txt"
 MODULE = ROOT / "mapiwire" / "dissect" / "defs" / "rops" / "ropids.py"
 
@@ -72,14 +74,7 @@ def _ids(rows, direction: str) -> str:
 
 def main(argv: list[str]) -> int:
     text = render(read_table(TABLE.read_text(encoding="utf-8")))
-    if "--check" in argv:
-        current = MODULE.read_text(encoding="utf-8") if MODULE.exists() else ""
-        if current != text:
-            print(f"{MODULE} is out of date; run tools/gen_ropids.py", file=sys.stderr)
-            return 1
-        return 0
-    MODULE.write_text(text, encoding="utf-8")
-    return 0
+    return write_or_check(MODULE, text, argv, "gen_ropids.py")
 
 
 if __name__ == "__main__":
