@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..dissect.defs.addressbook import EphemeralEntryID, PermanentEntryID
 from ..dissect.defs.core import build
+from ..dissect.defs.oxcdata import tag_value
 from ..dissect.defs.props import PROPERTY_NAMES, PROPERTY_TYPES_OF
 
 GUID_NSPI = uuid.UUID("c840a7dc-42c0-1a10-b4b9-08002b2fe182")  # MS-OXNSPI 2.2.9.3 ProviderUID of permanent IDs
@@ -255,20 +256,20 @@ class Directory:
         if kind == 0x04:
             return self.property(entry, restriction)
         if kind == 0x05:
-            first = self.value(entry, tag_of(restriction["PropTag1"]))
-            second = self.value(entry, tag_of(restriction["PropTag2"]))
+            first = self.value(entry, tag_value(restriction["PropTag1"]))
+            second = self.value(entry, tag_value(restriction["PropTag2"]))
             return first is not None and second is not None and compare(first[1], second[1], restriction["RelOp"])
         if kind == 0x06:
-            found = self.value(entry, tag_of(restriction["PropTag"]))
+            found = self.value(entry, tag_value(restriction["PropTag"]))
             if found is None or not isinstance(found[1], int):
                 return False
             zero = found[1] & int(restriction["Mask"]) == 0
             return zero if int(restriction["BitmapRelOp"]) == 0x00 else not zero
         if kind == 0x07:
-            found = self.value(entry, tag_of(restriction["PropTag"]))
+            found = self.value(entry, tag_value(restriction["PropTag"]))
             return found is not None and compare(size_of(found[1]), int(restriction["Size"]), restriction["RelOp"])
         if kind == 0x08:
-            property_tag = tag_of(restriction["PropTag"])
+            property_tag = tag_value(restriction["PropTag"])
             return property_tag >> 16 == ANR or self.value(entry, property_tag) is not None
         if kind == 0x0A:
             inner = restriction.get("Restriction")
@@ -281,7 +282,7 @@ class Directory:
     def content(self, entry: Entry, restriction) -> bool:
         """MS-OXCDATA 2.12.4 ContentRestriction: FL_FULLSTRING / FL_SUBSTRING / FL_PREFIX on a string or
         binary property, FL_IGNORECASE folding case; multi-valued: any value."""
-        property_tag = tag_of(restriction["PropertyTag"])
+        property_tag = tag_value(restriction["PropertyTag"])
         wanted = restriction["TaggedValue"]["PropertyValue"]
         if property_tag >> 16 == ANR:
             return self.anr_match(entry, wanted)
@@ -306,7 +307,7 @@ class Directory:
     def property(self, entry: Entry, restriction) -> bool:
         """MS-OXCDATA 2.12.5 PropertyRestriction: the property's value against TaggedValue by RelOp;
         multi-valued: any value."""
-        property_tag = tag_of(restriction["PropTag"])
+        property_tag = tag_value(restriction["PropTag"])
         wanted = restriction["TaggedValue"]["PropertyValue"]
         if property_tag >> 16 == ANR:
             return self.anr_match(entry, wanted)
@@ -315,11 +316,6 @@ class Directory:
             return False
         values = found[1] if isinstance(found[1], list) else [found[1]]
         return any(compare(v, wanted, restriction["RelOp"]) for v in values)
-
-
-def tag_of(value) -> int:
-    """A parsed PropertyTag as a 32-bit tag."""
-    return (int(value["PropertyId"]) << 16) | int(value["PropertyType"])
 
 
 def size_of(value) -> int:

@@ -16,6 +16,7 @@ import uuid
 import construct as c
 
 from ..dissect.defs.mapihttp import BODIES
+from ..dissect.defs.oxcdata import tag_value
 from .directory import Directory, Entry, TooComplex, pid, tag
 
 # MS-OXNSPI 2.2.1.2 return values
@@ -55,10 +56,6 @@ DEFAULT_COLUMNS = [tag("PidTagAddressBookContainerId"), tag("PidTagObjectType"),
 def tag_dict(value: int) -> dict:
     """A 32-bit tag as a PropertyTag value (MS-OXCDATA 2.9)."""
     return {"PropertyType": value & 0xFFFF, "PropertyId": value >> 16}
-
-
-def tag_int(value) -> int:
-    return (int(value["PropertyId"]) << 16) | int(value["PropertyType"])
 
 
 def narrowed(tags: list[int]) -> list[int]:
@@ -228,7 +225,7 @@ class AddressBookSession:
             return None
         if len(request[name]["PropertyTags"]) > MAX_COLUMNS:
             raise Refused(TABLE_TOO_BIG)
-        return [tag_int(t) for t in request[name]["PropertyTags"]]
+        return [tag_value(t) for t in request[name]["PropertyTags"]]
 
     def row(self, entry: Entry | None, columns: list[int], ephemeral: bool) -> dict:
         """An AddressBookPropertyRow (MS-OXCMAPIHTTP 2.2.1.7): Flags 0 with plain values (typed ones

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..fixture import address_props
 from ..store import (MF_READ, MF_UNSENT, TAG, Attachment, Message, Props, Recipient, filetime,
                      id_struct, id_value)
-from ...dissect.defs.oxcdata import tag_container
+from ...dissect.defs.oxcdata import tag_container, tag_value
 from .base import EC_ACCESS_DENIED, EC_NOT_FOUND, EC_NULL_OBJECT, EC_OBJECT_DELETED, RopError, handler
 from .objects import AttachmentObject, FolderObject, LogonObject, MessageObject, TableObject, View
 from .tables import Table, property_row
@@ -153,7 +153,7 @@ def rop_modify_recipients(session, rop, ctx) -> dict:
     obj = _message(session, ctx, rop)
     if not obj.writable:
         raise RopError(EC_ACCESS_DENIED)
-    columns = [(int(t["PropertyId"]) << 16) | int(t["PropertyType"]) for t in rop["RecipientColumns"]]
+    columns = [tag_value(t) for t in rop["RecipientColumns"]]
     recipients = {r.row_id: r for r in obj.message.recipients}
     for row in rop["RecipientRows"]:
         row_id = int(row["RowId"])

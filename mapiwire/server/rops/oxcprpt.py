@@ -9,12 +9,12 @@ from __future__ import annotations
 import uuid
 
 from ..store import MISSING, PT_BINARY, PT_STRING8, PT_UNICODE, STRING_TYPES
-from ...dissect.defs.oxcdata import tag_container
+from ...dissect.defs.oxcdata import tag_container, tag_value
 from .base import (EC_ACCESS_DENIED, EC_INVALID_PARAM, EC_MAPI_OOM, EC_NOT_FOUND, EC_NOT_SUPPORTED,
                    EC_STREAM_SIZE_ERROR, EC_TOO_BIG, EC_WARN_WITH_ERRORS, OutOfRoom, RopError, handler)
 from .objects import (AttachmentObject, FolderObject, LogonObject, MessageObject, StreamObject, stream_bytes,
                       stream_value, view_of)
-from .tables import property_row, tag_int, variable_size
+from .tables import property_row, variable_size
 
 PS_MAPI = uuid.UUID("00020328-0000-0000-C000-000000000046")  # MS-OXPROPS 1.3.2: names of tagged properties
 CREATE_NAMES = 0x02  # MS-OXCPRPT 2.2.12.1 Flags
@@ -116,7 +116,7 @@ def rop_get_properties_specific(session, rop, ctx) -> dict:
     or one over PropertySizeLimit (ecMAPIOOM), makes the row a FlaggedPropertyRow. PtypUnspecified
     tags get strings as String8 unless WantUnicode."""
     _, view = _view(session, ctx, rop)
-    tags = [tag_int(t) for t in rop["PropertyTags"]]
+    tags = [tag_value(t) for t in rop["PropertyTags"]]
     rop["_columns"] = rop["PropertyTags"]
     limit = int(rop["PropertySizeLimit"]) or DEFAULT_SIZE_LIMIT
     return {"RowData": property_row(view, tags, limit, unicode=bool(int(rop["WantUnicode"])))}
@@ -154,7 +154,7 @@ def _set_properties(session, rop, ctx) -> dict:
     _writable(obj)
     problems = []
     for index, item in enumerate(rop["PropertyValues"]):
-        tag = tag_int(item["PropertyTag"])
+        tag = tag_value(item["PropertyTag"])
         if tag & 0xFFFF in (0x0000, PT_ERROR, 0x000D):
             problems.append({"Index": index, "PropertyTag": item["PropertyTag"], "ErrorCode": EC_INVALID_PARAM})
             continue
@@ -182,7 +182,7 @@ def _delete_properties(session, rop, ctx) -> dict:
     obj, view = _view(session, ctx, rop)
     _writable(obj)
     for tag in rop["PropertyTags"]:
-        view.props.delete(tag_int(tag))
+        view.props.delete(tag_value(tag))
     return {"PropertyProblems": []}
 
 
@@ -205,7 +205,7 @@ def rop_open_stream(session, rop, ctx) -> dict:
     """MS-OXCPRPT 2.2.14 RopOpenStream: a binary or string property as a stream; ReadOnly on an
     absent property is ecNotFound, ReadWrite/Create start empty; writing needs a writable object."""
     obj, view = _view(session, ctx, rop)
-    tag = tag_int(rop["PropertyTag"])
+    tag = tag_value(rop["PropertyTag"])
     ptype = tag & 0xFFFF
     if ptype not in (PT_BINARY, *STRING_TYPES):
         raise RopError(EC_NOT_SUPPORTED)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from construct import this
 
 from ...dissect.defs.core import build
-from ...dissect.defs.oxcdata import PropertyRow, tag_container
+from ...dissect.defs.oxcdata import PropertyRow, tag_container, tag_value
 from .base import EC_INVALID_BOOKMARK, EC_INVALID_PARAM, EC_NOT_FOUND, EC_NULL_OBJECT, RopError, handler
 from .objects import TableObject
-from .tables import TooComplex, matches, property_row, tag_int
+from .tables import TooComplex, matches, property_row
 
 BOOKMARK_BEGINNING, BOOKMARK_CURRENT, BOOKMARK_END, BOOKMARK_CUSTOM = 0, 1, 2, 3
 NO_ADVANCE = 0x01  # MS-OXCTABL 2.2.2.5.1 QueryRowsFlags
@@ -40,8 +40,8 @@ def _columns(table, rop) -> list[int]:
 def rop_set_columns(session, rop, ctx) -> dict:
     """MS-OXCTABL 3.2.5.2 RopSetColumns: the columns of the rows that later ROPs return."""
     table = _table(session, ctx, rop)
-    table.columns = [tag_container(tag_int(t)) for t in rop["PropertyTags"]]
-    table.column_tags = [tag_int(t) for t in rop["PropertyTags"]]
+    table.columns = [tag_container(tag_value(t)) for t in rop["PropertyTags"]]
+    table.column_tags = [tag_value(t) for t in rop["PropertyTags"]]
     return {"TableStatus": 0}
 
 
@@ -49,7 +49,7 @@ def rop_set_columns(session, rop, ctx) -> dict:
 def rop_sort_table(session, rop, ctx) -> dict:
     """MS-OXCTABL 3.2.5.3 RopSortTable: sort orders (MS-OXCDATA 2.13); the cursor goes to the beginning."""
     table = _table(session, ctx, rop)
-    table.sort_orders = [((int(s["PropertyId"]) << 16) | int(s["PropertyType"]), int(s["Order"]))
+    table.sort_orders = [(tag_value(s), int(s["Order"]))
                          for s in rop["SortOrders"]]
     table.position = 0
     return {"TableStatus": 0}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from ...dissect.defs.oxcdata import tag_value
 from ..store import MISSING, PT_STRING8, PT_UNICODE, PT_UNSPECIFIED, TAG, Mailbox
 from .base import EC_MAPI_OOM, EC_NOT_FOUND, EC_TOO_COMPLEX
 from .objects import View
@@ -26,10 +27,6 @@ FL_IGNORECASE, FL_IGNORENONSPACE, FL_LOOSE = 0x0001, 0x0002, 0x0004
 RELOP_LT, RELOP_LE, RELOP_GT, RELOP_GE, RELOP_EQ, RELOP_NE, RELOP_RE = range(7)
 BMR_EQZ = 0x00
 DESCENDING = 0x01
-
-
-def tag_int(tag) -> int:
-    return tag if isinstance(tag, int) else (int(tag["PropertyId"]) << 16) | int(tag["PropertyType"])
 
 
 class Table:
@@ -210,26 +207,26 @@ def matches(restriction, view: View, counters: dict) -> bool:
     if kind == 0x03:  # ContentRestriction
         return _content(restriction, view)
     if kind == 0x04:  # PropertyRestriction
-        tag = tag_int(restriction["PropTag"])
+        tag = tag_value(restriction["PropTag"])
         return _compare(int(restriction["RelOp"]), view.get(tag), restriction["TaggedValue"]["PropertyValue"])
     if kind == 0x05:  # ComparePropertiesRestriction
-        return _compare(int(restriction["RelOp"]), view.get(tag_int(restriction["PropTag1"])),
-                        view.get(tag_int(restriction["PropTag2"])))
+        return _compare(int(restriction["RelOp"]), view.get(tag_value(restriction["PropTag1"])),
+                        view.get(tag_value(restriction["PropTag2"])))
     if kind == 0x06:  # BitMaskRestriction
-        value = view.get(tag_int(restriction["PropTag"]))
+        value = view.get(tag_value(restriction["PropTag"]))
         if not isinstance(value, int):
             return False
         masked = value & int(restriction["Mask"])
         return masked == 0 if int(restriction["BitmapRelOp"]) == BMR_EQZ else masked != 0
     if kind == 0x07:  # SizeRestriction
-        value = view.get(tag_int(restriction["PropTag"]))
+        value = view.get(tag_value(restriction["PropTag"]))
         return value is not MISSING and _compare(int(restriction["RelOp"]), _encoded_size(value),
                                                  int(restriction["Size"]))
     if kind == 0x08:  # ExistRestriction
-        return view.get(tag_int(restriction["PropTag"])) is not MISSING
+        return view.get(tag_value(restriction["PropTag"])) is not MISSING
     if kind == 0x09:  # SubObjectRestriction
         return any(matches(restriction["Restriction"], sub, counters)
-                   for sub in _subobjects(view, tag_int(restriction["Subobject"])))
+                   for sub in _subobjects(view, tag_value(restriction["Subobject"])))
     if kind == 0x0A:  # CommentRestriction
         inner = restriction.get("Restriction")
         return True if inner is None else matches(inner, view, counters)
@@ -256,7 +253,7 @@ def _subobjects(view: View, tag: int) -> list[View]:
 def _content(restriction, view: View) -> bool:
     """MS-OXCDATA 2.12.4: a string or binary value that equals, contains or starts with the given one."""
     wanted = restriction["TaggedValue"]["PropertyValue"]
-    value = view.get(tag_int(restriction["PropertyTag"]))
+    value = view.get(tag_value(restriction["PropertyTag"]))
     if value is MISSING:
         return False
     low, high = int(restriction["FuzzyLevelLow"]), int(restriction["FuzzyLevelHigh"])
