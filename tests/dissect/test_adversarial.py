@@ -193,7 +193,7 @@ def test_a_decoder_failure_is_an_errors_entry_the_same_on_every_path(monkeypatch
     path = os.path.join(CAPTURES, "outlook-session.pcapng")
     one = list(decode_rendered(open_capture(path), render, workers=1))
     assert list(decode_rendered(open_capture(path), render, workers=2)) == one
-    failed = [json.loads(t) for t in one if '"where": "decoder"' in t]
+    failed = [json.loads(t) for t in one if '"where":"decoder"' in t]
     assert failed and all(r["request_type"] is None for r in failed)
     assert failed[0]["errors"][-1]["error"] == "OverflowError: year 36812 is out of range"
 

@@ -4,11 +4,13 @@ The named-property session reuses MS-OXORMDR section 4's properties (PidLidRemin
 LID 0x8503; PidLidReminderDelta, 0x8501), mapped to property ids this test picks.
 """
 
+import json
+
 import pytest
 
 from mapiwire.dissect.decode import Decoder
 from mapiwire.dissect.defs.core import GuidValue
-from mapiwire.dissect.render import property_name, render_text, to_json
+from mapiwire.dissect.render import dumps, property_name, render_text, to_json
 from mapiwire.samples import (LOGON, PSETID_COMMON, PS_PUBLIC_STRINGS, Last, address_book_session, mailbox_session,
                               outlook_flow, tags)
 
@@ -159,3 +161,13 @@ def test_to_json_shapes_by_hand():
     assert to_json(logon) == {"LogonTime": "2025-11-24T16:04:05"}
     client = to_json({"ClientIP": bytes([10, 0, 0, 5]), "ClientIPMask": bytes(16), "MacAddress": bytes(range(6))})
     assert client == {"ClientIP": "10.0.0.5", "ClientIPMask": "::", "MacAddress": "00:01:02:03:04:05"}
+
+
+def test_dumps_is_compact_json_and_takes_what_orjson_refuses():
+    """One compact line per record; a lone surrogate (UnicodeZ passes them through) or an
+    integer past 64 bits goes through the standard encoder in the same form."""
+    record = {"index": 1, "Value": "Inbox", "Flags": [0, 1.5]}
+    assert dumps(record) == '{"index":1,"Value":"Inbox","Flags":[0,1.5]}'
+    assert json.loads(dumps({"Value": "a\ud800b"})) == {"Value": "a\ud800b"}
+    assert dumps({"Value": "a\ud800b", "n": 1}) == '{"Value":"a\ud800b","n":1}'
+    assert dumps({"Value": 1 << 70}) == '{"Value":%d}' % (1 << 70)
