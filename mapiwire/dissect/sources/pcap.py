@@ -34,6 +34,7 @@ _PCAP_MAGICS = {
 _SHB = b"\x0a\x0d\x0d\x0a"
 _BOM = {b"\x4d\x3c\x2b\x1a": "<", b"\x1a\x2b\x3c\x4d": ">"}
 _MAX_RECORD = 16 * 1024 * 1024  # larger records are taken as corruption
+_CHUNK = 1024 * 1024  # bytes of a pcap file read at a time
 _FIN, _SYN, _RST, _ACK = 0x01, 0x02, 0x04, 0x10
 _MASK, _HALF = 0xFFFFFFFF, 0x80000000
 _MAX_PROBE = 1024 * 1024  # bytes a mid-connection flow may skip before we call it non-HTTP
@@ -84,24 +85,35 @@ def _open_packets(f: BinaryIO, notes: list) -> Iterator:
 
 
 def _pcap_records(f: BinaryIO, endian: str, ticks: float, link: int) -> Iterator:
-    """(time, linktype, frame, wire length) of each pcap record."""
-    read = f.read
-    unpack = struct.Struct(endian + "IIII").unpack
-    offset = 24
+    """(time, linktype, frame, wire length) of each pcap record, read in large chunks (from a
+    pipe, whatever has arrived: read1)."""
+    read, read_some = f.read, getattr(f, "read1", f.read)
+    unpack = struct.Struct(endian + "IIII").unpack_from
+    buf = b""
+    at = 0  # next record header in buf
+    offset = 24  # file offset of buf[0]
+    missing = 0  # bytes the next record still needs
     while True:
-        head = read(16)
-        if len(head) < 16:
-            if head:
-                raise _Broken("truncated pcap record header", offset)
+        chunk = read(missing) if missing > _CHUNK else read_some(_CHUNK)
+        buf = buf[at:] + chunk if at < len(buf) else chunk
+        offset += at
+        at = 0
+        end = len(buf)
+        while at + 16 <= end:
+            sec, frac, caplen, wirelen = unpack(buf, at)
+            if caplen > _MAX_RECORD:
+                raise _Broken(f"pcap record length {caplen} is not plausible", offset + at)
+            stop = at + 16 + caplen
+            if stop > end:
+                break
+            yield sec + frac / ticks, link, buf[at + 16:stop], wirelen
+            at = stop
+        missing = stop - end if at + 16 <= end else 0
+        if not chunk:
+            if at < end:
+                raise _Broken("truncated pcap record header" if end - at < 16 else "truncated pcap record",
+                              offset + at)
             return
-        sec, frac, caplen, wirelen = unpack(head)
-        if caplen > _MAX_RECORD:
-            raise _Broken(f"pcap record length {caplen} is not plausible", offset)
-        frame = read(caplen)
-        if len(frame) < caplen:
-            raise _Broken("truncated pcap record", offset)
-        offset += 16 + caplen
-        yield sec + frac / ticks, link, frame, wirelen
 
 
 def _tsresol(value: int) -> int:
@@ -220,14 +232,31 @@ _IP_ETHERTYPES = (0x0800, 0x86DD)
 _RAW_LINKS = (101, 12, 14, 228, 229)  # DLT_RAW in its spellings, LINKTYPE_IPV4/IPV6
 _NULL_LINKS = (0, 108)  # BSD loopback, OpenBSD loopback: 4-byte family, then IP
 _V6_EXTENSIONS = (0, 43, 60, 135, 139, 140)  # hop-by-hop, routing, dest. opts, mobility, HIP, shim6
-_TCP = struct.Struct(">HHIIH")
+_TCP = struct.Struct(">IIH")  # sequence number, acknowledgment number, data offset and flags
+_ETHERNET_IPV4_TCP = struct.Struct(">HBxHxxHxBxx12sIIH")  # from byte 12: ethertype ... TCP flags
+_PORTS = struct.Struct(">HH")
 _FRAGMENT = "fragment"
 
 
 def _decode(link: int, frame: bytes):
-    """(src, sport, dst, dport, seq, ack, flags, payload, lost) of a TCP segment, `_FRAGMENT`
-    for an IP fragment, None for anything else. `lost` counts payload bytes cut by the snaplen."""
+    """(key, seq, ack, flags, payload, lost) of a TCP segment, `_FRAGMENT` for an IP fragment,
+    None for anything else. `key` is source address, destination address, source and
+    destination port as bytes (see `_addresses`); `lost` counts payload bytes cut by the snaplen.
+
+    The common frame, Ethernet + IPv4 without options + TCP, is read with one unpack."""
     try:
+        if link == 1 and len(frame) >= 54:
+            ethertype, first, total, fragment, protocol, key, seq, ack, word = \
+                _ETHERNET_IPV4_TCP.unpack_from(frame, 12)
+            if ethertype == 0x0800 and first == 0x45 and protocol == 6:
+                if fragment & 0x3FFF:  # MF flag or a fragment offset
+                    return _FRAGMENT
+                end = 14 + total if total else len(frame)  # 0: TSO capture, length unknown
+                start = 34 + ((word >> 12) << 2)
+                if start > end or start < 54:
+                    return None
+                payload = frame[start:end]
+                return key, seq, ack, word & 0x3F, payload, end - start - len(payload)
         if link == 1:  # Ethernet, with any number of 802.1Q/802.1ad tags
             at = 14
             ethertype = (frame[12] << 8) | frame[13]
@@ -259,13 +288,13 @@ def _decode(link: int, frame: bytes):
                 return _FRAGMENT
             total = (frame[at + 2] << 8) | frame[at + 3]
             end = at + total if total else len(frame)  # 0: TSO capture, length unknown
-            src, dst = frame[at + 12:at + 16], frame[at + 16:at + 20]
+            addresses = frame[at + 12:at + 20]
             tcp = at + ihl
         elif version == 6:
             size = (frame[at + 4] << 8) | frame[at + 5]
             end = at + 40 + size if size else len(frame)  # 0: jumbogram
             header = frame[at + 6]
-            src, dst = frame[at + 8:at + 24], frame[at + 24:at + 40]
+            addresses = frame[at + 8:at + 40]
             tcp = at + 40
             while header != 6:
                 if header in _V6_EXTENSIONS:
@@ -278,14 +307,28 @@ def _decode(link: int, frame: bytes):
                     return None
         else:
             return None
-        sport, dport, seq, ack, word = _TCP.unpack_from(frame, tcp)
+        ports = frame[tcp:tcp + 4]
+        seq, ack, word = _TCP.unpack_from(frame, tcp + 4)
         start = tcp + ((word >> 12) << 2)
         if start > end or start < tcp + 20:
             return None
         payload = frame[start:end]
-        return src, sport, dst, dport, seq, ack, word & 0x3F, payload, end - start - len(payload)
+        return addresses + ports, seq, ack, word & 0x3F, payload, end - start - len(payload)
     except (IndexError, struct.error):
         return None
+
+
+def _addresses(key: bytes) -> tuple[bytes, int, bytes, int]:
+    """(source address, source port, destination address, destination port) of a segment key."""
+    size = (len(key) - 4) >> 1
+    sport, dport = _PORTS.unpack_from(key, size << 1)
+    return key[:size], sport, key[size:size << 1], dport
+
+
+def _reverse(key: bytes) -> bytes:
+    """The key of the other direction of the same connection."""
+    size = (len(key) - 4) >> 1
+    return key[size:size << 1] + key[:size] + key[-2:] + key[-4:-2]
 
 
 def _endpoint(addr: bytes, port: int) -> str:
@@ -427,15 +470,14 @@ class _Flow:
 class _Conn:
     """A TCP connection seen in the capture."""
 
-    __slots__ = ("id", "keys", "client_addr", "client_port", "client", "server", "c2s", "s2c",
+    __slots__ = ("id", "keys", "client_key", "client", "server", "c2s", "s2c",
                  "fifo", "req_errors", "resp_errors", "confirmed", "midstream", "skip", "done",
                  "syn", "lost", "tls_server")
 
     def __init__(self, number: int, keys: tuple):
         self.id = f"tcp/{number}"
         self.keys = keys
-        self.client_addr = None  # unknown until a SYN or a payload tells the direction
-        self.client_port = 0
+        self.client_key = None  # the key of the client's segments: unknown until a SYN or a payload tells
         self.client = self.server = ""
         self.c2s = self.s2c = None
         self.fifo: deque = deque()  # (request, its errors) waiting for a response
@@ -482,16 +524,34 @@ class _Tracker:
         self.notes: list = []  # capture-level problems, for a final pseudo-exchange
         self.fragments = 0
         self.tls_bytes: dict[str, int] = {}  # server of a TLS connection -> payload bytes not decoded
-        self.now = 0.0
+        self.now = 0.0  # time and number of the last frame
+        self.frame = 0
 
-    def packet(self, time, src, sport, dst, dport, seq, ack, flags, payload, lost) -> None:
-        self.now = time
-        conn = self.conns.get((src, sport, dst, dport))
+    def packet(self, time: float, number: int, key: bytes, seq: int, ack: int, flags: int, payload: bytes,
+               lost: int) -> None:
+        """Take one TCP segment (see `_decode`) of frame `number`, captured at `time`."""
+        conn = self.conns.get(key)
+        if conn is not None and not flags & (_SYN | _FIN | _RST) and not payload and not lost:
+            # The common bare ACK: it matters only if it acknowledges bytes the capture lost.
+            self.now, self.frame = time, number
+            flow = conn.c2s
+            if flow is None:  # not HTTP, closed, or its direction still unknown
+                return
+            other = conn.s2c
+            if key != conn.client_key:
+                flow, other = other, flow
+            if not (flags & _ACK and other.next is not None and not other.closed
+                    and ((ack - other.next + _HALF) & _MASK) - _HALF > 0) and flow.fin is None:
+                if self.dirty:
+                    self._release()
+                return
+        time = Stamp(time, number)
+        self.now, self.frame = time, number
         if conn is None or (flags & _SYN and not flags & _ACK and seq != conn.syn
-                            and conn.client_addr is not None):
+                            and conn.client_key is not None):
             if conn is not None:  # a new connection on the same port pair
                 self._close(conn, time)
-            conn = self._new_conn(src, sport, dst, dport)
+            conn = self._new_conn(key)
         if conn.skip or conn.done:
             if conn.tls_server is not None:
                 self.tls_bytes[conn.tls_server] += len(payload)
@@ -499,10 +559,9 @@ class _Tracker:
                 conn.done = True
                 self.closed.append((time, conn))
             return
-        if conn.client_addr is None and not self._direction(conn, src, sport, dst, dport,
-                                                            flags, payload):
+        if conn.client_key is None and not self._direction(conn, key, flags, payload):
             return
-        forward = sport == conn.client_port and src == conn.client_addr
+        forward = key == conn.client_key
         flow, other = (conn.c2s, conn.s2c) if forward else (conn.s2c, conn.c2s)
         if flags & _SYN:
             if flow.next is None:
@@ -555,8 +614,8 @@ class _Tracker:
             return True
         return False
 
-    def _new_conn(self, src, sport, dst, dport) -> _Conn:
-        keys = ((src, sport, dst, dport), (dst, dport, src, sport))
+    def _new_conn(self, key: bytes) -> _Conn:
+        keys = (key, _reverse(key))
         conn = _Conn(self.count, keys)
         self.count += 1
         for key in keys:
@@ -573,8 +632,9 @@ class _Tracker:
                 if self.conns.get(key) is conn:
                     del self.conns[key]
 
-    def _direction(self, conn, src, sport, dst, dport, flags, payload) -> bool:
+    def _direction(self, conn, key: bytes, flags: int, payload: bytes) -> bool:
         """Learn who the client is: from the SYN, else from the payload, else the lower port."""
+        src, sport, dst, dport = _addresses(key)
         if flags & _SYN:
             client = (dst, dport) if flags & _ACK else (src, sport)
         elif payload:
@@ -592,7 +652,7 @@ class _Tracker:
         else:
             return False
         server = (dst, dport) if client == (src, sport) else (src, sport)
-        conn.client_addr, conn.client_port = client
+        conn.client_key = key if client == (src, sport) else _reverse(key)
         conn.client, conn.server = _endpoint(*client), _endpoint(*server)
         mid = conn.midstream
         conn.c2s = _Flow(HttpParser("request", max_body=self.max_body, midstream=mid),
@@ -742,7 +802,7 @@ class _Tracker:
         for conn in list(self.conns.values()):
             if id(conn) not in seen:
                 seen.add(id(conn))
-                self._close(conn, self.now)
+                self._close(conn, Stamp(self.now, self.frame))
         if self.tls_bytes:
             self.notes.append(undecrypted_note(self.tls_bytes, "give the key log with --keylog KEYS, or a pcapng with "
                                                "the secrets embedded (editcap --inject-secrets)"))
@@ -797,7 +857,7 @@ def _exchanges(f, owned: bool, records: Iterator, tracker: _Tracker) -> Iterator
                 if segment is _FRAGMENT:
                     tracker.fragments += 1
                     continue
-                packet(Stamp(time, number), *segment)
+                packet(time, number, *segment)
                 while ready:
                     yield ready.popleft()
         except _Broken as broken:
