@@ -374,38 +374,63 @@ RESTRICTIONS: dict = {}  # count_size -> Restriction, filled below
 RULE_ACTIONS: dict = {}  # count_size -> RuleAction, filled below
 
 
+# 2.11.1 the layout of each property type's value: (kind, argument). MV_INSTANCE types (2.11.1.4)
+# carry one value of their single type. PtypObject / PtypEmbeddedTable (2.11.1.5) has no value
+# layout of its own (stores refuse it in RopGetPropertiesSpecific): read as 4 bytes, like the
+# reserved long of [MS-OXNSPI] PROP_VAL_UNION.
+_SINGLE_LAYOUTS = {
+    0x0002: ("scalar", ("<h", None)), 0x0003: ("scalar", ("<i", None)), 0x0004: ("scalar", ("<f", None)),
+    0x0005: ("scalar", ("<d", None)), 0x0006: ("scalar", ("<q", None)), 0x0007: ("scalar", ("<d", None)),
+    0x0014: ("scalar", ("<q", None)), 0x0040: ("scalar", ("<Q", FileTimeValue)), 0x000A: ("error", None),
+    0x000B: ("boolean", None), 0x0048: ("guid", None), 0x001F: ("unicode", None), 0x001E: ("string8", None),
+    0x0102: ("binary", None),
+}
+_MULTIPLE_OF = (0x0002, 0x0003, 0x0004, 0x0005, 0x0006, 0x0007, 0x0014, 0x001E, 0x001F, 0x0040, 0x0048, 0x0102)
+_OTHER_LAYOUTS = {0x0001: ("null", None), 0x000D: ("scalar", ("<I", None)), 0x00FB: ("server_id", None),
+                  0x00FD: ("restriction", None), 0x00FE: ("rule_action", None)}
+
+
+def value_layouts() -> dict:
+    """Every property type with a value layout -> (kind, argument): ("scalar", (struct format,
+    wrapping class or None)), ("multiple", element type), or a kind with no argument ("error",
+    "boolean", "guid", "unicode", "string8", "binary", "null", "server_id", "restriction",
+    "rule_action"). The readers and writers below, and the fast path's readers (fastvalues.py),
+    are made from this one table."""
+    layouts = dict(_SINGLE_LAYOUTS)
+    for ptype in _MULTIPLE_OF:
+        layouts[ptype | MULTI_VALUE_FLAG] = ("multiple", ptype)
+        layouts[ptype | MULTI_VALUE_FLAG | MULTI_VALUE_INSTANCE] = _SINGLE_LAYOUTS[ptype]
+    layouts.update(_OTHER_LAYOUTS)
+    return layouts
+
+
+def min_value_size(layout: tuple, count_size: int) -> int:
+    """The fewest bytes a value of this layout takes (bounds a PtypMultiple count)."""
+    kind, argument = layout
+    if kind == "scalar":
+        return _struct.calcsize(argument[0])
+    return {"error": 4, "guid": 16, "unicode": 2, "binary": count_size}.get(kind, 1)
+
+
 def _codecs(count_size: int) -> tuple[dict, dict]:
     """Readers and writers of every property type, keyed by PropertyType, for one COUNT width."""
-    table = {}
-    minimum = {}
-    for ptype, fmt, wrap in ((0x0002, "<h", None), (0x0003, "<i", None), (0x0004, "<f", None),
-                             (0x0005, "<d", None), (0x0006, "<q", None), (0x0007, "<d", None),
-                             (0x0014, "<q", None), (0x0040, "<Q", FileTimeValue)):
-        read, write, size = _scalar(fmt, wrap)
-        table[ptype] = (read, write)
-        minimum[ptype] = size
-    table[0x000A] = (_read_error, _write_error)
-    minimum[0x000A] = 4
-    table[0x000B] = (_read_boolean, _write_boolean)
-    table[0x0048] = (_read_guid, _write_guid)
-    minimum[0x0048] = 16
-    table[0x001F] = (_read_unicode, _write_unicode)
-    minimum[0x001F] = 2
-    table[0x001E] = (_read_string8, _write_string8)
-    table[0x0102] = _binary(count_size)
-    minimum[0x0102] = count_size
-    for ptype in (0x0002, 0x0003, 0x0004, 0x0005, 0x0006, 0x0007, 0x0014, 0x001E, 0x001F, 0x0040, 0x0048, 0x0102):
-        table[ptype | MULTI_VALUE_FLAG] = _multiple(*table[ptype], minimum.get(ptype, 1))
-    for ptype in list(table):  # MV_INSTANCE columns carry one value of the single type
-        if ptype & MULTI_VALUE_FLAG:
-            table[ptype | MULTI_VALUE_INSTANCE] = table[ptype & ~MULTI_VALUE_FLAG]
-    table[0x0001] = (_read_null, _write_null)
-    # PtypObject / PtypEmbeddedTable (2.11.1.5) has no value layout of its own (stores refuse it in
-    # RopGetPropertiesSpecific): read as 4 bytes, like the reserved long of [MS-OXNSPI] PROP_VAL_UNION.
-    table[0x000D] = _scalar("<I")[:2]
-    table[0x00FB] = (_read_server_id, _write_server_id)
-    table[0x00FD] = _construct_codec(RESTRICTIONS, count_size)
-    table[0x00FE] = _construct_codec(RULE_ACTIONS, count_size)
+    single = {"error": (_read_error, _write_error), "boolean": (_read_boolean, _write_boolean),
+              "guid": (_read_guid, _write_guid), "unicode": (_read_unicode, _write_unicode),
+              "string8": (_read_string8, _write_string8), "binary": _binary(count_size),
+              "null": (_read_null, _write_null), "server_id": (_read_server_id, _write_server_id),
+              "restriction": _construct_codec(RESTRICTIONS, count_size),
+              "rule_action": _construct_codec(RULE_ACTIONS, count_size)}
+    layouts = value_layouts()
+
+    def codec(layout):
+        kind, argument = layout
+        if kind == "scalar":
+            return _scalar(*argument)[:2]
+        if kind == "multiple":
+            element = layouts[argument]
+            return _multiple(*codec(element), min_value_size(element, count_size))
+        return single[kind]
+    table = {ptype: codec(layout) for ptype, layout in layouts.items()}
     return {k: v[0] for k, v in table.items()}, {k: v[1] for k, v in table.items()}
 
 
