@@ -24,6 +24,7 @@ import json
 import uuid
 
 import orjson
+from construct import Container, ListContainer
 
 from .defs.core import EnumValue, FileTimeValue, FlagsValue, GuidValue
 from .defs.props import NAMED_PROPERTIES, PROPERTY_NAMES, PROPERTY_TAG_NAMES
@@ -80,38 +81,17 @@ _NAMED_INTS = (EnumValue, FlagsValue)
 def to_json(value, named=None):
     """Plain JSON-able value of a parsed construct value (dicts keep field order); `named` maps
     property ids from 0x8000 to what names them (see the module docstring). Fields a layout leaves
-    out (None) are left out."""
-    if value.__class__ in _AS_IS:
+    out (None) are left out. A dict is normalised by the plan of its keys (`_plan`)."""
+    cls = value.__class__
+    if cls in _AS_IS:
         return value
-    if isinstance(value, dict):
-        if "PropertyValue" in value and ("PropertyTag" in value or ("PropertyId" in value and "PropertyType" in value)):
-            return _property_value(value, named)
-        tagged = "PropertyType" in value and "PropertyId" in value  # a tag, or a SortOrder (MS-OXCDATA 2.13.1)
-        out = property_tag(value, named) if tagged else {}
-        for key, item in value.items():
-            if item is None or key.startswith("_"):
-                continue
-            cls = item.__class__
-            if cls in _AS_IS:  # the common case, before the special fields (none of them is a plain scalar)
-                if not (tagged and key in ("PropertyType", "PropertyId")):
-                    out[key] = item
-                continue
-            if tagged and key in ("PropertyType", "PropertyId"):
-                continue
-            if cls in _NAMED_INTS:
-                out[key] = int(item)
-                if item.name:
-                    out[f"{key}Name"] = item.name
-                continue
-            if key == "PropertyTag" and _is_tag(item):
-                out.update(property_tag(item, named))  # a tag field: its contract shape, flattened
-                continue
-            special = key == "LogonTime" or isinstance(item, (bytes, bytearray))
-            out[key] = _field(key, item, named) if special else to_json(item, named)
-            if isinstance(item, _NAMED_INTS) and item.name:
-                out[f"{key}Name"] = item.name
-        return out
-    if isinstance(value, (list, tuple)):
+    if cls is Container or isinstance(value, dict):
+        keys = tuple(value)
+        plan = _PLANS.get(keys)
+        if plan is None:
+            plan = _plan(keys)
+        return plan(value, named)
+    if cls is ListContainer or isinstance(value, (list, tuple)):
         return [item if item.__class__ in _AS_IS else to_json(item, named) for item in value]
     if isinstance(value, bool) or isinstance(value, (str, float)):
         return value
@@ -128,9 +108,67 @@ def to_json(value, named=None):
     return str(value)
 
 
+_PLANS: dict = {}  # keys of a dict, in order -> the function that normalises dicts with those keys
+MAX_PLANS = 4096  # dicts of other shapes (only odd input makes so many) are normalised unplanned
+TAG_FIELDS = ("PropertyType", "PropertyId")
+
+
+def _plan(keys: tuple):
+    """The normaliser of dicts with exactly these keys, in this order: what to_json does field by
+    field, with what depends only on the keys (hidden `_` fields, a tag's own fields, the `Name`
+    sibling's key) decided once, so that a plain scalar field costs one class test."""
+    if "PropertyValue" in keys and ("PropertyTag" in keys or ("PropertyId" in keys and "PropertyType" in keys)):
+        plan = _property_value_plan(keys)
+    else:
+        tagged = "PropertyType" in keys and "PropertyId" in keys  # a tag, or a SortOrder (MS-OXCDATA 2.13.1)
+        names = [f"v{n}" if not key.startswith("_") and not (tagged and key in TAG_FIELDS) else "_"
+                 for n, key in enumerate(keys)]
+        lines = ["def plan(value, named):"]
+        if len(keys) == 1:
+            lines.append(f"    {names[0]}, = value.values()")
+        elif keys:
+            lines.append(f"    {', '.join(names)} = value.values()")
+        lines.append("    out = property_tag(value, named) if tagged else {}")
+        for name, key in zip(names, keys):
+            if name == "_":
+                continue
+            lines += [f"    if {name} is not None:",
+                      f"        if {name}.__class__ in AS_IS: out[{key!r}] = {name}",
+                      f"        elif {name}.__class__ in NAMED_INTS:",
+                      f"            out[{key!r}] = int({name})",
+                      f"            if {name}.name: out[{key + 'Name'!r}] = {name}.name",
+                      f"        else: out[{key!r}] = to_json({name}, named)" if key not in SPECIAL_FIELDS else
+                      f"        else: field(out, {key!r}, {name}, named)"]
+        lines.append("    return out")
+        if tagged and all(name == "_" for name in names):
+            plan = _tag_plan  # a PropertyTag structure (MS-OXCDATA 2.9): nothing but the tag
+        else:
+            scope = {"AS_IS": _AS_IS, "NAMED_INTS": _NAMED_INTS, "field": _normalised_field, "to_json": to_json,
+                     "property_tag": property_tag, "tagged": tagged}
+            exec(compile("\n".join(lines), "<mapiwire to_json plan>", "exec"), scope)  # noqa: S102 - made from keys
+            plan = scope["plan"]
+    if len(_PLANS) < MAX_PLANS:
+        _PLANS[keys] = plan
+    return plan
+
+
+def _tag_plan(value, named) -> dict:
+    return property_tag((int(value["PropertyId"]) << 16) | int(value["PropertyType"]), named)
+
+
+def _normalised_field(out: dict, key: str, item, named) -> None:
+    """Put a SPECIAL_FIELDS field that is neither a plain scalar nor an enum or flags into `out`:
+    a nested tag flattened, else as `_field` says."""
+    if key == "PropertyTag" and _is_tag(item):
+        out.update(property_tag(item, named))  # a tag field: its contract shape, flattened
+        return
+    out[key] = _field(key, item, named)
+
+
 GLOBAL_COUNTERS = ("GlobalCounter", "FolderGlobalCounter", "MessageGlobalCounter")
 ADDRESS_FIELDS = ("ClientIP", "ClientIPMask")  # MS-OXCRPC 2.2.2.2.15 AUX_PERF_CLIENTINFO
 MAC_FIELDS = ("MacAddress",)
+SPECIAL_FIELDS = frozenset(("PropertyTag", "LogonTime", *GLOBAL_COUNTERS, *ADDRESS_FIELDS, *MAC_FIELDS))
 LOGON_TIME_FIELDS = ("Seconds", "Minutes", "Hour", "DayOfWeek", "Day", "Month", "Year")
 
 
@@ -173,10 +211,20 @@ def _public(value: dict) -> int:
 def property_tag(tag, named=None) -> dict:
     """The contract's shape of a property tag: `{"PropertyTag": 0xIIIITTTT, "PropertyName": ...,
     "PropertyTypeName": ...}` (names where known)."""
-    number = tag_value(tag)
+    number = tag if tag.__class__ is int else tag_value(tag)
+    fixed = _FIXED_TAGS.get(number)
+    if fixed is not None:
+        return fixed.copy()
     if number >> 16 < NAMED_ID_FLOOR:  # no session names it: the same shape each time, made once
-        return dict(_fixed_tag(number))
+        fixed = _tag_fields(number, None)
+        if len(_FIXED_TAGS) < MAX_FIXED_TAGS:
+            _FIXED_TAGS[number] = fixed
+        return fixed.copy()
     return _tag_fields(number, named)
+
+
+_FIXED_TAGS: dict[int, dict] = {}  # property_tag's fields of tags whose id is below 0x8000
+MAX_FIXED_TAGS = 8192
 
 
 def _tag_fields(number: int, named) -> dict:
@@ -191,51 +239,64 @@ def _tag_fields(number: int, named) -> dict:
     return out
 
 
-@functools.lru_cache(maxsize=8192)
-def _fixed_tag(number: int) -> tuple:
-    """property_tag's fields of a tag whose id is below 0x8000 (its name needs no session)."""
-    return tuple(_tag_fields(number, None).items())
+def _property_value_plan(keys: tuple):
+    """The normaliser of property values with these keys, in the contract's shape `{"PropertyTag":
+    0xIIIITTTT, "PropertyName": ..., <other fields>, "Value": ...}`: `{PropertyTag, [PropertyType],
+    [Flag], PropertyValue}` (TaggedPropertyValue, PropertyRow cells), or the address book's
+    `{PropertyType, PropertyId, PropertyValue: {[HasValue], PropertyValue}}` (MS-OXCMAPIHTTP
+    2.2.1.2), whose HasValue byte is kept."""
+    tagged = "PropertyTag" in keys  # else the address book form carries PropertyType and PropertyId itself
+    typed = tagged and "PropertyType" in keys
+    skip = ("PropertyTag", "PropertyValue") if tagged else ("PropertyId", "PropertyType", "PropertyValue")
+    others = tuple(key for key in keys if key not in skip and not key.startswith("_"))
+    flagged = "Flag" in keys
 
-
-def _property_value(value: dict, named) -> dict:
-    """A property value in the contract's shape `{"PropertyTag": 0xIIIITTTT, "PropertyName": ...,
-    <other fields>, "Value": ...}`: `{PropertyTag, [PropertyType], [Flag], PropertyValue}` (TaggedPropertyValue,
-    PropertyRow cells), or the address book's `{PropertyType, PropertyId, PropertyValue: {[HasValue],
-    PropertyValue}}` (MS-OXCMAPIHTTP 2.2.1.2), whose HasValue byte is kept."""
-    if "PropertyTag" in value:
-        tag = tag_value(value["PropertyTag"])
-        skip = ("PropertyTag", "PropertyValue")
-        prop_type = int(value["PropertyType"]) if "PropertyType" in value else tag & 0xFFFF
-    else:  # the address book form carries PropertyType and PropertyId itself
-        tag = tag_value(value)
-        skip = ("PropertyId", "PropertyType", "PropertyValue")
-        prop_type = tag & 0xFFFF
-    out = property_tag(tag, named)
-    if prop_type != tag & 0xFFFF:  # a PtypUnspecified column: the value says its type
-        name = property_name(tag >> 16, prop_type, named)
-        if name is not None:
-            out["PropertyName"] = name
-    for key, item in value.items():
-        if key in skip or key.startswith("_") or item is None:
-            continue
-        out[key] = item if item.__class__ in _AS_IS else to_json(item, named)
-        if isinstance(item, _NAMED_INTS) and item.name:
-            out[f"{key}Name"] = item.name
-    item = value["PropertyValue"]
-    if isinstance(item, dict) and "PropertyValue" in item:  # the address book's {[HasValue], PropertyValue}
-        if "HasValue" in item:
-            out["HasValue"] = to_json(item["HasValue"], named)
-        item = item["PropertyValue"]
-    if item is None:
+    def plan(value: dict, named) -> dict:
+        if tagged:
+            tag = value["PropertyTag"]
+            if tag.__class__ is not int:
+                tag = tag_value(tag)
+            prop_type = int(value["PropertyType"]) if typed else tag & 0xFFFF
+        else:
+            tag = tag_value(value)
+            prop_type = tag & 0xFFFF
+        out = property_tag(tag, named)
+        if prop_type != tag & 0xFFFF:  # a PtypUnspecified column: the value says its type
+            name = property_name(tag >> 16, prop_type, named)
+            if name is not None:
+                out["PropertyName"] = name
+        for key in others:
+            item = value[key]
+            if item is None:
+                continue
+            if item.__class__ in _AS_IS:
+                out[key] = item
+                continue
+            out[key] = to_json(item, named)
+            if item.__class__ in _NAMED_INTS and item.name:
+                out[f"{key}Name"] = item.name
+        item = value["PropertyValue"]
+        if isinstance(item, dict) and "PropertyValue" in item:  # the address book's {[HasValue], PropertyValue}
+            if "HasValue" in item:
+                out["HasValue"] = to_json(item["HasValue"], named)
+            item = item["PropertyValue"]
+        if item is None:
+            return out
+        cls = item.__class__
+        if cls in _AS_IS:
+            out["Value"] = item
+        else:
+            out["Value"] = to_json(item, named)
+            if cls in _NAMED_INTS and item.name:
+                out["ValueName"] = item.name
+                return out
+        if (prop_type == PTYP_ERROR_CODE or (flagged and value["Flag"] == 0xA)) and isinstance(item, int):
+            name = ERROR_CODES.get(int(item))  # MS-OXCDATA 2.4: a PtypErrorCode value
+            if name is not None:
+                out["ValueName"] = name
         return out
-    out["Value"] = item if item.__class__ in _AS_IS else to_json(item, named)
-    if isinstance(item, _NAMED_INTS) and item.name:
-        out["ValueName"] = item.name
-    elif (prop_type == PTYP_ERROR_CODE or value.get("Flag") == 0xA) and isinstance(item, int):
-        out["ValueName"] = ERROR_CODES.get(int(item))  # MS-OXCDATA 2.4: a PtypErrorCode value
-        if out["ValueName"] is None:
-            del out["ValueName"]
-    return out
+
+    return plan
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # orjson's form, for what orjson refuses
