@@ -10,7 +10,6 @@ wire data: after malformed input it resynchronises on the next line that looks l
 from __future__ import annotations
 
 import re
-from collections import deque
 from dataclasses import dataclass
 
 from ...errors import UsageError
@@ -38,8 +37,9 @@ _AT_LINE_START = {"request": rb"[A-Z][A-Z_-]{0,63}" + _TARGET, "response": _STAT
 _ANYWHERE = {"request": rb"(?:(?<=\n)[A-Z][A-Z_-]{0,63}|" + _METHODS + rb")" + _TARGET,
              "response": _STATUS_PREFIX}
 _TOKEN = re.compile(_TCHAR.decode("ascii") + "+")
-_FIELD_LINE = re.compile("(" + _TCHAR.decode("ascii") + "+):(.*)\n")  # a header field's line: name, value
-_FIELD_BLOCK = re.compile("(?:" + _TCHAR.decode("ascii") + "+:.*\n)*")  # a block of such lines only
+# A whole header field line (name, value) without CR inside nor whitespace at the value's end: one match
+# per line of a block means the block is all such lines, the value already stripped.
+_FIELD_LINE = re.compile("^(" + _TCHAR.decode("ascii") + "+):[ \t]*((?:[^\r\n]*[^ \t\r\n])?)\r?\n", re.M)
 _NAMES_SEEN: set[str] = set()  # header names already found valid tokens (bounded: names come from the wire)
 _NAMES_SEEN_MAX = 512
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
@@ -98,12 +98,12 @@ class HttpParser:
         self._line = _LINE[role]
         self._at_line_start = re.compile(_AT_LINE_START[role])
         self._anywhere = re.compile(_ANYWHERE[role])
-        self._buf = bytearray()
+        self._buf: bytes | bytearray = b""  # the fed bytes not yet consumed, from _pos (bytes when one feed)
         self._pos = 0  # first unconsumed byte of _buf
         self._base = 0  # stream offset of _buf[0]
         self._time: float | None = None
         self._bol = True  # _buf[_pos] starts a line (for resynchronisation)
-        self._arrivals: deque = deque()  # (stream offset, time) of the feeds still buffered
+        self._arrivals: list = []  # (stream offset, time) of the feeds still buffered
         self._searched = (-1, -1)  # (from, to) stream offsets _skip searched without a candidate
         self._new_message()
         self._state = self._skip if midstream else self._start
@@ -131,18 +131,31 @@ class HttpParser:
         if not data:
             return events
         self._time = time
-        buf = self._buf
-        if self._pos:
-            del buf[: self._pos]
-            self._base += self._pos
+        buf, pos = self._buf, self._pos
+        if pos == len(buf):  # all consumed (the usual case): the new bytes are the buffer, not copied
+            self._base += pos
+            self._buf = data if type(data) is bytes else bytes(data)  # never a caller's buffer
             self._pos = 0
-        arrivals = self._arrivals
-        while len(arrivals) > 1 and arrivals[1][0] <= self._base:
-            arrivals.popleft()
-        arrivals.append((self._base + len(buf), time))
-        buf += data
-        while self._state(events):
-            pass
+            self._arrivals = [(self._base, time)]
+        else:
+            if pos:
+                if type(buf) is bytearray:
+                    del buf[:pos]
+                else:
+                    buf = buf[pos:]
+                self._base += pos
+                self._pos = 0
+            if type(buf) is not bytearray:
+                buf = bytearray(buf)
+            arrivals = self._arrivals
+            while len(arrivals) > 1 and arrivals[1][0] <= self._base:
+                del arrivals[0]
+            arrivals.append((self._base + len(buf), time))
+            buf += data
+            self._buf = buf
+        state = self._state
+        while state(events):
+            state = self._state
         return events
 
     def gap(self, size: int, time: float | None = None) -> list:
@@ -177,7 +190,7 @@ class HttpParser:
             self._state = self._skip
             self._bol = True
         self._base += len(self._buf) + size
-        self._buf.clear()
+        self._buf = b""
         self._pos = 0
         return events
 
@@ -252,7 +265,10 @@ class HttpParser:
             return self._fail(events, "start line too long", pos, pos + 1)
         if newline < 0:
             return False
-        match = self._line.fullmatch(bytes(buf[pos:newline]).rstrip(b"\r"))
+        stop = newline
+        while stop > pos and buf[stop - 1] == 13:
+            stop -= 1
+        match = self._line.fullmatch(buf, pos, stop)
         if match is None:
             return self._fail(events, f"invalid {'request' if self.role == 'request' else 'status'}"
                               " line", pos, newline + 1, bol=True)
@@ -298,8 +314,9 @@ class HttpParser:
         line_start = pos
         # One latin-1 decode of the block (byte for byte, so lengths and offsets stay those of the bytes).
         text = buf[pos:block_end].decode("latin-1")
-        if _FIELD_BLOCK.fullmatch(text):  # the usual block: a valid `name:value` per line, no folding
-            headers += [(name, value.rstrip("\r").strip(" \t")) for name, value in _FIELD_LINE.findall(text)]
+        fields = _FIELD_LINE.findall(text)
+        if len(fields) == text.count("\n"):  # the usual block: a valid `name: value` per line, no folding
+            headers += fields
             self._pos = after
             return self._framing(events, after)
         for raw in text.split("\n")[:-1]:
@@ -332,14 +349,9 @@ class HttpParser:
                 return True
             if msg.status in (204, 304):
                 return self._finish(events)
-        codings, declared = [], []  # Transfer-Encoding and Content-Length values, in one pass
-        for name, value in msg.headers:
-            if len(name) == 17 or len(name) == 14:
-                lower = name.lower()
-                if lower == "transfer-encoding":
-                    codings.append(value)
-                elif lower == "content-length":
-                    declared.append(value)
+        # Transfer-Encoding and Content-Length values (the lengths first: most names differ in them)
+        codings = [value for name, value in msg.headers if len(name) == 17 and name.lower() == "transfer-encoding"]
+        declared = [value for name, value in msg.headers if len(name) == 14 and name.lower() == "content-length"]
         if codings:
             if ",".join(codings).split(",")[-1].strip().lower() == "chunked":
                 self._state = self._chunk_size
@@ -472,7 +484,7 @@ class HttpParser:
         self.messages += 1
         self._new_message()
         self._state = self._start
-        return True
+        return self._pos < len(self._buf)  # else _start would find nothing to read
 
     def _arrival(self, offset: int) -> float | None:
         """Time of the feed that brought the byte at stream `offset`."""
