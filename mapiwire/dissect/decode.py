@@ -37,7 +37,9 @@ def iso_time(ts: float | None) -> str | None:
         dt = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc)
     except (ValueError, OverflowError, OSError):  # the readers check times; this never raises
         return None
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+    if dt.year < 1000:  # isoformat pads the year to four digits, strftime does not
+        return dt.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+    return dt.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"  # a third of strftime's time
 
 
 def parse_body(definition: c.Construct, data: bytes, errors: list, prefix: str, strict: bool = False, **params):
