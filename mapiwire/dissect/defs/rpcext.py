@@ -7,6 +7,7 @@ then obfuscates, receiver reverts XOR then decompresses); 3.1.4.2.1.2 packed buf
 from __future__ import annotations
 
 import io
+import struct as struct_module
 
 import construct as c
 from construct import Int16ul, Subconstruct
@@ -14,7 +15,7 @@ from construct import Int16ul, Subconstruct
 from .. import lz77
 from ...errors import MalformedError
 from .budget import PAYLOAD_LIMIT, PAYLOADS_LIMIT, BudgetExceeded, budget_of
-from .core import Flags, remaining, report, struct
+from .core import Flags, report, struct
 
 RPC_HEADER_EXT_FLAGS = {"Compressed": 0x0001, "XorMagic": 0x0002, "Last": 0x0004}
 
@@ -26,6 +27,7 @@ RPC_HEADER_EXT = struct(
     "SizeActual" / Int16ul,
 )
 HEADER_SIZE = 8
+_FOUR_U16 = struct_module.Struct("<4H").unpack  # a header's fields, for the optional-header test
 MAX_PAYLOADS = PAYLOADS_LIMIT  # MS-OXCRPC 3.1.4.2.1.2.2: at most 96 packed payloads in one buffer
 
 
@@ -47,14 +49,16 @@ class ExtendedBuffer(Subconstruct):
         self.optional = optional
         self.header = RPC_HEADER_EXT  # parses each header (the fast path swaps in its own, fastgen.py)
 
-    def _looks_like_header(self, stream) -> bool:
-        here = stream.tell()
-        head = stream.read(HEADER_SIZE)
-        stream.seek(here)
-        if len(head) < HEADER_SIZE:
+    @staticmethod
+    def _looks_like_header(stream, left: int) -> bool:
+        """Whether the next 8 of the `left` bytes read as an RPC_HEADER_EXT (version 0, known
+        flags, a Size that fits)."""
+        if left < HEADER_SIZE:
             return False
-        version, flags, size, actual = (int.from_bytes(head[i:i + 2], "little") for i in range(0, 8, 2))
-        return version == 0 and not flags & ~0x7 and size <= remaining(stream) - HEADER_SIZE
+        here = stream.tell()
+        version, flags, size, _ = _FOUR_U16(stream.read(HEADER_SIZE))
+        stream.seek(here)
+        return version == 0 and not flags & ~0x7 and size <= left - HEADER_SIZE
 
     def _payload(self, data: bytes, context, path, offset: int):
         sub = io.BytesIO(data)
@@ -68,43 +72,49 @@ class ExtendedBuffer(Subconstruct):
             return c.Container(Undecoded=data)
 
     def _parse(self, stream, context, path):
-        if self.optional and not self._looks_like_header(stream):
-            return self._payload(stream.read(), context, path, 0)
+        start = stream.tell()
+        end = stream.seek(0, io.SEEK_END)  # the payloads are parsed from copies: `end` stays
+        stream.seek(start)
+        if self.optional and not self._looks_like_header(stream, end - start):
+            return self._payload(stream.read() if end > start else b"", context, path, 0)
         headers = c.ListContainer()
         payloads = []
         while True:
-            start = stream.tell()
-            if remaining(stream) < HEADER_SIZE:
-                raise c.StreamError(f"RPC_HEADER_EXT needs 8 bytes, {remaining(stream)} left", path=path)
+            left = end - start
+            if left < HEADER_SIZE:
+                raise c.StreamError(f"RPC_HEADER_EXT needs 8 bytes, {left} left", path=path)
             header = self.header._parsereport(stream, context, path)
-            if header.Size > remaining(stream):
-                raise c.StreamError(f"RPC_HEADER_EXT.Size {header.Size} is more than the {remaining(stream)} bytes left", path=path)
-            wire = stream.read(header.Size)
+            size, flags = header["Size"], header["Flags"]
+            left -= HEADER_SIZE
+            if size > left:
+                raise c.StreamError(f"RPC_HEADER_EXT.Size {size} is more than the {left} bytes left", path=path)
+            wire = stream.read(size)
             header["_wire"] = wire
-            data = lz77.xor(wire) if header.Flags & 0x2 else wire
+            data = lz77.xor(wire) if flags & 0x2 else wire
             if not self._afford(header, context, path, start, len(headers)):
                 data = None
-            elif header.Flags & 0x1:
+            elif flags & 0x1:
                 try:
-                    data = lz77.decompress(data, header.SizeActual)
+                    data = lz77.decompress(data, header["SizeActual"])
                 except MalformedError as exc:
                     report(context, path, f"payload {len(headers)}: {exc.what}", start + HEADER_SIZE + (exc.offset or 0))
                     data = None
-            elif header.Size != header.SizeActual:
-                report(context, path, f"uncompressed payload with Size {header.Size} != SizeActual {header.SizeActual}", start)
+            elif size != header["SizeActual"]:
+                report(context, path, f"uncompressed payload with Size {size} != SizeActual {header['SizeActual']}", start)
             headers.append(header)
             if data is None:
                 payloads.append(c.Container(Undecoded=wire))
             else:
                 header["_plain"] = data
                 payloads.append(self._payload(data, context, path, 0))
-            if header.Flags & 0x4:
+            start = stream.tell()
+            if flags & 0x4:
                 break
             if len(headers) >= MAX_PAYLOADS:
-                report(context, path, f"no Last flag after {MAX_PAYLOADS} payloads", stream.tell())
+                report(context, path, f"no Last flag after {MAX_PAYLOADS} payloads", start)
                 break
-            if remaining(stream) == 0:
-                report(context, path, "buffer ended before a header with the Last flag", stream.tell())
+            if start == end:
+                report(context, path, "buffer ended before a header with the Last flag", start)
                 break
         if len(payloads) == 1:
             return c.Container(RPC_HEADER_EXT=headers, **payloads[0])
@@ -122,7 +132,7 @@ class ExtendedBuffer(Subconstruct):
                 budget.noted = True
                 report(context, path, f"decoding budget spent: payload {number} and after are not decoded", start)
             return False
-        plain = header.SizeActual if header.Flags & 0x1 else header.Size
+        plain = header["SizeActual"] if header["Flags"] & 0x1 else header["Size"]
         if plain > PAYLOAD_LIMIT:
             report(context, path, f"payload {number}: {plain} bytes, more than the {PAYLOAD_LIMIT} a payload may "
                    "carry (MS-OXCRPC 3.1.4.2.1): not decoded", start)
