@@ -39,10 +39,10 @@ def _tls_told(exchanges):
         yield exchange
 
 
-def _records(path, keylog, tls, decode_bodies=True):
+def _records(path, keylog, tls):
     from .dissect.decode import Decoder
 
-    decoder = Decoder(decode_bodies=decode_bodies)
+    decoder = Decoder()
     for exchange in _exchanges(path, keylog, tls):
         record = decoder.decode(exchange)
         if record is not None:
@@ -211,11 +211,11 @@ def sessions(file, fmt, keylog, tls):
 @tls_option
 def stats(file, fmt, keylog, tls):
     """Counts per request type and X-ResponseCode, latency percentiles, PENDING counts."""
-    from .dissect.summary import Stats
+    from .dissect.summary import Stats, transport_records
 
     def body():
         table = Stats()
-        for record in _records(file, keylog, tls, decode_bodies=False):
+        for record in transport_records(_exchanges(file, keylog, tls)):
             table.add(record)
         click.echo(json.dumps(table.result(), indent=2) if fmt == "json" else table.text())
 

@@ -6,8 +6,10 @@ import datetime
 import html
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 
-from .transport import split_request_id
+from .exchange import Exchange
+from .transport import RESPONSE_CODES, is_mapi, parse_inner, split_request_id
 
 MAX_FAILURES = 100  # listed per session; the counts stay exact
 CONTEXT_NOT_FOUND = 10  # MS-OXCMAPIHTTP 2.2.3.3.3
@@ -204,6 +206,77 @@ def percentile(values: list[float], p: float) -> float | None:
     ordered = sorted(values)
     rank = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
     return ordered[rank]
+
+
+def transport_records(exchanges: Iterable[Exchange]) -> Iterator[dict]:
+    """What `Stats` reads of each record (request_type, status, response_code and its name,
+    elapsed_ms, the response's meta-tags, errors) with the values `Decoder(decode_bodies=False)`
+    gives them, without the rest of the record: no bodies, no session state, no copy of the HTTP
+    layer, not even the decoder's imports. tests/dissect/test_summary.py keeps both the same."""
+    from .defs.budget import MAX_PLAIN
+    from .defs.mapihttp import BODIES, BODIES_LOWER
+
+    for exchange in exchanges:
+        request, response = exchange.request, exchange.response
+        if request is not None:
+            if not is_mapi(request.headers, response.headers if response else ()):
+                continue
+        elif response is not None:
+            if not is_mapi((), response.headers):
+                continue
+        elif not exchange.errors:
+            continue
+        record = {"request_type": None, "status": None, "response_code": None, "response_code_name": None,
+                  "elapsed_ms": None, "response": None, "errors": list(exchange.errors)}
+        try:
+            _transport_record(record, request, response, BODIES, BODIES_LOWER, MAX_PLAIN)
+        except Exception as exc:  # as the decoder: its own failure is an error of the record
+            message = (str(exc).strip().splitlines() or [""])[-1][:500]
+            record = {"request_type": None, "status": None, "response_code": None, "response_code_name": None,
+                      "elapsed_ms": None, "response": None, "errors": list(exchange.errors) + [
+                          {"where": "decoder", "error": f"{type(exc).__name__}: {message}"}]}
+        yield record
+
+
+def _transport_record(record: dict, request, response, bodies: dict, bodies_lower: dict, max_plain: int) -> None:
+    """Fill `record` as Decoder._decode and Decoder._response do without bodies (MS-OXCMAPIHTTP
+    2.2.3.3.3 X-ResponseCode, in the headers or after DONE; 2.2.7 meta-tags)."""
+    errors = record["errors"]
+    if request is None:  # a response without its request, or the reader's own notes
+        if response is not None:
+            errors.append({"where": "request", "error": "response without its request in the capture"})
+            record.update(request_type=response.header("X-RequestType"), status=response.status)
+        return
+    request_type = request.header("X-RequestType")
+    known = request_type in bodies or (request_type or "").lower() in bodies_lower
+    record.update(request_type=request_type, status=response.status if response else None)
+    if request_type is None:
+        errors.append({"where": "request.headers", "error": "no X-RequestType header"})
+    elif not known:
+        errors.append({"where": "request.headers", "error": f"unknown X-RequestType {request_type!r}"})
+    if response is None:
+        return
+    inner = parse_inner(response.body)
+    errors.extend(inner.errors)
+    record["response"] = {"meta": inner.meta}
+    code = None
+    for source, value in (("headers", response.header("X-ResponseCode")),
+                          ("additional_headers", dict(inner.headers).get("X-ResponseCode"))):
+        if value is None:
+            continue
+        try:
+            code = int(value.strip())
+        except ValueError:
+            errors.append({"where": f"response.{source}", "error": f"X-ResponseCode {value!r} is not a number"})
+    record["response_code"] = code
+    record["response_code_name"] = RESPONSE_CODES.get(code) if code is not None else None
+    if response.status != 200 or code not in (0, None) or not known:
+        size = inner.body_size
+        if size > max_plain:  # the decoder keeps only the first bytes of an undecoded body, and says so
+            errors.append({"where": "response", "error": f"decoding budget: undecoded body of {size} bytes, "
+                           f"only the first {max_plain} kept", "offset": max_plain})
+    if request.time is not None and response.end_time is not None:
+        record["elapsed_ms"] = round((response.end_time - request.time) * 1000, 3)
 
 
 class Stats:

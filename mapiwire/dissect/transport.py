@@ -20,6 +20,7 @@ RESPONSE_CODES = {
 }
 
 META_TAGS = (b"PROCESSING", b"PENDING", b"DONE")  # MS-OXCMAPIHTTP 2.2.7
+_META_RUN = re.compile(rb"(?:(?:PROCESSING|PENDING)\r\n)*DONE\r\n")  # meta-tag lines up to the first DONE
 MAX_LINE = 8192
 MAX_HEADERS = 100
 
@@ -107,57 +108,91 @@ class InnerStream:
     headers: list[tuple[str, str]] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     state: str = "meta"  # meta -> headers -> body
-    _buffer: bytearray = field(default_factory=bytearray)
-    _body: bytearray = field(default_factory=bytearray)
-    _offset: int = 0  # offset of _buffer[0] in the inner stream
+    _buffer: bytes = b""  # an incomplete line, kept for the next feed
+    _body: list = field(default_factory=list)  # the body's parts (bytes or views of them)
+    _offset: int = 0  # offset of the unconsumed bytes in the inner stream
 
     @property
     def body(self) -> bytes:
-        return bytes(self._body)
+        return b"".join(self._body)
+
+    @property
+    def body_size(self) -> int:
+        return sum(map(len, self._body))
 
     def feed(self, data: bytes) -> None:
+        if type(data) is not bytes:
+            data = bytes(data)  # never a view of the caller's buffer
         if self.state == "body":
-            self._body += data
+            self._body.append(data)
             return
-        self._buffer += data
-        while self.state != "body":
-            end = self._buffer.find(b"\r\n")
+        buf = self._buffer + data if self._buffer else data
+        if self.state == "meta" and self._whole_head(buf):
+            return
+        pos = 0  # the unconsumed bytes start at buf[pos] (stream offset self._offset)
+        while True:
+            end = buf.find(b"\r\n", pos)
             if end < 0:
-                if self.state == "meta" and not any(t.startswith(bytes(self._buffer[:len(t)])) for t in META_TAGS):
+                rest = buf[pos:]
+                if self.state == "meta" and not any(t.startswith(rest[:len(t)]) for t in META_TAGS):
                     if self.meta:
-                        self._error(f"{bytes(self._buffer[:40])!r} where a meta-tag was expected")
-                    self._to_body()
-                elif len(self._buffer) > MAX_LINE:
+                        self._error(f"{rest[:40]!r} where a meta-tag was expected")
+                    self._to_body(buf, pos)
+                elif len(rest) > MAX_LINE:
                     self._error(f"line longer than {MAX_LINE} bytes")
-                    self._to_body()
+                    self._to_body(buf, pos)
+                else:
+                    self._buffer = rest
                 return
-            line = bytes(self._buffer[:end])
+            line = buf[pos:end]
             if self.state == "meta":
                 if line in META_TAGS:
                     self.meta.append(line.decode())
                     if line == b"DONE":
                         self.state = "headers"
                 elif not self.meta:
-                    self._to_body()
+                    self._to_body(buf, pos)
                     return
                 else:
                     self._error(f"{line[:40]!r} where a meta-tag was expected")
-                    self._to_body()
+                    self._to_body(buf, pos)
                     return
             elif not line:
-                self.state = "body"
-                self._consume(end + 2)
-                self._body += self._buffer
-                self._buffer.clear()
+                self._offset += end + 2 - pos
+                self._to_body(buf, end + 2)
                 return
             else:
                 name, sep, value = line.decode("latin-1").partition(":")
                 if not sep or not name.strip() or len(self.headers) >= MAX_HEADERS:
                     self._error(f"{line[:40]!r} is not a header line after DONE")
-                    self._to_body()
+                    self._to_body(buf, pos)
                     return
                 self.headers.append((name.strip(), value.strip()))
-            self._consume(end + 2)
+            self._offset += end + 2 - pos
+            pos = end + 2
+
+    def _whole_head(self, buf: bytes) -> bool:
+        """The usual case at once: meta-tags up to DONE, well-formed additional headers and their
+        blank line all in `buf` (else False, nothing consumed: the line loop takes it)."""
+        tags = _META_RUN.match(buf)
+        if tags is None:
+            return False
+        start = tags.end()
+        end = buf.find(b"\r\n\r\n", start - 2)
+        if end < 0:
+            return False
+        headers = []
+        if end >= start:
+            for line in buf[start:end].decode("latin-1").split("\r\n"):
+                name, sep, value = line.partition(":")
+                if not sep or not name.strip() or len(headers) + len(self.headers) >= MAX_HEADERS:
+                    return False
+                headers.append((name.strip(), value.strip()))
+        self.meta += [tag.decode() for tag in buf[:start - 2].split(b"\r\n")]
+        self.headers += headers
+        self._offset += end + 4
+        self._to_body(buf, end + 4)
+        return True
 
     def close(self) -> None:
         if self.state == "meta" and self.meta:
@@ -165,17 +200,15 @@ class InnerStream:
         elif self.state == "headers":
             self._error("response ended inside the additional headers after DONE")
         if self._buffer:
-            self._body += self._buffer
-            self._buffer.clear()
+            self._body.append(self._buffer)
+            self._buffer = b""
 
-    def _consume(self, n: int) -> None:
-        del self._buffer[:n]
-        self._offset += n
-
-    def _to_body(self) -> None:
+    def _to_body(self, buf: bytes, pos: int) -> None:
+        """The rest, from buf[pos], is body (a view: copied once, when `body` is asked for)."""
         self.state = "body"
-        self._body += self._buffer
-        self._buffer.clear()
+        self._buffer = b""
+        if pos < len(buf):
+            self._body.append(memoryview(buf)[pos:] if pos else buf)
 
     def _error(self, what: str) -> None:
         self.errors.append({"where": "response.meta", "error": what, "offset": self._offset})

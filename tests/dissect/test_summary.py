@@ -86,3 +86,53 @@ def test_frames_are_the_ones_wireshark_shows():
                 assert record["frames"][side][0] <= record["frames"][side][1]
                 checked += 1
     assert checked > 50
+
+
+FIELDS = ("request_type", "status", "response_code", "response_code_name", "elapsed_ms", "errors")
+
+
+def _edge_exchanges():
+    """Exchanges whose transport-only record carries each error the decoder can add without bodies."""
+    from mapiwire.dissect.defs.budget import MAX_PLAIN
+    from mapiwire.dissect.exchange import Exchange, HttpMessage
+
+    def request(*headers):
+        return HttpMessage(headers=[("Content-Type", "application/mapi-http"), *headers], method="POST",
+                           target="/mapi/emsmdb/", time=100.0)
+
+    def response(body=b"PROCESSING\r\nDONE\r\nX-ResponseCode: 0\r\n\r\n\x00\x00\x00\x00", status=200, *headers):
+        return HttpMessage(headers=[("Content-Type", "application/mapi-http"), *headers], body=body,
+                           status=status, time=100.1, end_time=100.2)
+
+    return [
+        Exchange(request(("X-RequestType", "Execute")), response()),
+        Exchange(request(), response()),  # no X-RequestType
+        Exchange(request(("X-RequestType", "Frobnicate")), response()),
+        Exchange(request(("X-RequestType", "execute")), response(b"PROCESSING\r\nDONE\r\nX-ResponseCode: x\r\n\r\n")),
+        Exchange(request(("X-RequestType", "Execute")), response(b"", 200, ("X-ResponseCode", "nine"))),
+        Exchange(request(("X-RequestType", "Execute")), response(b"PROCESSING\r\nGARBAGE\r\n")),
+        Exchange(request(("X-RequestType", "Execute")), response(b"x" * (MAX_PLAIN + 1), 500)),
+        Exchange(request(("X-RequestType", "Connect")), None, errors=[{"where": "tcp", "error": "gap"}]),
+        Exchange(None, response(b"", 200, ("X-RequestType", "Execute"))),
+        Exchange(None, None, errors=[{"where": "ip", "error": "3 IP fragments skipped"}]),
+        Exchange(HttpMessage(headers=[("Host", "x")], method="GET", target="/"), None),  # not MAPI/HTTP
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(n for n in os.listdir(os.path.join(ROOT, "captures"))
+                                        if n.endswith((".pcap", ".pcapng", ".har", ".saz"))) + ["edge cases"])
+def test_stats_transport_path_is_the_decoders(name):
+    """`stats` reads transport_records, which must give what Decoder(decode_bodies=False) gives."""
+    from mapiwire.dissect.summary import transport_records
+
+    exchanges = _edge_exchanges() if name == "edge cases" else list(open_capture(os.path.join(ROOT, "captures", name)))
+    decoder = Decoder(decode_bodies=False)
+    full = [r for r in (decoder.decode(e) for e in exchanges) if r is not None]
+    lean = list(transport_records(exchanges))
+    assert [[r[k] for k in FIELDS] + [(r["response"] or {}).get("meta")] for r in lean] == \
+           [[r[k] for k in FIELDS] + [(r["response"] or {}).get("meta")] for r in full]
+    tables = Stats(), Stats()
+    for table, records_ in zip(tables, (lean, full)):
+        for record in records_:
+            table.add(record)
+    assert tables[0].text() == tables[1].text()
