@@ -4,15 +4,19 @@
 Containers, ListContainers, EnumValues ..., key for key) when the bytes are well formed. It is
 made by walking the same construct objects `wireshark/luagen.py` walks:
 
-- every `Struct` becomes one generated Python function: runs of fixed-size fields are read with
-  one `struct.unpack`, `If`/`Switch`/`Check`/`Const`/`Bytes` and `this` expressions are inlined,
-  nested structures are direct calls, and the context is the Container construct would build;
+- every `Struct` becomes one generated Python function on the body's bytes and a position
+  (`struct.unpack_from`, no stream calls): runs of fixed-size fields are read with one unpack,
+  `If`/`Switch`/`Check`/`Const`/`Bytes`/`Sized`/`BoundedArray`, strings and `this` expressions are
+  inlined, nested structures are direct calls, fields are locals; the construct context (`ctx`)
+  is made only by a Struct that hands it to something that reads it;
+- property values and rows (`oxcdata.PropertyValue`, `PropertyRow`) are one dispatch per
+  property type to the buffer readers of fastvalues.py, made from oxcdata's layout table;
 - the named custom constructs that only hold other definitions (`Sized`, `BoundedArray`,
-  `ExtendedBuffer`, `Array`, ...) are shallow copies whose subcons are the fast ones, so their own
-  code (bounds, budget, state) runs unchanged; `RopList` gets `FastRopList`, the same walk over
-  the ROP registry with the fast ROP definitions;
-- anything else (property values and rows, restrictions, auxiliary blocks, ...) is the original
-  construct, called as construct would call it.
+  `ExtendedBuffer`, `Array`, the auxiliary blocks, ...) are shallow copies whose subcons are the
+  fast ones, so their own code (bounds, budget, state) runs unchanged; `RopList` gets
+  `FastRopList`, the same walk over the ROP registry with the fast ROP definitions;
+- anything else (restrictions, ...) is the original construct, called as construct would call it.
+  Enum, Flags and GUID values are made once per distinct wire value (fastvalues.py).
 
 The fast tree is only for well-formed bytes: the caller (`fastpath.parse`) gives up on any
 exception or any `errors` entry a construct reports, and the body is parsed by construct, the
@@ -29,7 +33,8 @@ import struct as _struct
 import construct as c
 from construct.expr import BinExpr, Path, UniExpr
 
-from .defs import core, ropbuffer, rpcext
+from . import fastvalues
+from .defs import aux, core, oxcdata, ropbuffer, rpcext
 from .defs.core import EnumValue, FileTimeValue, FlagsValue, GuidValue
 
 _INFIX = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/", operator.floordiv: "//",
@@ -41,17 +46,35 @@ _FORMATS = {"<B", "<H", "<L", "<I", "<Q", "<b", "<h", "<l", "<i", "<q", "<f", "<
 
 
 class Generated(c.Construct):
-    """A Struct parsed by its generated function."""
+    """A Struct parsed by its generated function `inner(stream, buf, pos, context, params, path)
+    -> (value, pos)`, on the bytes `buf` of `stream` (its getvalue(): no copy) from `pos`.
+    `wants_context`: the function reads its caller's real construct context (its own context's
+    `_`, or it makes a context of its own), so a caller must hand it one."""
 
-    def __init__(self, function, original):
+    def __init__(self, original):
         super().__init__()
-        self._parse = function
         self.original = original
+        self.inner = None
+        self.wants_context = True  # until its function is made
+
+    def _parse(self, stream, context, path):
+        obj, pos = self.inner(stream, stream.getvalue(), stream.tell(), context, context["_params"], path)
+        stream.seek(pos)
+        return obj
+
+
+def _through_stream(made):
+    """The (stream, buf, pos, ...) -> (value, pos) form of a construct that is not generated."""
+    def parse(stream, buf, pos, context, params, path):
+        stream.seek(pos)
+        value = made._parsereport(stream, context, path)
+        return value, stream.tell()
+    return parse
 
 
 class FastRopList(c.Construct):
     """`ropbuffer.RopList` with the fast ROP definitions: the same walk (its `_State` pairs the
-    responses with their requests), for well-formed lists only (MS-OXCROPS 2.2.1)."""
+    responses with their requests), on the buffer, for well-formed lists only (MS-OXCROPS 2.2.1)."""
 
     def __init__(self, direction: str, tree: FastTree):
         from .defs.rops import ROP_BY_ID
@@ -61,40 +84,62 @@ class FastRopList(c.Construct):
         self.tree = tree
         self.rops = ROP_BY_ID
         self.parsers: dict[int, object] = {}  # id(ROP definition) -> its fast parse function
+        self.entries: dict[int, tuple] = {}  # RopId -> FastRopList.entry
+
+    def parser(self, definition):
+        """The (stream, buf, pos, context, params, path) function of a ROP definition."""
+        parser = self.parsers.get(id(definition))
+        if parser is None:
+            if definition is None:
+                raise c.ConstructError("no buffer of this direction")
+            made = self.tree.ready(definition)
+            parser = made.inner if isinstance(made, Generated) else _through_stream(made)
+            self.parsers[id(definition)] = parser
+        return parser
+
+    def entry(self, rop_id: int) -> tuple:
+        """(RopDef, the parser of its request or of its success response) of a RopId."""
+        rop = self.rops[rop_id]  # an unknown RopId: construct reports it
+        definition = rop.request if self.direction == "request" else rop.response
+        made = self.entries[rop_id] = (rop, None if definition is None else self.parser(definition))
+        return made
 
     def _parse(self, stream, context, path):
-        params = context._params
+        params = context["_params"]
         state = ropbuffer._State(params, self.direction)
         budget = params.get("budget")
-        ready, parsers, update = self.tree.ready, self.parsers, dict.update
+        entries, parser_of, update = self.entries, self.parser, dict.update
         request = self.direction == "request"
+        unsolicited = ropbuffer.UNSOLICITED
         items = c.ListContainer()
-        end = len(stream.getvalue())
-        while stream.tell() < end:
-            start = stream.tell()
-            head = stream.read(6)
-            stream.seek(start)
-            rop = self.rops[head[0]]
+        buf = stream.getvalue()
+        pos = stream.tell()
+        end = len(buf)
+        while pos < end:
+            rop_id = buf[pos]
+            rop, parser = entries.get(rop_id) or self.entry(rop_id)
             if budget is not None:
                 budget.take("rops", 1, path)
             if request:
-                state.before_request(head)
-                definition = rop.request
-            else:
-                state.before_response(head[0], int.from_bytes(head[1:5], "little") if len(head) >= 5 else None)
-                if len(head) == 6 and rop.has_return_value:
-                    definition = rop.response_shape(int.from_bytes(head[2:6], "little"))
+                state.before_request(buf[pos:pos + 2])
+            else:  # the handle matters to unsolicited ROPs only (_State.before_response)
+                state.before_response(rop_id, int.from_bytes(buf[pos + 1:pos + 5], "little")
+                                      if rop_id in unsolicited and end - pos >= 5 else None)
+                if rop.has_return_value and end - pos >= 6:
+                    return_value = int.from_bytes(buf[pos + 2:pos + 6], "little")
+                    if return_value:
+                        parser = parser_of(rop.response_shape(return_value))
                 else:
-                    definition = rop.response
-            parser = parsers.get(id(definition))
+                    parser = parser_of(rop.response)
             if parser is None:
-                made = ready(definition)
-                parser = parsers[id(definition)] = made._parse if made.parsed is None else made._parsereport
-            value = parser(stream, context, path)
-            state.after(value)
+                raise c.ConstructError("no buffer of this direction")
+            value, pos = parser(stream, buf, pos, context, params, path)
+            if request:
+                state.after(value)
             item = c.Container(RopId=value["RopId"], RopName=rop.name)
             update(item, value)  # the other fields after these two, in their order
             items.append(item)
+        stream.seek(pos)
         state.done()
         return items
 
@@ -110,6 +155,9 @@ class FastTree:
         self.names: dict[int, str] = {}
         self.objects: dict[str, object] = {}
         self.sources: list[str] = []
+        self.namespace = dict(_RUNTIME)  # the globals of every generated function
+        self.caches: dict[int, tuple] = {}  # id(Enum/Flags mapping) -> (values made, mapping)
+        self.items: dict[int, tuple] = {}  # id(Flags mapping) -> ((name, bit) pairs, mapping)
 
     # the walk ----------------------------------------------------------------------------------
 
@@ -139,6 +187,15 @@ class FastTree:
             if isinstance(con, rpcext.ExtendedBuffer):
                 clone.header = self.fast(con.header)
             return clone
+        if type(con) is aux.AuxBlocks:
+            clone = copy.copy(con)
+            clone.block = self.fast(con.block)
+            return clone
+        if type(con) is aux.AuxBlock:
+            clone = copy.copy(con)
+            clone.header = self.fast(con.header)
+            clone.blocks = {key: (name, self.fast(block)) for key, (name, block) in con.blocks.items()}
+            return clone
         if isinstance(con, c.IfThenElse):
             clone = copy.copy(con)
             clone.thensubcon, clone.elsesubcon = self.fast(con.thensubcon), self.fast(con.elsesubcon)
@@ -161,38 +218,59 @@ class FastTree:
             self.keep.append(obj)
         return self.names[key]
 
+    def cache(self, mapping) -> str:
+        """The global name of the dict of values made for an Enum's or Flags' `mapping`."""
+        made = self.caches.get(id(mapping))
+        if made is None:
+            made = self.caches[id(mapping)] = ({}, mapping)
+        return self.name(made[0], "C")
+
+    def flag_items(self, mapping) -> tuple:
+        """A Flags mapping's (name, bit) pairs, one tuple per mapping."""
+        made = self.items.get(id(mapping))
+        if made is None:
+            made = self.items[id(mapping)] = (tuple(mapping.items()), mapping)
+        return made[0]
+
     def _struct(self, con: c.Struct):
         if any(isinstance(_strip(sc), (c.StopIf,)) for sc in con.subcons):
             return con
         function_name = "parse_" + self.name(con, "S")
-        generated = Generated(None, con)
+        generated = Generated(con)
         self.made[id(con)] = generated  # recursive structures call themselves
         self.keep.append(con)
-        writer = _Writer(self)
-        lines = [f"def {function_name}(stream, context, path):",
+        for with_context in (False, True):  # without a context of its own if nothing needs one
+            writer = _Writer(self, with_context)
+            body = writer.members(con.subcons, "    ")
+            if with_context or not writer.needs_context:
+                break
+        lines = [f"def {function_name}(stream, buf, pos, context, params, path):",
                  "    obj = Container()",
-                 "    obj['_io'] = stream",
-                 f"    ctx = Container(_=context, _params=context['_params'], _root=None, _parsing=context['_parsing'], "
-                 f"_building=context['_building'], _sizing=context['_sizing'], _subcons={self.name(con._subcons)}, "
-                 "_io=stream, _index=context.get('_index', None))",
-                 "    ctx['_root'] = context.get('_root', ctx)"]
-        lines += writer.members(con.subcons, "    ")
-        lines.append("    return obj")
+                 "    obj['_io'] = stream"]
+        if with_context:
+            subcons = self.name(con._subcons)
+            lines += [f"    ctx = Container(_=context, _params=params, _root=None, _parsing=context['_parsing'], "
+                      f"_building=context['_building'], _sizing=context['_sizing'], _subcons={subcons}, "
+                      "_io=stream, _index=context.get('_index', None))",
+                      "    ctx['_root'] = context.get('_root', ctx)"]
+        lines += body
+        lines.append("    return obj, pos")
+        generated.wants_context = with_context or writer.uses_parent
         self.pending.append((function_name, "\n".join(lines), generated))
         return generated
 
     def bind(self) -> None:
         """Compile the functions generated since the last call, as one module (its code object
-        cached on disk by the hash of its source, `fastpath.cached_code`), and give each
-        Generated construct its function."""
+        cached on disk by the hash of its source, `fastpath.cached_code`) in the namespace of the
+        earlier ones, and give each Generated construct its function."""
         if not self.pending:
             return
         pending, self.pending = self.pending, []
         source = "\n\n".join(text for _, text, _ in pending) + "\n"
-        namespace = dict(self.objects, **_RUNTIME)
-        exec(self.compiler(source), namespace)
+        self.namespace.update(self.objects)
+        exec(self.compiler(source), self.namespace)
         for function_name, _, generated in pending:
-            generated._parse = namespace[function_name]
+            generated.inner = self.namespace[function_name]
         self.sources.append(source)
 
     def ready(self, con):
@@ -216,48 +294,76 @@ def _strip(con):
     return con
 
 
-def _read_exact(stream, size: int) -> bytes:
-    data = stream.read(size)
-    if len(data) != size:
-        raise c.StreamError(f"needs {size} bytes, {len(data)} left")
-    return data
-
-
-def _left(stream) -> int:
-    """core.remaining for the BytesIO streams parsing uses (getvalue does not copy)."""
-    return len(stream.getvalue()) - stream.tell()
-
-
-def _flags(value: int, items: tuple, names: dict) -> FlagsValue:
-    """core.Flags._decode, with the names of each value seen kept in `names` (one dict per field)."""
-    found = names.get(value)
-    if found is None:
-        found = tuple(n for n, bit in items if bit and value & bit == bit)
-        if len(names) < 4096:
-            names[value] = found
-    return FlagsValue(value, found)
-
-
 def _check_failed(what: str):
     raise c.CheckError(what)
 
 
-_RUNTIME = {"Container": c.Container, "ListContainer": c.ListContainer, "EnumValue": EnumValue,
+def _bytes(buf, pos: int, length: int):
+    """`length` bytes from `pos` (construct's Bytes / stream_read)."""
+    if length < 0:
+        raise c.StreamError("negative length")
+    data = buf[pos:pos + length]
+    if len(data) != length:
+        raise c.StreamError(f"needs {length} bytes, {len(data)} left")
+    return data, pos + length
+
+
+def _handles(buf, pos: int):
+    """core.U32List: the rest as 4-byte little-endian integers."""
+    left = len(buf) - pos
+    if left % 4:
+        raise c.StreamError("not a whole number of handles")
+    return ListContainer(_struct.unpack_from(f"<{left // 4}I", buf, pos)), len(buf)
+
+
+def _string(con: core.StringZ):
+    """The fast reader of a core.StringZ (AsciiZ, UnicodeZ)."""
+    encoding, errors = con.encoding, con.errors
+    return fastvalues.string_reader(con.terminator, lambda data: data.decode(encoding, errors))
+
+
+ListContainer = c.ListContainer
+_RUNTIME = {"Container": c.Container, "ListContainer": ListContainer, "EnumValue": EnumValue,
             "FlagsValue": FlagsValue, "FileTimeValue": FileTimeValue, "GuidValue": GuidValue,
-            "_read_exact": _read_exact, "_flags": _flags, "_check_failed": _check_failed, "_left": _left,
-            "BytesIO": io.BytesIO}
+            "_enum": fastvalues.enum_value, "_flags": fastvalues.flags_value, "_guid": fastvalues.guid_value,
+            "_GUIDS": fastvalues.GUIDS, "_check_failed": _check_failed, "_bytes": _bytes, "_handles": _handles,
+            "_unpack_from": _struct.unpack_from, "BytesIO": io.BytesIO}
 
 
 class _Writer:
-    """The statements of one generated Struct function."""
+    """The statements of one generated Struct function. `with_context`: the function makes the
+    construct context (`ctx`) and keeps every field in it; without, fields are only locals and
+    `needs_context` says whether something turned out to need one (the Struct is then written
+    again with it). `uses_parent`: an expression reads the caller's context (`this._`)."""
 
-    def __init__(self, tree: FastTree):
+    def __init__(self, tree: FastTree, with_context: bool):
         self.tree = tree
+        self.with_context = with_context
+        self.needs_context = False
+        self.uses_parent = False
+        self.fields: dict[str, str] = {}  # field name -> the local holding its value
         self.locals = 0
 
     def local(self, stem: str) -> str:
         self.locals += 1
         return f"{stem}{self.locals}"
+
+    @property
+    def ctx(self) -> str:
+        """The context handed to what this function calls."""
+        return "ctx" if self.with_context else "context"
+
+    def context_needed(self) -> str:
+        self.needs_context = True
+        return "ctx"
+
+    def store(self, name: str | None, value: str, ind: str) -> list[str]:
+        if not name:
+            return []
+        self.fields[name] = value
+        if self.with_context:
+            return [f"{ind}obj[{name!r}] = ctx[{name!r}] = {value}"]
+        return [f"{ind}obj[{name!r}] = {value}"]
 
     def members(self, subcons, ind: str) -> list[str]:
         lines: list[str] = []
@@ -272,21 +378,26 @@ class _Writer:
             run = []
             value = self.local("v")
             lines += self.value(sc, value, ind)
-            if name:
-                lines.append(f"{ind}obj[{name!r}] = ctx[{name!r}] = {value}")
+            lines += self.store(name, value, ind)
         return lines + self.flush(run, ind)
 
     def flush(self, run: list, ind: str) -> list[str]:
         if not run:
             return []
         fmt = "<" + "".join(f for _, f, _ in run)
-        size = _struct.calcsize(fmt)
-        unpack = self.tree.name(_struct.Struct(fmt).unpack, "U")
-        values = [self.local("f") for _ in run]
-        lines = [f"{ind}{', '.join(values)}, = {unpack}(_read_exact(stream, {size}))"]
-        for (name, _, wrap), value in zip(run, values):
-            if name:
-                lines.append(f"{ind}obj[{name!r}] = ctx[{name!r}] = {wrap.format(value)}")
+        codec = _struct.Struct(fmt)
+        unpack = self.tree.name(codec.unpack_from, "U")
+        raws = [self.local("f") for _ in run]
+        lines = [f"{ind}{', '.join(raws)}, = {unpack}(buf, pos)", f"{ind}pos += {codec.size}"]
+        for (name, _, wrap), raw in zip(run, raws):
+            if not name:
+                continue
+            if wrap == "{}":
+                value = raw
+            else:
+                value = self.local("v")
+                lines.append(f"{ind}{value} = {wrap.format(raw)}")
+            lines += self.store(name, value, ind)
         return lines
 
     def fixed(self, con):
@@ -295,22 +406,24 @@ class _Writer:
         if type(inner) is c.FormatField and inner.fmtstr in _FORMATS:
             return inner.fmtstr[1], "{}"
         if type(inner)._parse is core.GuidField._parse:
-            return "16s", "GuidValue(bytes_le={})"
+            return "16s", "(_GUIDS.get({0}) or _guid({0}))"
         if _same_decode(inner) and inner.parsed is None:
             base = _strip(inner.subcon)
             if not (type(base) is c.FormatField and base.fmtstr in _FORMATS and base.fmtstr[1] not in "fd"):
                 return None
             if isinstance(inner, core.Enum):
                 mapping = self.tree.name(inner.mapping, "M")
-                return base.fmtstr[1], f"EnumValue({{0}}, {mapping}.get({{0}}))"
+                cache = self.tree.cache(inner.mapping)
+                return base.fmtstr[1], f"({cache}[{{0}}] if {{0}} in {cache} else _enum({cache}, {mapping}, {{0}}))"
             if isinstance(inner, core.Flags):
-                items = self.tree.name(tuple(inner.mapping.items()), "M")
-                return base.fmtstr[1], f"_flags({{}}, {items}, {self.tree.name({}, 'M')})"
+                cache = self.tree.cache(inner.mapping)
+                items = self.tree.name(self.tree.flag_items(inner.mapping), "M")
+                return base.fmtstr[1], f"({cache}[{{0}}] if {{0}} in {cache} else _flags({cache}, {items}, {{0}}))"
             return base.fmtstr[1], "FileTimeValue({})"
         return None
 
     def value(self, con, target: str, ind: str) -> list[str]:
-        """Statements that parse `con` from `stream` in the context `ctx` into `target`."""
+        """Statements that parse `con` from `buf` at `pos` into `target`, moving `pos` on."""
         inner = _strip(con)
         fixed = self.fixed(inner)
         if fixed is not None:
@@ -318,56 +431,96 @@ class _Writer:
         if type(inner) is c.Struct:
             made = self.tree.fast(inner)
             if isinstance(made, Generated):
-                return [f"{ind}{target} = {self.tree.name(made, 'G')}._parse(stream, ctx, path)"]
+                if made.wants_context:
+                    self.context_needed()
+                function = "parse_" + self.tree.name(inner, "S")
+                return [f"{ind}{target}, pos = {function}(stream, buf, pos, {self.ctx}, params, path)"]
         if inner is c.Pass:
             return [f"{ind}{target} = None"]
-        if isinstance(inner, (c.Rebuild, core.SizeOf)) and inner.parsed is None:
+        if inner is c.Error:
+            return [f"{ind}_check_failed('Error')"]
+        if inner.parsed is not None:
+            return self.through_stream(inner, target, ind)
+        if isinstance(inner, (c.Rebuild, core.SizeOf)):
             return self.value(inner.subcon, target, ind)
-        if isinstance(inner, c.Check) and inner.parsed is None:
+        if isinstance(inner, c.Check):
             return [f"{ind}if not ({self.expr(inner.func)}): _check_failed({('check failed: ' + repr(inner.func))!r})",
                     f"{ind}{target} = None"]
-        if isinstance(inner, c.IfThenElse) and inner.parsed is None:
+        if isinstance(inner, c.IfThenElse):
             return ([f"{ind}if {self.expr(inner.condfunc)}:"] + self.value(inner.thensubcon, target, ind + "    ")
                     + [f"{ind}else:"] + self.value(inner.elsesubcon, target, ind + "    "))
-        if isinstance(inner, c.Switch) and inner.parsed is None:
-            key = self.local("k")
-            lines = [f"{ind}{key} = {self.expr(inner.keyfunc)}"]
-            index = {k: i for i, k in enumerate(inner.cases)}
-            if inner.cases:
-                which = self.local("i")
-                lines.append(f"{ind}{which} = {self.tree.name(index, 'M')}.get({key}, -1)")
-                for i, case in enumerate(inner.cases.values()):
-                    lines.append(f"{ind}{'if' if i == 0 else 'elif'} {which} == {i}:")
-                    lines += self.value(case, target, ind + "    ")
-                lines.append(f"{ind}else:")
-                return lines + self.value(inner.default, target, ind + "    ")
-            return lines + self.value(inner.default, target, ind)
-        if isinstance(inner, c.Const) and inner.parsed is None:
+        if isinstance(inner, c.Switch):
+            return self.switch(inner, target, ind)
+        if isinstance(inner, c.Const):
             expected = self.tree.name(inner.value, "M")
             return self.value(inner.subcon, target, ind) + [
                 f"{ind}if {target} != {expected}: _check_failed('not the constant')"]
-        if type(inner) is core.BoundedArray and inner.parsed is None:
+        if type(inner) is core.BoundedArray:
             return self.bounded_array(inner, target, ind)
-        if type(inner) is core.Sized and inner.parsed is None:
+        if type(inner) is core.Sized:
             return self.sized(inner, target, ind)
-        if isinstance(inner, c.Bytes) and inner.parsed is None:
-            length = self.local("n")
-            return [f"{ind}{length} = {self.expr(inner.length)}",
-                    f"{ind}if {length} < 0: _check_failed('negative length')",
-                    f"{ind}{target} = _read_exact(stream, {length})"]
-        return [f"{ind}{target} = {self.tree.name(self.tree.fast(inner))}._parsereport(stream, ctx, path)"]
+        if isinstance(inner, c.Bytes):
+            return [f"{ind}{target}, pos = _bytes(buf, pos, {self.expr(inner.length)})"]
+        if type(inner) is core.StringZ:
+            return [f"{ind}{target}, pos = {self.tree.name(_string(inner), 'R')}(buf, pos)"]
+        if type(inner) is core.HexBytes and inner.length is None:
+            return [f"{ind}{target} = buf[pos:]", f"{ind}pos = len(buf)"]
+        if type(inner) is core.U32List:
+            return [f"{ind}{target}, pos = _handles(buf, pos)"]
+        if type(inner) is oxcdata.PropertyValue:
+            return self.property_value(inner, target, ind)
+        if type(inner) is oxcdata.PropertyRow:
+            count = "None" if inner.column_count is None else f"int({self.expr(inner.column_count)})"
+            reader = self.tree.name(fastvalues.RowReader(inner), "R")
+            return [f"{ind}{target}, pos = {reader}.read(buf, pos, {self.expr(inner.columns_expr)}, {count}, params)"]
+        return self.through_stream(inner, target, ind)
+
+    def through_stream(self, inner, target: str, ind: str) -> list[str]:
+        """A construct that is not generated, called as construct would call it."""
+        context = self.context_needed()
+        return [f"{ind}stream.seek(pos)",
+                f"{ind}{target} = {self.tree.name(self.tree.fast(inner))}._parsereport(stream, {context}, path)",
+                f"{ind}pos = stream.tell()"]
+
+    def switch(self, inner, target: str, ind: str) -> list[str]:
+        key = self.local("k")
+        lines = [f"{ind}{key} = {self.expr(inner.keyfunc)}"]
+        if not inner.cases:
+            return lines + self.value(inner.default, target, ind)
+        which = self.local("i")
+        index = {k: i for i, k in enumerate(inner.cases)}
+        lines.append(f"{ind}{which} = {self.tree.name(index, 'M')}.get({key}, -1)")
+        for i, case in enumerate(inner.cases.values()):
+            lines.append(f"{ind}{'if' if i == 0 else 'elif'} {which} == {i}:")
+            lines += self.value(case, target, ind + "    ")
+        lines.append(f"{ind}else:")
+        return lines + self.value(inner.default, target, ind + "    ")
+
+    def property_value(self, inner, target: str, ind: str) -> list[str]:
+        """oxcdata.PropertyValue: one dispatch on the type to its fast reader (fastvalues.py)."""
+        ptype, reader = self.local("t"), self.local("r")
+        readers = self.tree.name(fastvalues.READERS[inner.count_size], "R")
+        return [f"{ind}{ptype} = int({self.expr(inner.type_expr)})",
+                f"{ind}{reader} = {readers}.get({ptype})",
+                f"{ind}if {reader} is None: _check_failed('no fast reader')",
+                f"{ind}{target}, pos = {reader}(buf, pos)"]
 
     def bounded_array(self, inner, target: str, ind: str) -> list[str]:
         """core.BoundedArray inlined: the count checked against the bytes left and taken from the
-        budget, then the elements, `_index` set as construct sets it."""
+        budget, then the elements (plain numbers in one unpack), `_index` set as construct sets it."""
         count, items, index, element, budget = (self.local(x) for x in ("n", "a", "i", "e", "b"))
         lines = [f"{ind}{count} = {self.expr(inner.count)}",
-                 f"{ind}if {count} < 0 or {count} * {inner.min_size} > _left(stream): _check_failed('count')",
-                 f"{ind}{budget} = ctx['_params'].get('budget')",
-                 f"{ind}if {budget} is not None: {budget}.take('values', {count}, path)",
-                 f"{ind}{items} = ListContainer()",
-                 f"{ind}for {index} in range({count}):",
-                 f"{ind}    ctx['_index'] = {index}"]
+                 f"{ind}if {count} < 0 or {count} * {inner.min_size} > len(buf) - pos: _check_failed('count')",
+                 f"{ind}{budget} = params.get('budget')",
+                 f"{ind}if {budget} is not None: {budget}.take('values', {count}, path)"]
+        fixed = self.fixed(inner.subcon)
+        if fixed is not None and fixed[1] == "{}" and not self.with_context:
+            size = _struct.calcsize("<" + fixed[0])
+            return lines + [f"{ind}{target} = ListContainer(_unpack_from(f'<{{{count}}}{fixed[0]}', buf, pos))",
+                            f"{ind}pos += {count} * {size}"]
+        lines += [f"{ind}{items} = ListContainer()", f"{ind}for {index} in range({count}):"]
+        if self.with_context:
+            lines.append(f"{ind}    ctx['_index'] = {index}")
         lines += self.value(inner.subcon, element, ind + "    ")
         return lines + [f"{ind}    {items}.append({element})", f"{ind}{target} = {items}"]
 
@@ -375,38 +528,50 @@ class _Writer:
         """core.Sized inlined: exactly `length` bytes, parsed in a stream of their own, all used."""
         length, outer = self.local("n"), self.local("s")
         lines = [f"{ind}{length} = {self.expr(inner.length)}",
-                 f"{ind}if {length} < 0 or {length} > _left(stream): _check_failed('size')",
-                 f"{ind}{outer} = stream",
-                 f"{ind}stream = BytesIO(_read_exact(stream, {length}))"]
+                 f"{ind}if {length} < 0 or {length} > len(buf) - pos: _check_failed('size')",
+                 f"{ind}{outer} = stream, buf, pos + {length}",
+                 f"{ind}buf = buf[pos:pos + {length}]",
+                 f"{ind}stream = BytesIO(buf)",
+                 f"{ind}pos = 0"]
         lines += self.value(inner.subcon, target, ind)
-        return lines + [f"{ind}if stream.tell() != {length}: _check_failed('left over')", f"{ind}stream = {outer}"]
+        return lines + [f"{ind}if pos != {length}: _check_failed('left over')", f"{ind}stream, buf, pos = {outer}"]
 
     def flush_one(self, fixed, target: str, ind: str) -> list[str]:
         fmt, wrap = fixed
-        size = _struct.calcsize("<" + fmt)
-        unpack = self.tree.name(_struct.Struct("<" + fmt).unpack, "U")
+        codec = _struct.Struct("<" + fmt)
+        unpack = self.tree.name(codec.unpack_from, "U")
         raw = self.local("f")
-        return [f"{ind}{raw}, = {unpack}(_read_exact(stream, {size}))", f"{ind}{target} = {wrap.format(raw)}"]
+        return [f"{ind}{raw}, = {unpack}(buf, pos)", f"{ind}pos += {codec.size}", f"{ind}{target} = {wrap.format(raw)}"]
 
     def expr(self, e) -> str:
-        """Python for a construct expression evaluated in `ctx` (construct's `evaluate`)."""
+        """Python for a construct expression (construct's `evaluate`): this struct's own fields
+        are its locals, `this._params` the params, `this._` the caller's context."""
         if e is None or isinstance(e, (bool, int, float, str)):
             return repr(e)
         if isinstance(e, Path):
-            parts = []
+            names = []
             path = e
-            while True:
-                attrs = vars(path)
-                if attrs["_Path__parent"] is None:
-                    if attrs["_Path__name"] != "this":
-                        return f"{self.tree.name(e, 'E')}(ctx)"
-                    return "ctx" + "".join(f"[{p!r}]" for p in reversed(parts))
-                parts.append(attrs["_Path__field"])
-                path = attrs["_Path__parent"]
+            while vars(path)["_Path__parent"] is not None:
+                names.append(vars(path)["_Path__field"])
+                path = vars(path)["_Path__parent"]
+            if vars(path)["_Path__name"] != "this":
+                return f"{self.tree.name(e, 'E')}({self.context_needed()})"
+            names.reverse()
+            rest = "".join(f"[{p!r}]" for p in names[1:])
+            if not names:
+                return self.context_needed()
+            if names[0] in self.fields:
+                return self.fields[names[0]] + rest
+            if names[0] == "_params":
+                return "params" + rest
+            if names[0] == "_" and not self.with_context:
+                self.uses_parent = True
+                return "context" + rest
+            return self.context_needed() + f"[{names[0]!r}]" + rest
         if isinstance(e, BinExpr) and e.op in _INFIX:
             return f"({self.expr(e.lhs)} {_INFIX[e.op]} {self.expr(e.rhs)})"
         if isinstance(e, UniExpr) and e.op in _PREFIX:
             return f"({_PREFIX[e.op]}{self.expr(e.operand)})"
         if callable(e):
-            return f"{self.tree.name(e, 'E')}(ctx)"
+            return f"{self.tree.name(e, 'E')}({self.context_needed()})"
         return self.tree.name(e, "M")

@@ -266,13 +266,18 @@ class AuxBlock(Construct):
     An unknown (Version, Type) is skipped by Size as MS-OXCRPC 3.1.4.1.2 requires (kept as hex).
     Value: `{"AUX_HEADER": {...}, "<block name>": {...}}`."""
 
+    def __init__(self):
+        super().__init__()
+        self.header = AUX_HEADER  # the definitions it reads (the fast path swaps in its own, fastgen.py)
+        self.blocks = AUX_BLOCKS
+
     def _parse(self, stream, context, path):
         start = stream.tell()
-        header = AUX_HEADER._parsereport(stream, context, path)
+        header = self.header._parsereport(stream, context, path)
         if header.Size < AUX_HEADER_SIZE or header.Size - AUX_HEADER_SIZE > remaining(stream):
             raise c.StreamError(f"AUX_HEADER.Size {header.Size} does not fit the {remaining(stream) + 4} bytes left", path=path)
         body = stream.read(header.Size - AUX_HEADER_SIZE)
-        name, definition = AUX_BLOCKS.get((int(header.Version), int(header.Type)), (None, None))
+        name, definition = self.blocks.get((int(header.Version), int(header.Type)), (None, None))
         if definition is None:
             return c.Container(AUX_HEADER=header, Unknown=body)
         stream.seek(start)
@@ -326,10 +331,14 @@ def _inner(sc):
 class AuxBlocks(Construct):
     """The auxiliary payload: AUX_HEADER + block, repeated to the end of the payload."""
 
+    def __init__(self):
+        super().__init__()
+        self.block = AUX_BLOCK
+
     def _parse(self, stream, context, path):
         blocks = c.ListContainer()
         while remaining(stream):
-            blocks.append(AUX_BLOCK._parsereport(stream, context, f"{path} -> [{len(blocks)}]"))
+            blocks.append(self.block._parsereport(stream, context, f"{path} -> [{len(blocks)}]"))
         return c.Container(Blocks=blocks)
 
     def _build(self, obj, stream, context, path):

@@ -269,16 +269,16 @@ def _string_reader(terminator: bytes, decode, fallback: Construct):
     return read
 
 
-def _decode_utf16(data: bytes) -> str:
+def decode_utf16(data: bytes) -> str:
     return _utf_16_le_decode(data, "surrogatepass", True)[0]
 
 
-def _decode_latin1(data: bytes) -> str:
+def decode_latin1(data: bytes) -> str:
     return data.decode("latin-1")
 
 
-_read_unicode = _string_reader(b"\0\0", _decode_utf16, UnicodeZ)
-_read_string8 = _string_reader(b"\0", _decode_latin1, AsciiZ)
+_read_unicode = _string_reader(b"\0\0", decode_utf16, UnicodeZ)
+_read_string8 = _string_reader(b"\0", decode_latin1, AsciiZ)
 
 
 def _write_unicode(value, stream, context, path):
@@ -338,8 +338,13 @@ def _read_server_id(stream, context, path):
     """PtypServerId: a 16-bit COUNT, then either the 21-byte structure (Ours = 0x01) or, when
     Ours is 0x00 or the size differs, client-defined bytes kept raw."""
     size = int.from_bytes(_read(stream, 2, path), "little")
-    data = _read(stream, size, path)
-    if size == 21 and data[0] == 0x01:
+    return server_id_value(_read(stream, size, path))
+
+
+def server_id_value(data: bytes):
+    """The value of PtypServerId bytes (after the COUNT): the structure when Ours is 0x01 and
+    the size is 21, else the bytes."""
+    if len(data) == 21 and data[0] == 0x01:
         return _ServerIdBody.parse(data)
     return data
 

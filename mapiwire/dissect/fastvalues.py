@@ -1,0 +1,271 @@
+"""Buffer readers of property values and rows for the generated fast parser (fastgen.py).
+
+Made from the same table as the interpreted readers, `oxcdata.value_layouts()` (MS-OXCDATA
+2.11.1), each reader is `read(buf, pos) -> (value, next pos)` on the body's bytes: one dispatch
+per property type, `struct.unpack_from` on the buffer, no stream calls. They give the values the
+interpreted readers give, for well-formed bytes only: anything short or odd raises, and the
+caller (fastpath.parse) has construct parse the body, so errors keep their `where` and `offset`.
+Types whose values are structures of their own (PtypRestriction, PtypRuleAction) have no reader
+here: a value of those types makes the body go to construct.
+"""
+
+from __future__ import annotations
+
+import struct as _struct
+
+import construct as c
+
+from .defs import oxcdata
+from .defs.core import EnumValue, FlagsValue, GuidValue
+from .defs.errorcodes import ERROR_CODES
+from .defs.proptypes import PROPERTY_TYPES
+
+_U16, _U32 = _struct.Struct("<H").unpack_from, _struct.Struct("<I").unpack_from
+
+
+class Refused(c.ConstructError):
+    """Bytes the fast readers do not take: construct parses the body instead."""
+
+
+# Named values are made once per distinct wire value and shared: EnumValue, FlagsValue and
+# GuidValue are never changed after they are made (a UUID cannot be), so a shared one is the
+# same input to every consumer. Each cache is bounded; past the bound values are made each time.
+CACHE_LIMIT = 4096
+
+
+def enum_value(cache: dict, mapping: dict, value: int) -> EnumValue:
+    """core.Enum._decode: EnumValue(value, its name in `mapping`), one per value in `cache`."""
+    made = cache.get(value)
+    if made is None:
+        made = EnumValue(value, mapping.get(value))
+        if len(cache) < CACHE_LIMIT:
+            cache[value] = made
+    return made
+
+
+def flags_value(cache: dict, items: tuple, value: int) -> FlagsValue:
+    """core.Flags._decode (`items`: its mapping's (name, bit) pairs), one per value in `cache`."""
+    made = cache.get(value)
+    if made is None:
+        made = FlagsValue(value, tuple(n for n, bit in items if bit and value & bit == bit))
+        if len(cache) < CACHE_LIMIT:
+            cache[value] = made
+    return made
+
+
+GUIDS: dict = {}
+
+
+def guid_value(data: bytes) -> GuidValue:
+    """GuidValue(bytes_le=data), one per distinct 16 bytes."""
+    made = GUIDS.get(data)
+    if made is None:
+        made = GuidValue(bytes_le=data)
+        if len(GUIDS) < CACHE_LIMIT:
+            GUIDS[data] = made
+    return made
+
+
+def _scalar(fmt: str, wrap):
+    codec = _struct.Struct(fmt)
+    size, unpack = codec.size, codec.unpack_from
+    if wrap is None:
+        def read(buf, pos):
+            return unpack(buf, pos)[0], pos + size
+    else:
+        def read(buf, pos):
+            return wrap(unpack(buf, pos)[0]), pos + size
+    return read
+
+
+_ERRORS: dict = {}
+_TYPES: dict = {}
+
+
+def _read_error(buf, pos):
+    value = _U32(buf, pos)[0]
+    return enum_value(_ERRORS, ERROR_CODES, value), pos + 4
+
+
+def _read_boolean(buf, pos):
+    byte = buf[pos]
+    return (bool(byte) if byte < 2 else byte), pos + 1
+
+
+def _read_guid(buf, pos):
+    data = buf[pos:pos + 16]
+    if len(data) != 16:
+        raise Refused("short GUID")
+    return guid_value(data), pos + 16
+
+
+def string_reader(terminator: bytes, decode):
+    """A null-terminated string: the first terminator at a whole number of units from `pos`."""
+    unit = len(terminator)
+
+    def read(buf, pos):
+        end = buf.find(terminator, pos)
+        while end != -1 and (end - pos) % unit:
+            end = buf.find(terminator, end + 1)
+        if end == -1:
+            raise Refused("no terminator")
+        return decode(buf[pos:end]), end + unit
+    return read
+
+
+_read_unicode = string_reader(b"\0\0", oxcdata.decode_utf16)
+_read_string8 = string_reader(b"\0", oxcdata.decode_latin1)
+
+
+def _binary(count_size: int):
+    count = _U16 if count_size == 2 else _U32
+
+    def read(buf, pos):
+        size = count(buf, pos)[0]
+        pos += count_size
+        data = buf[pos:pos + size]
+        if len(data) != size:
+            raise Refused("short binary")
+        return data, pos + size
+    return read
+
+
+def _read_null(buf, pos):
+    return None, pos
+
+
+def _read_server_id(buf, pos):
+    size = _U16(buf, pos)[0]
+    data = buf[pos + 2:pos + 2 + size]
+    if len(data) != size:
+        raise Refused("short server id")
+    return oxcdata.server_id_value(data), pos + 2 + size
+
+
+def _multiple(layout: tuple, element_read, min_size: int):
+    """PtypMultiple*: a 4-byte count, then the values; scalars are unpacked in one call."""
+    kind, argument = layout
+    if kind == "scalar" and argument[1] is None:
+        code = argument[0][1]
+        size = _struct.calcsize(argument[0])
+
+        def read(buf, pos):
+            count = _U32(buf, pos)[0]
+            pos += 4
+            if count * size > len(buf) - pos:
+                raise Refused("count")
+            return c.ListContainer(_struct.unpack_from(f"<{count}{code}", buf, pos)), pos + count * size
+        return read
+
+    def read(buf, pos):
+        count = _U32(buf, pos)[0]
+        pos += 4
+        if count * min_size > len(buf) - pos:
+            raise Refused("count")
+        values = c.ListContainer()
+        for _ in range(count):
+            value, pos = element_read(buf, pos)
+            values.append(value)
+        return values, pos
+    return read
+
+
+def readers(count_size: int) -> dict:
+    """PropertyType -> fast reader, for one COUNT width (oxcdata.CODECS' types but PtypRestriction
+    and PtypRuleAction)."""
+    single = {"error": _read_error, "boolean": _read_boolean, "guid": _read_guid, "unicode": _read_unicode,
+              "string8": _read_string8, "binary": _binary(count_size), "null": _read_null,
+              "server_id": _read_server_id}
+    layouts = oxcdata.value_layouts()
+
+    def reader(layout):
+        kind, argument = layout
+        if kind == "scalar":
+            return _scalar(*argument)
+        if kind == "multiple":
+            element = layouts[argument]
+            made = reader(element)
+            return None if made is None else _multiple(element, made, oxcdata.min_value_size(element, count_size))
+        return single.get(kind)
+    table = {ptype: reader(layout) for ptype, layout in layouts.items()}
+    return {ptype: read for ptype, read in table.items() if read is not None}
+
+
+READERS = {size: readers(size) for size in (2, 4)}
+_FLAG_NAMES = oxcdata.PROPERTY_ROW_FLAGS
+
+
+class RowReader:
+    """oxcdata.PropertyRow (MS-OXCDATA 2.8.1) on the buffer: the same columns, the same values."""
+
+    def __init__(self, row: oxcdata.PropertyRow):
+        self.readers = READERS[row.count_size]
+        self.cache = (None, None, ())
+
+    def columns(self, columns, count) -> tuple:
+        """((tag, PropertyType, fast reader or None), ...), as PropertyRow._columns."""
+        if columns is None:
+            raise Refused("columns unknown")
+        cached_columns, cached_count, cached = self.cache
+        if cached_columns is columns and cached_count == count:
+            return cached
+        if count is not None:
+            if count > len(columns):
+                raise Refused("more columns asked for than known")
+            used = list(columns)[:count]
+        else:
+            used = columns
+        result = []
+        for column in used:
+            if isinstance(column, dict):  # a parsed PropertyTag: oxcdata.tag_value's low word
+                tag, ptype = column, int(column["PropertyType"])
+            else:
+                value = oxcdata.tag_value(column)
+                tag, ptype = oxcdata.tag_container(value), value & 0xFFFF
+            result.append((tag, ptype, self.readers.get(ptype) if ptype else None))
+        result = tuple(result)
+        self.cache = (columns, count, result)
+        return result
+
+    def read(self, buf, pos, columns, count, params):
+        columns = self.columns(columns, count)
+        budget = params.get("budget")
+        if budget is not None:
+            budget.take("values", len(columns), "")
+        flag = buf[pos]
+        pos += 1
+        if flag > 1:
+            raise Refused("row flag")
+        values = c.ListContainer()
+        append = values.append
+        container = c.Container
+        for tag, ptype, reader in columns:
+            if not flag and reader is not None:
+                value, pos = reader(buf, pos)
+                append(container(PropertyTag=tag, PropertyValue=value))
+                continue
+            item = container(PropertyTag=tag)
+            if ptype == 0x0000:
+                ptype = _U16(buf, pos)[0]
+                pos += 2
+                item["PropertyType"] = enum_value(_TYPES, PROPERTY_TYPES, ptype)
+                reader = self.readers.get(ptype)
+            if flag:
+                value_flag = buf[pos]
+                pos += 1
+                item["Flag"] = value_flag
+                if value_flag == 0x1:
+                    item["PropertyValue"] = None
+                    append(item)
+                    continue
+                if value_flag == 0xA:
+                    item["PropertyValue"], pos = _read_error(buf, pos)
+                    append(item)
+                    continue
+                if value_flag != 0x0:
+                    raise Refused("value flag")
+            if reader is None:
+                raise Refused("no fast reader")
+            item["PropertyValue"], pos = reader(buf, pos)
+            append(item)
+        return c.Container(Flag=EnumValue(flag, _FLAG_NAMES[flag]), ValueArray=values), pos
