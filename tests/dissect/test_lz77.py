@@ -8,65 +8,85 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mapiwire.dissect.lz77 import MAX_MATCH, compress, decompress, xor
+from mapiwire.dissect.lz77 import MAX_MATCH, _literal_runs, compress, decompress, xor
 from mapiwire.errors import MalformedError
 
 H = bytes.fromhex
 
 
+class Bad(ValueError):
+    """The reference's error: a fragment of the decoder's message and the input offset."""
+
+    def __init__(self, fragment: str, offset: int):
+        super().__init__(fragment, offset)
+        self.fragment, self.offset = fragment, offset
+
+
 def reference_decompress(data: bytes, size_actual: int) -> bytes:
     """A deliberately plain reading of MS-OXCRPC 3.1.4.1.1.2.2: bit by bit, byte by byte.
 
-    Raises ValueError where the fast decoder must raise MalformedError. Rejects the
-    [MS-XCA] 32-bit escape (uint16 length 0), which MS-OXCRPC does not define.
+    Raises Bad(fragment, offset) where the decoder must raise MalformedError with that fragment
+    in its message and that offset: the offset of the element (the bitmask, a match's metadata);
+    for a run of literals (the 0 bits up to the next 1 bit of the same bitmask), the input end
+    when the input ends inside it and its first byte when it overruns SizeActual. Accepts the
+    [MS-XCA] 2.4.4 32-bit length after a uint16 0, as the decoder does.
     """
     out = bytearray()
     ip = 0
     half = None
 
-    def take(k: int) -> bytes:
+    def take(k: int, fragment: str, at: int) -> bytes:
         nonlocal ip
         if ip + k > len(data):
-            raise ValueError("truncated")
+            raise Bad(fragment, at)
         ip += k
         return data[ip - k:ip]
 
     while True:
-        (mask,) = struct.unpack("<I", take(4))
+        (mask,) = struct.unpack("<I", take(4, "bitmask", ip))
+        run = 0  # literals of the current run not copied yet
         for bit in range(31, -1, -1):
             if not mask >> bit & 1:
-                out += take(1)
-            else:
-                if ip == len(data):
-                    if len(out) != size_actual:
-                        raise ValueError("underrun")
-                    return bytes(out)
-                (m,) = struct.unpack("<H", take(2))
-                distance, length = (m >> 3) + 1, m & 7
-                if length == 7:
-                    if half is None:
-                        half = ip
-                        length = take(1)[0] & 0x0F
-                    else:
-                        length, half = data[half] >> 4, None
-                    if length == 15:
-                        length = take(1)[0]
-                        if length == 255:
-                            (length,) = struct.unpack("<H", take(2))
-                            if length == 0:
-                                raise ValueError("MS-XCA 32-bit escape")
-                            length -= 22
-                        length += 15
-                    length += 7
-                length += 3
-                if distance > len(out):
-                    raise ValueError("distance")
-                if len(out) + length > size_actual:
-                    raise ValueError("overrun")
-                for _ in range(length):
-                    out.append(out[-distance])
-            if len(out) > size_actual:
-                raise ValueError("overrun")
+                if not run:
+                    run = 1
+                    while bit - run >= 0 and not mask >> (bit - run) & 1:
+                        run += 1
+                    if ip + run > len(data):
+                        raise Bad(f"run of {run} literals", len(data))
+                    if len(out) + run > size_actual:
+                        raise Bad("literals overrun", ip)
+                out += take(1, "unreachable", ip)
+                run -= 1
+                continue
+            at = ip
+            if ip == len(data):
+                if len(out) != size_actual:
+                    raise Bad(f"stream ends after {len(out)} of {size_actual}", ip)
+                return bytes(out)
+            (m,) = struct.unpack("<H", take(2, "metadata", at))
+            distance, length = (m >> 3) + 1, m & 7
+            if length == 7:
+                if half is None:
+                    half = ip
+                    length = take(1, "nibble", at)[0] & 0x0F
+                else:
+                    length, half = data[half] >> 4, None
+                if length == 15:
+                    length = take(1, "length byte", at)[0]
+                    if length == 255:
+                        (length,) = struct.unpack("<H", take(2, "16-bit", at))
+                        if length == 0:
+                            (length,) = struct.unpack("<I", take(4, "32-bit", at))
+                        length -= 22
+                    length += 15
+                length += 7
+            length += 3
+            if distance > len(out):
+                raise Bad(f"match distance {distance} reaches before", at)
+            if len(out) + length > size_actual:
+                raise Bad(f"match of {length} bytes overruns", at)
+            for _ in range(length):
+                out.append(out[-distance])
 
 
 def elements(stream: bytes) -> list[tuple[int, int]]:
@@ -309,14 +329,19 @@ GOOD = H("ffffff57 61 0700 11 62 0700 63 0700 01")  # 15 bytes -> 36, see test_s
     "stream, size, message, offset",
     [
         (H("ffffff"), 0, "bitmask", 0),
-        (H("00000000 4142"), 3, "literals", 6),
+        (H("00000000 4142"), 3, "run of 32 literals", 6),
+        (H("01000000 414243"), 40, "run of 31 literals", 7),
+        (H("00000000") + bytes(32), 31, "literals overrun", 4),
+        (H("00000040 41 0000") + bytes(30), 5, "literals overrun", 7),
+        (H("0f000000 41") + bytes(27) + H("ffffffff"), 27, "literals overrun", 4),
         (H("ffffff7f 41 07"), 36, "metadata", 5),
         (H("ffffff7f 41 0700"), 36, "nibble", 5),
         (H("ffffff7f 41 0700 0f"), 36, "length byte", 5),
         (H("ffffff7f 41 0700 0f ff 15"), 300, "16-bit", 5),
         (H("ffffff7f 41 0700 0f ff 0000 0100"), 300, "32-bit", 5),
     ],
-    ids=["bitmask", "literal", "metadata", "nibble", "byte", "uint16", "uint32"],
+    ids=["bitmask", "literal", "literal-before-1", "overrun-whole-mask", "overrun-mask-end", "overrun-before-1",
+         "metadata", "nibble", "byte", "uint16", "uint32"],
 )
 def test_truncated(stream, size, message, offset):
     with pytest.raises(MalformedError, match=message) as info:
@@ -380,21 +405,17 @@ FUZZ = settings(max_examples=500, deadline=500, suppress_health_check=[HealthChe
 
 
 def _agrees_with_reference(data: bytes, size: int) -> None:
+    """The decoder gives the reference's bytes, or its error: the same message and offset."""
     try:
-        result = decompress(data, size)
-    except MalformedError as exc:
-        assert exc.where == "lz77"
-        assert exc.offset is not None and 0 <= exc.offset <= len(data)
-        with pytest.raises(ValueError):
-            reference_decompress(data, size)
+        expected = reference_decompress(data, size)
+    except Bad as bad:
+        with pytest.raises(MalformedError) as info:
+            decompress(data, size)
+        assert info.value.where == "lz77"
+        assert bad.fragment in info.value.what
+        assert info.value.offset == bad.offset
     else:
-        assert len(result) == size
-        try:
-            expected = reference_decompress(data, size)
-        except ValueError as exc:  # only the MS-XCA escape may differ
-            assert "MS-XCA" in str(exc)
-        else:
-            assert result == expected
+        assert decompress(data, size) == expected
 
 
 @FUZZ
@@ -410,8 +431,53 @@ def test_mutated_streams(plain, draw):
     for _ in range(draw.draw(st.integers(1, 4))):
         at = draw.draw(st.integers(0, len(stream) - 1))
         stream[at] = draw.draw(st.integers(0, 255))
-    size = draw.draw(st.sampled_from([len(plain), len(plain) - 1, len(plain) + 1, 0]))
-    _agrees_with_reference(bytes(stream), max(size, 0))
+    size = draw.draw(st.sampled_from([len(plain), len(plain) + 1]) | st.integers(0, len(plain)))
+    _agrees_with_reference(bytes(stream), size)
+
+
+# Repeated patterns (matches: short, extended, shared nibbles, overlapping) between runs of
+# random bytes (literals, in runs that end at a 1 bit or at the end of a bitmask).
+MIXED = st.lists(st.builds(bytes.__mul__, st.binary(min_size=1, max_size=6), st.integers(1, 60))
+                 | st.binary(max_size=48), min_size=1, max_size=12).map(b"".join)
+
+
+@FUZZ
+@given(MIXED, st.data())
+def test_mutated_streams_with_matches(plain, draw):
+    # A few bytes changed, a cut or a dropped byte: the reference's bytes, or its error and offset.
+    stream = bytearray(compress(plain))
+    how = draw.draw(st.sampled_from(["change", "cut", "drop"]))
+    if how == "change":
+        for _ in range(draw.draw(st.integers(1, 3))):
+            stream[draw.draw(st.integers(0, len(stream) - 1))] = draw.draw(st.integers(0, 255))
+    elif how == "cut":
+        del stream[draw.draw(st.integers(0, len(stream))):]
+    else:
+        del stream[draw.draw(st.integers(0, len(stream) - 1))]
+    size = draw.draw(st.sampled_from([len(plain), len(plain) + 1]) | st.integers(0, len(plain)))
+    _agrees_with_reference(bytes(stream), size)
+
+
+def _bit_walk(bitmask: int) -> tuple[list[int], int]:
+    runs, count = [], 0
+    for bit in range(31, -1, -1):
+        if bitmask >> bit & 1:
+            runs.append(count)
+            count = 0
+        else:
+            count += 1
+    return runs, count
+
+
+@pytest.mark.parametrize("bitmask", [0, 0xFFFFFFFF, 1, 0x80000000, 0x01000000, 0x00800000, 0x3F000000, 0x55555555])
+def test_literal_runs_of_a_bitmask(bitmask):
+    # MS-OXCRPC 3.1.4.1.1.2.2.1: the bitmask is a uint32 read from its most significant bit.
+    assert _literal_runs(struct.pack("<I", bitmask)) == _bit_walk(bitmask)
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_literal_runs_of_any_bitmask(bitmask):
+    assert _literal_runs(struct.pack("<I", bitmask)) == _bit_walk(bitmask)
 
 
 @FUZZ
