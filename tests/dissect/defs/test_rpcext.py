@@ -86,3 +86,54 @@ def test_optional_header_for_failure_aux_without_rpc_header_ext():
     value = parse(bare, b"\x08\x00\x01\x01\x01\x00\x02\x00")  # an AUX_HEADER, not an RPC_HEADER_EXT
     assert "RPC_HEADER_EXT" not in value and value.Payload == b"\x08\x00\x01\x01\x01\x00\x02\x00"
     assert build(bare, value) == b"\x08\x00\x01\x01\x01\x00\x02\x00"
+
+
+# --- offsets inside a larger stream, and the optional header ---------------------------------
+
+Wrapped = struct("buffer after 3 bytes", "Pad" / c.Bytes(3), "Buffer" / Raw)
+PAD = b"xyz"
+
+
+def test_bad_lz77_in_a_later_payload_is_reported_at_its_stream_offset():
+    wire = b"\x00\x00\x00\x00ab"  # a run of 32 literals cut after 2: lz77 offset 6 (the input end)
+    data = PAD + header(0, 2, 2) + b"ab" + header(5, len(wire), 10) + wire
+    errors = []
+    value = parse(Wrapped, data, errors=errors)
+    assert [p.get("Payload", p.get("Undecoded")) for p in value.Buffer.Payloads] == [b"ab", wire]
+    assert [(e["error"], e["offset"]) for e in errors] == [
+        ("payload 1: input ends inside a run of 32 literals", 3 + 10 + 8 + 6)]
+
+
+def test_payload_limit_and_missing_last_are_reported_where_the_next_header_would_start():
+    errors = []
+    parse(Wrapped, PAD + (header(0, 1, 1) + b"a") * 97, errors=errors)
+    assert [(e["error"], e["offset"]) for e in errors] == [("no Last flag after 96 payloads", 3 + 96 * 9)]
+    errors = []
+    parse(Wrapped, PAD + header(0, 1, 1) + b"a", errors=errors)
+    assert [(e["error"], e["offset"]) for e in errors] == [("buffer ended before a header with the Last flag", 12)]
+
+
+@pytest.mark.parametrize("data, message", [
+    (PAD + header(4, 10, 10) + b"abc", "RPC_HEADER_EXT.Size 10 is more than the 3 bytes left"),
+    (PAD + b"\x00\x00\x04", "RPC_HEADER_EXT needs 8 bytes, 3 left"),
+    (PAD + header(0, 1, 1) + b"a" + b"\x00\x00", "RPC_HEADER_EXT needs 8 bytes, 2 left"),
+])
+def test_framing_errors_count_the_bytes_left_of_the_buffer(data, message):
+    with pytest.raises(c.ConstructError, match=message):
+        parse(Wrapped, data)
+
+
+@pytest.mark.parametrize("data, has_header", [
+    (b"", False),
+    (header(4, 2, 2) + b"ab", True),  # Size exactly the bytes left
+    (header(4, 3, 3) + b"ab", False),  # one more than left
+    (header(0xC, 2, 2) + b"ab", False),  # a flag MS-OXCRPC 2.2.2.1 does not define
+    (b"\x01\x00" + header(4, 2, 2)[2:] + b"ab", False),  # Version 1
+    (header(4, 0, 0)[:7], False),  # shorter than a header
+])
+def test_optional_header_is_taken_only_when_it_fits(data, has_header):
+    bare = ExtendedBuffer(struct("p", "Payload" / HexBytes()), optional=True)
+    value = parse(bare, data)
+    assert ("RPC_HEADER_EXT" in value) == has_header
+    assert value.Payload == (data[8:] if has_header else data)
+    assert build(bare, value) == data
