@@ -33,9 +33,9 @@ _LINE = {
 _TARGET = rb" [^\x00-\x20\x7f]{1,8000} HTTP/"
 _METHODS = rb"(?:GET|POST|PUT|HEAD|DELETE|OPTIONS|PATCH|TRACE|CONNECT|RPC_IN_DATA|RPC_OUT_DATA)"
 _STATUS_PREFIX = rb"HTTP/[0-9]\.[0-9] [0-9]{3}"
-_AT_LINE_START = {"request": rb"[A-Z][A-Z_-]{0,63}" + _TARGET, "response": _STATUS_PREFIX}
-_ANYWHERE = {"request": rb"(?:(?<=\n)[A-Z][A-Z_-]{0,63}|" + _METHODS + rb")" + _TARGET,
-             "response": _STATUS_PREFIX}
+_AT_LINE_START = {"request": re.compile(rb"[A-Z][A-Z_-]{0,63}" + _TARGET), "response": re.compile(_STATUS_PREFIX)}
+_ANYWHERE = {"request": re.compile(rb"(?:(?<=\n)[A-Z][A-Z_-]{0,63}|" + _METHODS + rb")" + _TARGET),
+             "response": re.compile(_STATUS_PREFIX)}
 _TOKEN = re.compile(_TCHAR.decode("ascii") + "+")
 # A whole header field line (name, value) without CR inside nor whitespace at the value's end: one match
 # per line of a block means the block is all such lines, the value already stripped.
@@ -96,8 +96,8 @@ class HttpParser:
         self.heads = 0  # valid start lines seen so far
         self.skipped = 0  # bytes thrown away while resynchronising
         self._line = _LINE[role]
-        self._at_line_start = re.compile(_AT_LINE_START[role])
-        self._anywhere = re.compile(_ANYWHERE[role])
+        self._at_line_start = _AT_LINE_START[role]
+        self._anywhere = _ANYWHERE[role]
         self._buf: bytes | bytearray = b""  # the fed bytes not yet consumed, from _pos (bytes when one feed)
         self._pos = 0  # first unconsumed byte of _buf
         self._base = 0  # stream offset of _buf[0]
@@ -287,7 +287,7 @@ class HttpParser:
         self._pos = newline + 1
         self._scan = self._base + newline + 1
         self._state = self._headers
-        return True
+        return self._headers(events)
 
     def _headers(self, events: list) -> bool:
         buf, pos = self._buf, self._pos
@@ -355,7 +355,7 @@ class HttpParser:
         if codings:
             if ",".join(codings).split(",")[-1].strip().lower() == "chunked":
                 self._state = self._chunk_size
-                return True
+                return self._chunk_size(events)
             if self.role == "request":
                 return self._fail(events, "request body with a transfer coding other than chunked",
                                   index, index, bol=True)
@@ -370,7 +370,7 @@ class HttpParser:
             if not self._left:
                 return self._finish(events)
             self._state = self._body
-            return True
+            return self._body(events)
         if self.role == "request":
             return self._finish(events)
         self._state = self._eof
@@ -403,19 +403,34 @@ class HttpParser:
         return self._finish(events)
 
     def _chunk_size(self, events: list) -> bool:  # RFC 7230 4.1
-        buf, pos = self._buf, self._pos
-        newline = buf.find(b"\n", pos)
-        if (len(buf) if newline < 0 else newline) - pos > _MAX_LINE:
-            return self._broken_body(events, "chunk-size line too long", pos)
-        if newline < 0:
-            return False
-        size = bytes(buf[pos:newline]).split(b";", 1)[0].strip(b" \t\r")
-        if _HEX.fullmatch(size) is None:
-            return self._broken_body(events, "invalid chunk size", pos)
-        self._pos = newline + 1
-        self._left = int(size, 16)
-        self._state = self._chunk_data if self._left else self._trailer
-        return True
+        """A chunk-size line; the chunks that are whole in the buffer (data and CRLF) are taken
+        here one after the other, the rest by the _chunk_data and _chunk_end states."""
+        buf = self._buf
+        end = len(buf)
+        while True:
+            pos = self._pos
+            newline = buf.find(b"\n", pos)
+            if (end if newline < 0 else newline) - pos > _MAX_LINE:
+                return self._broken_body(events, "chunk-size line too long", pos)
+            if newline < 0:
+                return False
+            size = bytes(buf[pos:newline]).split(b";", 1)[0].strip(b" \t\r")
+            if _HEX.fullmatch(size) is None:
+                return self._broken_body(events, "invalid chunk size", pos)
+            start = newline + 1
+            self._pos = start
+            left = self._left = int(size, 16)
+            if not left:
+                self._state = self._trailer
+                return self._trailer(events)
+            stop = start + left  # where the chunk's CRLF belongs
+            if stop < end and (buf[stop] == 10 or (buf[stop] == 13 and stop + 1 < end and buf[stop + 1] == 10)):
+                self._store(events, start, left)
+                self._left = 0
+                self._pos = stop + 1 if buf[stop] == 10 else stop + 2
+                continue
+            self._state = self._chunk_data
+            return True
 
     def _chunk_data(self, events: list) -> bool:
         pos = self._pos
