@@ -92,7 +92,17 @@ def to_json(value, named=None):
             plan = _plan(keys)
         return plan(value, named)
     if cls is ListContainer or isinstance(value, (list, tuple)):
-        return [item if item.__class__ in _AS_IS else to_json(item, named) for item in value]
+        out = []
+        for item in value:
+            cls = item.__class__
+            if cls in _AS_IS:
+                out.append(item)
+            elif cls is Container:  # to_json's dict case, without the call
+                keys = tuple(item)
+                out.append((_PLANS.get(keys) or _plan(keys))(item, named))
+            else:
+                out.append(to_json(item, named))
+        return out
     if isinstance(value, bool) or isinstance(value, (str, float)):
         return value
     if isinstance(value, FileTimeValue):
@@ -136,14 +146,19 @@ def _plan(keys: tuple):
                       f"        if {name}.__class__ in AS_IS: out[{key!r}] = {name}",
                       f"        elif {name}.__class__ in NAMED_INTS:",
                       f"            out[{key!r}] = int({name})",
-                      f"            if {name}.name: out[{key + 'Name'!r}] = {name}.name",
-                      f"        else: out[{key!r}] = to_json({name}, named)" if key not in SPECIAL_FIELDS else
-                      f"        else: field(out, {key!r}, {name}, named)"]
+                      f"            if {name}.name: out[{key + 'Name'!r}] = {name}.name"]
+            if key in SPECIAL_FIELDS:
+                lines.append(f"        else: field(out, {key!r}, {name}, named)")
+            else:  # a nested structure takes its plan here, without to_json's call
+                lines += [f"        elif {name}.__class__ is Container:",
+                          f"            out[{key!r}] = (PLANS.get(k := tuple({name})) or make_plan(k))({name}, named)",
+                          f"        else: out[{key!r}] = to_json({name}, named)"]
         lines.append("    return out")
         if tagged and all(name == "_" for name in names):
             plan = _tag_plan  # a PropertyTag structure (MS-OXCDATA 2.9): nothing but the tag
         else:
             scope = {"AS_IS": _AS_IS, "NAMED_INTS": _NAMED_INTS, "field": _normalised_field, "to_json": to_json,
+                     "Container": Container, "PLANS": _PLANS, "make_plan": _plan,
                      "property_tag": property_tag, "tagged": tagged}
             exec(compile("\n".join(lines), "<mapiwire to_json plan>", "exec"), scope)  # noqa: S102 - made from keys
             plan = scope["plan"]
