@@ -37,13 +37,13 @@ _AT_LINE_START = {"request": re.compile(rb"[A-Z][A-Z_-]{0,63}" + _TARGET), "resp
 _ANYWHERE = {"request": re.compile(rb"(?:(?<=\n)[A-Z][A-Z_-]{0,63}|" + _METHODS + rb")" + _TARGET),
              "response": re.compile(_STATUS_PREFIX)}
 _TOKEN = re.compile(_TCHAR.decode("ascii") + "+")
-# A whole header field line (name, value) without CR inside nor whitespace at the value's end: one match
-# per line of a block means the block is all such lines, the value already stripped.
-_FIELD_LINE = re.compile("^(" + _TCHAR.decode("ascii") + "+):[ \t]*((?:[^\r\n]*[^ \t\r\n])?)\r?\n", re.M)
+# A whole header field line (name, value) ending in one CRLF or LF, its value's last character not
+# whitespace: one match per line of a block means the block is all such lines, the values already
+# stripped as the line loop strips them (CRs inside stay).
+_FIELD_LINE = re.compile("^(" + _TCHAR.decode("ascii") + "++):[ \t]*+((?:.*[^ \t\r\n])?)\r?\n", re.M)
 _NAMES_SEEN: set[str] = set()  # header names already found valid tokens (bounded: names come from the wire)
 _NAMES_SEEN_MAX = 512
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
-_BLANK_LINE = re.compile(rb"\n\r?\n")
 _CANDIDATE_TAIL = 16  # a start-line candidate ends within this many bytes after its "HTTP/"
 
 
@@ -299,14 +299,16 @@ class HttpParser:
         elif end - pos < 2 and (pos == end or buf[pos] == 13):
             return False
         else:
-            found = _BLANK_LINE.search(buf, max(pos, self._scan - self._base))
-            if found is None:
+            scan = max(pos, self._scan - self._base)
+            crlf = buf.find(b"\n\r\n", scan)  # the blank line: the first LF CR LF or LF LF
+            lf = buf.find(b"\n\n", scan, end if crlf < 0 else crlf + 2)
+            if crlf < 0 and lf < 0:
                 if self._base + end - self._head_start > self.max_header:
                     return self._fail(events, f"header block longer than {self.max_header} bytes",
                                       pos, pos, bol=True, offset=self._head_start)
                 self._scan = self._base + max(pos, end - 2)
                 return False
-            block_end, after = found.start() + 1, found.end()
+            block_end, after = (lf + 1, lf + 2) if lf >= 0 else (crlf + 1, crlf + 3)
         if self._base + after - self._head_start > self.max_header:
             return self._fail(events, f"header block longer than {self.max_header} bytes",
                               pos, pos, bol=True, offset=self._head_start)
