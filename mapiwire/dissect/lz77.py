@@ -232,26 +232,31 @@ def compress(data: bytes) -> bytes:
     head: dict[bytes, int] = {}
     prev = [-1] * n
     last_key = n - MIN_MATCH  # last position with a full 3-byte prefix
+    head_get = head.get
     i = 0
     while i < n:
         best = 0
         if i <= last_key:
             key = data[i:i + 3]
-            cand = head.get(key, -1)
+            cand = head_get(key, -1)
             head[key] = i
             prev[i] = cand
-            limit = n - i if n - i < MAX_MATCH else MAX_MATCH
-            tries = MAX_CHAIN
-            while cand >= 0 and i - cand <= WINDOW and tries:
-                tries -= 1
-                if best == 0 or (best < limit and data[cand + best] == data[i + best]):
-                    length = _common(data, cand, i, limit)
-                    if length > best:
-                        best = length
-                        best_dist = i - cand
-                        if length == limit:
-                            break
-                cand = prev[cand]
+            floor = i - WINDOW if i > WINDOW else 0  # the oldest position a match may start at
+            if cand >= floor:  # the newest candidate, then up to MAX_CHAIN - 1 older ones
+                limit = n - i if n - i < MAX_MATCH else MAX_MATCH
+                best = _common(data, cand, i, limit)
+                best_dist = i - cand
+                tries = MAX_CHAIN - 1
+                while best < limit and tries:
+                    cand = prev[cand]
+                    if cand < floor:
+                        break
+                    tries -= 1
+                    if data[cand + best] == data[i + best]:  # can it be longer than `best`?
+                        length = _common(data, cand, i, limit)
+                        if length > best:
+                            best = length
+                            best_dist = i - cand
         nflags += 1
         if best >= MIN_MATCH:
             flags |= 1 << (32 - nflags)
@@ -280,7 +285,7 @@ def compress(data: bytes) -> bytes:
             stop = min(i + best, last_key + 1)
             while j < stop:
                 key = data[j:j + 3]
-                prev[j] = head.get(key, -1)
+                prev[j] = head_get(key, -1)
                 head[key] = j
                 j += 1
             i += best
