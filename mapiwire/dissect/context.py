@@ -40,6 +40,9 @@ TABLE_ROW_ROPS = (ROP_QUERY_ROWS, ROP_FIND_ROW, ROP_EXPAND_ROW)
 # ROPs whose response states a message's RecipientColumns, and the index of the message's handle
 RECIPIENT_COLUMN_ROPS = {ROP_OPEN_MESSAGE: "OutputHandleIndex", ROP_OPEN_EMBEDDED_MESSAGE: "OutputHandleIndex",
                          ROP_RELOAD_CACHED_INFORMATION: "InputHandleIndex"}
+# ROPs whose request and response are paired to learn from (learn())
+PAIRED_ROPS = frozenset((*RECIPIENT_COLUMN_ROPS, ROP_GET_PROPERTY_IDS_FROM_NAMES, ROP_GET_NAMES_FROM_PROPERTY_IDS,
+                         ROP_QUERY_NAMED_PROPERTIES))
 
 
 class DecodingContext:
@@ -93,10 +96,13 @@ class DecodingContext:
               response_handles: list[int]) -> None:
         """Remember what this Execute established: table columns by the server handles the
         response returned, named properties, released handles."""
+        present = set()  # the ids of PAIRED_ROPS in this request: the pairs below are only looked for then
         for rop in rops:
+            rop_id = rop.get("RopId")
+            if rop_id in PAIRED_ROPS:
+                present.add(rop_id)
             if "Undecoded" in rop:
                 continue
-            rop_id = rop.get("RopId")
             index = rop.get("InputHandleIndex")
             if rop_id == ROP_SET_COLUMNS:
                 handle = _handle(response_handles, index) or _handle(request_handles, index)
@@ -107,16 +113,21 @@ class DecodingContext:
                 handle = _handle(request_handles, index)
                 self._forget("columns", handle)
                 self._forget("recipient_columns", handle)
-        for request, response in _pairs_any(rops, response_rops, RECIPIENT_COLUMN_ROPS):
+        if not present:
+            return
+        for request, response in _pairs_any(rops, response_rops, [r for r in RECIPIENT_COLUMN_ROPS if r in present]):
             handle = _handle(response_handles, request.get(RECIPIENT_COLUMN_ROPS[request["RopId"]]))
             if handle is not None and response.get("RecipientColumns") is not None:
                 self._keep("recipient_columns", handle, response["RecipientColumns"])
-        for request, response in _pairs(rops, response_rops, ROP_GET_PROPERTY_IDS_FROM_NAMES, WARN_WITH_ERRORS):
-            self._name_ids(response.get("PropertyIds"), request.get("PropertyNames"))
-        for request, response in _pairs(rops, response_rops, ROP_GET_NAMES_FROM_PROPERTY_IDS):
-            self._name_ids(request.get("PropertyIds"), response.get("PropertyNames"))
-        for _, response in _pairs(rops, response_rops, ROP_QUERY_NAMED_PROPERTIES):
-            self._name_ids(response.get("PropertyIds"), response.get("PropertyNames"))
+        if ROP_GET_PROPERTY_IDS_FROM_NAMES in present:
+            for request, response in _pairs(rops, response_rops, ROP_GET_PROPERTY_IDS_FROM_NAMES, WARN_WITH_ERRORS):
+                self._name_ids(response.get("PropertyIds"), request.get("PropertyNames"))
+        if ROP_GET_NAMES_FROM_PROPERTY_IDS in present:
+            for request, response in _pairs(rops, response_rops, ROP_GET_NAMES_FROM_PROPERTY_IDS):
+                self._name_ids(request.get("PropertyIds"), response.get("PropertyNames"))
+        if ROP_QUERY_NAMED_PROPERTIES in present:
+            for _, response in _pairs(rops, response_rops, ROP_QUERY_NAMED_PROPERTIES):
+                self._name_ids(response.get("PropertyIds"), response.get("PropertyNames"))
 
     def _name_ids(self, prop_ids, names) -> None:
         """Map named-property ids (0x8000 and up) to their PropertyName structures, pairwise; an id

@@ -51,6 +51,7 @@ OUTPUT_KINDS = {
     "RopSynchronizationImportMessageChange": "message",
 }
 KIND_BY_ID = {rop_id: OUTPUT_KINDS[name] for rop_id, (name, _) in ROP_IDS.items() if name in OUTPUT_KINDS}
+UNKNOWN_OBJECT = {"Kind": "object (opened before the capture)"}
 TABLE_PARENT = ("hierarchy table", "contents table", "attachment table", "permissions table", "rules table")
 
 
@@ -129,10 +130,11 @@ class ObjectTable:
             if source is None and handle is None:
                 handle = _handle(response_handles, index)
             if handle is not None or source is not None:
-                shown = dict(source or {"Kind": "object (opened before the capture)"})
+                shown = {"Handle": handle} if handle is not None else {}
+                shown.update(source or UNKNOWN_OBJECT)
                 if handle is not None:
                     shown["Handle"] = handle
-                _set(request, response, "InputObject", _ordered(shown))
+                _set(request, response, "InputObject", shown if handle is not None else _ordered(shown))
         if rop_id == ROP_RELEASE:
             self.objects.pop(_handle(request_handles, index), None)
             return
@@ -222,8 +224,12 @@ def _handle(handles: list, index) -> int | None:
 
 
 def _ordered(obj: dict) -> dict:
-    """Handle first, then what the object is."""
-    return {"Handle": obj["Handle"], **{k: v for k, v in obj.items() if k != "Handle"}} if "Handle" in obj else obj
+    """Handle first, then what the object is (a new dict: what the record shows is not the table's)."""
+    if "Handle" not in obj:
+        return obj
+    ordered = {"Handle": obj["Handle"]}
+    ordered.update(obj)  # Handle keeps its first place
+    return ordered
 
 
 def _set(request: dict, response: dict | None, key: str, value: dict) -> None:
