@@ -25,6 +25,7 @@ reference, so errors keep their `where` and `offset`.
 
 from __future__ import annotations
 
+import codecs
 import copy
 import io
 import operator
@@ -35,6 +36,7 @@ from construct.expr import BinExpr, Path, UniExpr
 
 from . import fastvalues
 from .defs import aux, core, oxcdata, ropbuffer, rpcext
+from .defs.budget import MAX_ROPS, BudgetExceeded
 from .defs.core import EnumValue, FileTimeValue, FlagsValue, GuidValue
 
 _INFIX = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/", operator.floordiv: "//",
@@ -42,6 +44,7 @@ _INFIX = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.true
           operator.and_: "&", operator.or_: "|", operator.eq: "==", operator.ne: "!=", operator.lt: "<",
           operator.le: "<=", operator.gt: ">", operator.ge: ">="}
 _PREFIX = {operator.not_: "not ", operator.neg: "-", operator.pos: "+", operator.invert: "~"}
+INLINE_FIELDS = 8  # a nested Struct of at most this many fields that reads no context is written in place
 _FORMATS = {"<B", "<H", "<L", "<I", "<Q", "<b", "<h", "<l", "<i", "<q", "<f", "<d"}
 
 
@@ -55,7 +58,9 @@ class Generated(c.Construct):
         super().__init__()
         self.original = original
         self.inner = None
+        self.item = None  # a ROP's: (..., path, RopName) -> (its RopsList item, pos)
         self.wants_context = True  # until its function is made
+        self.inline = False  # written in place in the functions of the Structs that hold it
 
     def _parse(self, stream, context, path):
         obj, pos = self.inner(stream, stream.getvalue(), stream.tell(), context, context["_params"], path)
@@ -70,6 +75,16 @@ def _through_stream(made):
         value = made._parsereport(stream, context, path)
         return value, stream.tell()
     return parse
+
+
+def _item_of(parse):
+    """The RopsList item form of a ROP parser: RopId, RopName, then the ROP's fields in order."""
+    def item(stream, buf, pos, context, params, path, name):
+        value, pos = parse(stream, buf, pos, context, params, path)
+        made = c.Container(RopId=value["RopId"], RopName=name)
+        dict.update(made, value)  # the other fields after these two, in their order
+        return made, pos
+    return item
 
 
 class FastRopList(c.Construct):
@@ -87,13 +102,17 @@ class FastRopList(c.Construct):
         self.entries: dict[int, tuple] = {}  # RopId -> FastRopList.entry
 
     def parser(self, definition):
-        """The (stream, buf, pos, context, params, path) function of a ROP definition."""
+        """The (stream, buf, pos, context, params, path, RopName) -> (RopsList item, pos) function
+        of a ROP definition."""
         parser = self.parsers.get(id(definition))
         if parser is None:
             if definition is None:
                 raise c.ConstructError("no buffer of this direction")
             made = self.tree.ready(definition)
-            parser = made.inner if isinstance(made, Generated) else _through_stream(made)
+            if isinstance(made, Generated) and made.item is not None:
+                parser = made.item
+            else:
+                parser = _item_of(made.inner if isinstance(made, Generated) else _through_stream(made))
             self.parsers[id(definition)] = parser
         return parser
 
@@ -108,18 +127,20 @@ class FastRopList(c.Construct):
         params = context["_params"]
         state = ropbuffer._State(params, self.direction)
         budget = params.get("budget")
-        entries, parser_of, update = self.entries, self.parser, dict.update
+        entries, parser_of = self.entries, self.parser
         request = self.direction == "request"
         unsolicited = ropbuffer.UNSOLICITED
         items = c.ListContainer()
+        append = items.append
+        allowed = budget.left["rops"] if budget is not None else MAX_ROPS  # taken once, after the walk
         buf = stream.getvalue()
         pos = stream.tell()
         end = len(buf)
         while pos < end:
+            if len(items) >= allowed:
+                raise BudgetExceeded("ROPs past the budget")  # construct parses the body and reports it
             rop_id = buf[pos]
             rop, parser = entries.get(rop_id) or self.entry(rop_id)
-            if budget is not None:
-                budget.take("rops", 1, path)
             if request:
                 state.before_request(buf[pos:pos + 2])
             else:  # the handle matters to unsolicited ROPs only (_State.before_response)
@@ -133,12 +154,12 @@ class FastRopList(c.Construct):
                     parser = parser_of(rop.response)
             if parser is None:
                 raise c.ConstructError("no buffer of this direction")
-            value, pos = parser(stream, buf, pos, context, params, path)
-            if request:
-                state.after(value)
-            item = c.Container(RopId=value["RopId"], RopName=rop.name)
-            update(item, value)  # the other fields after these two, in their order
-            items.append(item)
+            item, pos = parser(stream, buf, pos, context, params, path, rop.name)
+            if request and rop_id == ropbuffer.ROP_LOGON:  # _State.after: what a RopLogon request says
+                state.after(item)
+            append(item)
+        if budget is not None:
+            budget.take("rops", len(items), path)
         stream.seek(pos)
         state.done()
         return items
@@ -244,18 +265,22 @@ class FastTree:
             body = writer.members(con.subcons, "    ")
             if with_context or not writer.needs_context:
                 break
-        lines = [f"def {function_name}(stream, buf, pos, context, params, path):",
-                 "    obj = Container()",
-                 "    obj['_io'] = stream"]
         if with_context:
             subcons = self.name(con._subcons)
-            lines += [f"    ctx = Container(_=context, _params=params, _root=None, _parsing=context['_parsing'], "
-                      f"_building=context['_building'], _sizing=context['_sizing'], _subcons={subcons}, "
-                      "_io=stream, _index=context.get('_index', None))",
-                      "    ctx['_root'] = context.get('_root', ctx)"]
-        lines += body
-        lines.append("    return obj, pos")
+            body = [f"    ctx = Container(_=context, _params=params, _root=None, _parsing=context['_parsing'], "
+                    f"_building=context['_building'], _sizing=context['_sizing'], _subcons={subcons}, "
+                    "_io=stream, _index=context.get('_index', None))",
+                    "    ctx['_root'] = context.get('_root', ctx)"] + body
+        body += ["    return obj, pos"]
+        lines = [f"def {function_name}(stream, buf, pos, context, params, path):",
+                 "    obj = Container()",
+                 "    obj['_io'] = stream"] + body
+        if "RopId" in writer.fields:  # a ROP: also its RopsList item, RopName second (ropbuffer.RopList)
+            lines += ["", f"def item_{function_name}(stream, buf, pos, context, params, path, name):",
+                      "    obj = Container(RopId=None, RopName=name)",
+                      "    obj['_io'] = stream"] + body
         generated.wants_context = with_context or writer.uses_parent
+        generated.inline = not generated.wants_context and len(con.subcons) <= INLINE_FIELDS
         self.pending.append((function_name, "\n".join(lines), generated))
         return generated
 
@@ -271,6 +296,7 @@ class FastTree:
         exec(self.compiler(source), self.namespace)
         for function_name, _, generated in pending:
             generated.inner = self.namespace[function_name]
+            generated.item = self.namespace.get("item_" + function_name)
         self.sources.append(source)
 
     def ready(self, con):
@@ -319,6 +345,10 @@ def _handles(buf, pos: int):
 def _string(con: core.StringZ):
     """The fast reader of a core.StringZ (AsciiZ, UnicodeZ)."""
     encoding, errors = con.encoding, con.errors
+    if codecs.lookup(encoding).name == "utf-16-le":
+        return fastvalues.string_reader(con.terminator, lambda data: codecs.utf_16_le_decode(data, errors, True)[0])
+    if codecs.lookup(encoding).name == "iso8859-1":
+        return fastvalues.string_reader(con.terminator, lambda data: codecs.latin_1_decode(data, errors)[0])
     return fastvalues.string_reader(con.terminator, lambda data: data.decode(encoding, errors))
 
 
@@ -342,6 +372,8 @@ class _Writer:
         self.needs_context = False
         self.uses_parent = False
         self.fields: dict[str, str] = {}  # field name -> the local holding its value
+        self.obj = "obj"  # the local of the structure being filled
+        self.inlined = False  # filling a nested Struct written inline: its fields are not in `ctx`
         self.locals = 0
 
     def local(self, stem: str) -> str:
@@ -361,9 +393,9 @@ class _Writer:
         if not name:
             return []
         self.fields[name] = value
-        if self.with_context:
+        if self.with_context and not self.inlined:
             return [f"{ind}obj[{name!r}] = ctx[{name!r}] = {value}"]
-        return [f"{ind}obj[{name!r}] = {value}"]
+        return [f"{ind}{self.obj}[{name!r}] = {value}"]
 
     def members(self, subcons, ind: str) -> list[str]:
         lines: list[str] = []
@@ -430,6 +462,8 @@ class _Writer:
             return self.flush_one(fixed, target, ind)
         if type(inner) is c.Struct:
             made = self.tree.fast(inner)
+            if isinstance(made, Generated) and made.inline:
+                return self.inline_struct(inner, target, ind)
             if isinstance(made, Generated):
                 if made.wants_context:
                     self.context_needed()
@@ -475,6 +509,16 @@ class _Writer:
             return [f"{ind}{target}, pos = {reader}.read(buf, pos, {self.expr(inner.columns_expr)}, {count}, params)"]
         return self.through_stream(inner, target, ind)
 
+    def inline_struct(self, inner, target: str, ind: str) -> list[str]:
+        """A small nested Struct that reads no context, written in place (no call)."""
+        saved = self.fields, self.obj, self.inlined
+        self.fields, self.obj, self.inlined = {}, self.local("o"), True
+        lines = [f"{ind}{self.obj} = Container()", f"{ind}{self.obj}['_io'] = stream"]
+        lines += self.members(inner.subcons, ind)
+        lines.append(f"{ind}{target} = {self.obj}")
+        self.fields, self.obj, self.inlined = saved
+        return lines
+
     def through_stream(self, inner, target: str, ind: str) -> list[str]:
         """A construct that is not generated, called as construct would call it."""
         context = self.context_needed()
@@ -514,12 +558,12 @@ class _Writer:
                  f"{ind}{budget} = params.get('budget')",
                  f"{ind}if {budget} is not None: {budget}.take('values', {count}, path)"]
         fixed = self.fixed(inner.subcon)
-        if fixed is not None and fixed[1] == "{}" and not self.with_context:
+        if fixed is not None and fixed[1] == "{}" and not (self.with_context and not self.inlined):
             size = _struct.calcsize("<" + fixed[0])
             return lines + [f"{ind}{target} = ListContainer(_unpack_from(f'<{{{count}}}{fixed[0]}', buf, pos))",
                             f"{ind}pos += {count} * {size}"]
         lines += [f"{ind}{items} = ListContainer()", f"{ind}for {index} in range({count}):"]
-        if self.with_context:
+        if self.with_context and not self.inlined:
             lines.append(f"{ind}    ctx['_index'] = {index}")
         lines += self.value(inner.subcon, element, ind + "    ")
         return lines + [f"{ind}    {items}.append({element})", f"{ind}{target} = {items}"]
@@ -533,8 +577,10 @@ class _Writer:
                  f"{ind}buf = buf[pos:pos + {length}]",
                  f"{ind}stream = BytesIO(buf)",
                  f"{ind}pos = 0"]
-        lines += self.value(inner.subcon, target, ind)
-        return lines + [f"{ind}if pos != {length}: _check_failed('left over')", f"{ind}stream, buf, pos = {outer}"]
+        body = self.value(inner.subcon, target, ind)
+        if not any("stream" in line for line in body):  # nothing reads the stream of its own
+            del lines[4]
+        return lines + body + [f"{ind}if pos != {length}: _check_failed('left over')", f"{ind}stream, buf, pos = {outer}"]
 
     def flush_one(self, fixed, target: str, ind: str) -> list[str]:
         fmt, wrap = fixed

@@ -11,12 +11,14 @@ here: a value of those types makes the body go to construct.
 
 from __future__ import annotations
 
+import operator
+from codecs import latin_1_decode as _latin1, utf_16_le_decode as _utf16
 import struct as _struct
 
 import construct as c
 
 from .defs import oxcdata
-from .defs.core import EnumValue, FlagsValue, GuidValue
+from .defs.core import EnumValue, FileTimeValue, FlagsValue, GuidValue
 from .defs.errorcodes import ERROR_CODES
 from .defs.proptypes import PROPERTY_TYPES
 
@@ -80,6 +82,7 @@ def _scalar(fmt: str, wrap):
 
 _ERRORS: dict = {}
 _TYPES: dict = {}
+_ROW_FLAGS: dict = {}
 
 
 def _read_error(buf, pos):
@@ -113,8 +116,41 @@ def string_reader(terminator: bytes, decode):
     return read
 
 
-_read_unicode = string_reader(b"\0\0", oxcdata.decode_utf16)
-_read_string8 = string_reader(b"\0", oxcdata.decode_latin1)
+def _read_unicode(buf, pos):
+    """PtypString (oxcdata.decode_utf16), the terminator at an even distance from `pos`."""
+    end = buf.find(b"\0\0", pos)
+    while end != -1 and (end - pos) & 1:
+        end = buf.find(b"\0\0", end + 1)
+    if end == -1:
+        raise Refused("no terminator")
+    return _utf16(buf[pos:end], "surrogatepass", True)[0], end + 2
+
+
+def _read_string8(buf, pos):
+    """PtypString8 (oxcdata.decode_latin1)."""
+    end = buf.find(b"\0", pos)
+    if end == -1:
+        raise Refused("no terminator")
+    return _latin1(buf[pos:end])[0], end + 1
+
+
+def _read_unicodes(buf, pos):
+    """PtypMultipleString: a 4-byte count, then the strings (as _read_unicode, in one loop)."""
+    count = _U32(buf, pos)[0]
+    pos += 4
+    if count * 2 > len(buf) - pos:
+        raise Refused("count")
+    values = c.ListContainer()
+    append, find = values.append, buf.find
+    for _ in range(count):
+        end = find(b"\0\0", pos)
+        while end != -1 and (end - pos) & 1:
+            end = find(b"\0\0", end + 1)
+        if end == -1:
+            raise Refused("no terminator")
+        append(_utf16(buf[pos:end], "surrogatepass", True)[0])
+        pos = end + 2
+    return values, pos
 
 
 def _binary(count_size: int):
@@ -145,6 +181,8 @@ def _read_server_id(buf, pos):
 def _multiple(layout: tuple, element_read, min_size: int):
     """PtypMultiple*: a 4-byte count, then the values; scalars are unpacked in one call."""
     kind, argument = layout
+    if kind == "unicode":
+        return _read_unicodes
     if kind == "scalar" and argument[1] is None:
         code = argument[0][1]
         size = _struct.calcsize(argument[0])
@@ -195,15 +233,93 @@ READERS = {size: readers(size) for size in (2, 4)}
 _FLAG_NAMES = oxcdata.PROPERTY_ROW_FLAGS
 
 
+ROW_FUNCTIONS_LIMIT = 1024  # column-type signatures with a standard-row function of their own
+_ROW_FUNCTIONS: dict = {}  # (count_size, PropertyTypes) -> standard-row function or None
+_PTYPE_OF = operator.itemgetter("PropertyType")
+
+
+def _row_source(ptypes: tuple, count_size: int, names: dict) -> str:
+    """Python for `row(buf, pos, tags) -> (ValueArray, pos)`: a StandardPropertyRow whose columns
+    have these types, unrolled: fixed-size values in runs of one unpack, strings and binaries in
+    place, other types through their reader. `names` receives the globals it uses."""
+    layouts = oxcdata.value_layouts()
+    wraps = {"error": "_enum(_ERRORS, ERROR_CODES, {})", "boolean": "(bool({0}) if {0} < 2 else {0})",
+             "guid": "_guid({})"}
+    codes = {"error": "I", "boolean": "B", "guid": "16s"}
+    lines = ["def row(buf, pos, tags):"]
+    run: list = []  # (value local, struct code, wrap)
+
+    def flush():
+        if run:
+            codec = _struct.Struct("<" + "".join(code for _, code, _ in run))
+            unpack = f"U{run[0][0]}"
+            names[unpack] = codec.unpack_from
+            lines.append(f"    {', '.join(f'r{local[1:]}' for local, _, _ in run)}, = {unpack}(buf, pos)")
+            lines.append(f"    pos += {codec.size}")
+            lines.extend(f"    {local} = {wrap.format(f'r{local[1:]}')}" for local, _, wrap in run)
+            run.clear()
+    for i, ptype in enumerate(ptypes):
+        kind, argument = layouts[ptype]
+        local = f"v{i}"
+        if kind == "scalar":
+            run.append((local, argument[0][1], "{}" if argument[1] is None else "FileTimeValue({})"))
+            continue
+        if kind in codes:
+            run.append((local, codes[kind], wraps[kind]))
+            continue
+        flush()
+        if kind in ("unicode", "string8"):
+            terminator, decode = (("b'\\0\\0'", "_utf16({}, 'surrogatepass', True)[0]") if kind == "unicode"
+                                  else ("b'\\0'", "_latin1({})[0]"))
+            lines += [f"    e = buf.find({terminator}, pos)"]
+            if kind == "unicode":
+                lines += [f"    while e != -1 and (e - pos) & 1: e = buf.find({terminator}, e + 1)"]
+            lines += ["    if e < 0: raise Refused('no terminator')",
+                      f"    {local} = {decode.format('buf[pos:e]')}", f"    pos = e + {2 if kind == 'unicode' else 1}"]
+        elif kind == "binary":
+            lines += [f"    n, = {'_U16' if count_size == 2 else '_U32'}(buf, pos)", f"    pos += {count_size}",
+                      f"    {local} = buf[pos:pos + n]", f"    if len({local}) != n: raise Refused('short binary')",
+                      "    pos += n"]
+        elif kind == "null":
+            lines.append(f"    {local} = None")
+        else:
+            names[f"R{i}"] = READERS[count_size][ptype]
+            lines.append(f"    {local}, pos = R{i}(buf, pos)")
+    flush()
+    items = ", ".join(f"Container(PropertyTag=tags[{i}], PropertyValue=v{i})" for i in range(len(ptypes)))
+    lines.append(f"    return ListContainer([{items}]), pos")
+    return "\n".join(lines) + "\n"
+
+
+def standard_row(ptypes: tuple, count_size: int):
+    """The generated reader of StandardPropertyRows with columns of these types (None when a
+    type has no fast reader), made once per signature."""
+    key = (count_size, ptypes)
+    if key in _ROW_FUNCTIONS:
+        return _ROW_FUNCTIONS[key]
+    function = None
+    if all(ptype in READERS[count_size] for ptype in ptypes):
+        names = {"Container": c.Container, "ListContainer": c.ListContainer, "FileTimeValue": FileTimeValue,
+                 "Refused": Refused, "_enum": enum_value, "_ERRORS": _ERRORS, "ERROR_CODES": ERROR_CODES,
+                 "_guid": guid_value, "_U16": _U16, "_U32": _U32, "_utf16": _utf16, "_latin1": _latin1}
+        exec(compile(_row_source(ptypes, count_size, names), "<mapiwire row>", "exec"), names)
+        function = names["row"]
+    if len(_ROW_FUNCTIONS) < ROW_FUNCTIONS_LIMIT:
+        _ROW_FUNCTIONS[key] = function
+    return function
+
+
 class RowReader:
     """oxcdata.PropertyRow (MS-OXCDATA 2.8.1) on the buffer: the same columns, the same values."""
 
     def __init__(self, row: oxcdata.PropertyRow):
+        self.count_size = row.count_size
         self.readers = READERS[row.count_size]
-        self.cache = (None, None, ())
+        self.cache = (None, None, None)
 
     def columns(self, columns, count) -> tuple:
-        """((tag, PropertyType, fast reader or None), ...), as PropertyRow._columns."""
+        """(tags, PropertyTypes, fast readers (None where there is none), the standard-row
+        function or None) of the columns, as PropertyRow._columns."""
         if columns is None:
             raise Refused("columns unknown")
         cached_columns, cached_count, cached = self.cache
@@ -215,31 +331,35 @@ class RowReader:
             used = list(columns)[:count]
         else:
             used = columns
-        result = []
-        for column in used:
-            if isinstance(column, dict):  # a parsed PropertyTag: oxcdata.tag_value's low word
-                tag, ptype = column, int(column["PropertyType"])
-            else:
-                value = oxcdata.tag_value(column)
-                tag, ptype = oxcdata.tag_container(value), value & 0xFFFF
-            result.append((tag, ptype, self.readers.get(ptype) if ptype else None))
-        result = tuple(result)
+        try:  # parsed PropertyTags: their PropertyType is oxcdata.tag_value's low word
+            tags, ptypes = tuple(used), tuple(map(_PTYPE_OF, used))
+        except TypeError:  # 32-bit tags
+            values = [oxcdata.tag_value(column) for column in used]
+            tags = tuple(column if isinstance(column, dict) else oxcdata.tag_container(value)
+                         for column, value in zip(used, values))
+            ptypes = tuple(value & 0xFFFF for value in values)
+        readers = tuple(self.readers.get(ptype) if ptype else None for ptype in ptypes)
+        function = standard_row(ptypes, self.count_size) if None not in readers else None
+        result = (tags, ptypes, readers, function)
         self.cache = (columns, count, result)
         return result
 
     def read(self, buf, pos, columns, count, params):
-        columns = self.columns(columns, count)
+        tags, ptypes, readers, function = self.columns(columns, count)
         budget = params.get("budget")
         if budget is not None:
-            budget.take("values", len(columns), "")
+            budget.take("values", len(tags), "")
         flag = buf[pos]
         pos += 1
         if flag > 1:
             raise Refused("row flag")
+        if not flag and function is not None:
+            values, pos = function(buf, pos, tags)
+            return c.Container(Flag=enum_value(_ROW_FLAGS, _FLAG_NAMES, flag), ValueArray=values), pos
         values = c.ListContainer()
         append = values.append
         container = c.Container
-        for tag, ptype, reader in columns:
+        for tag, ptype, reader in zip(tags, ptypes, readers):
             if not flag and reader is not None:
                 value, pos = reader(buf, pos)
                 append(container(PropertyTag=tag, PropertyValue=value))
@@ -268,4 +388,4 @@ class RowReader:
                 raise Refused("no fast reader")
             item["PropertyValue"], pos = reader(buf, pos)
             append(item)
-        return c.Container(Flag=EnumValue(flag, _FLAG_NAMES[flag]), ValueArray=values), pos
+        return c.Container(Flag=enum_value(_ROW_FLAGS, _FLAG_NAMES, flag), ValueArray=values), pos

@@ -165,9 +165,16 @@ class RequestIndex:
 
     def __init__(self, request_rops):
         self.rops = request_rops or []
-        self.positions: dict[int, list[int]] = {}
-        for i, rop in enumerate(self.rops):
-            self.positions.setdefault(rop.get("RopId"), []).append(i)
+        self._positions: dict[int, list[int]] | None = None
+
+    @property
+    def positions(self) -> dict[int, list[int]]:
+        """RopId -> the positions of its requests, made when a response first needs them."""
+        if self._positions is None:
+            self._positions = {}
+            for i, rop in enumerate(self.rops):
+                self._positions.setdefault(rop.get("RopId"), []).append(i)
+        return self._positions
 
     @classmethod
     def of(cls, params) -> RequestIndex:
@@ -182,8 +189,12 @@ class RequestIndex:
     def pair(self, rop_id: int, cursor: int):
         """(request ROP, new cursor) for a response with `rop_id`: the first request of that
         RopId at or after `cursor`, else (None, cursor)."""
+        if rop_id in UNSOLICITED:
+            return None, cursor
+        if cursor < len(self.rops) and self.rops[cursor].get("RopId") == rop_id:  # the usual case: in order
+            return self.rops[cursor], cursor + 1
         positions = self.positions.get(rop_id)
-        if not positions or rop_id in UNSOLICITED:
+        if not positions:
             return None, cursor
         k = bisect_left(positions, cursor)
         if k == len(positions):
