@@ -54,41 +54,6 @@ def _bad(what: str, offset: int) -> MalformedError:
     return MalformedError(what, where="lz77", offset=offset)
 
 
-def _zero_runs(byte: int) -> tuple[tuple[int, ...], int]:
-    """The 0 bits ahead of each 1 bit of a byte (most significant first), and the 0 bits after
-    the last 1 (8 when it has none)."""
-    runs, count = [], 0
-    for bit in range(7, -1, -1):
-        if byte >> bit & 1:
-            runs.append(count)
-            count = 0
-        else:
-            count += 1
-    return tuple(runs), count
-
-
-_BYTE_RUNS = [_zero_runs(byte) for byte in range(256)]
-
-
-def _literal_runs(bitmask: bytes) -> tuple[list[int], int]:
-    """The elements a 4-byte bitmask announces (MS-OXCRPC 3.1.4.1.1.2.2.1): the number of
-    literals ahead of each 1 bit (a match or the end), and the literals after the last 1 bit."""
-    runs: list[int] = []
-    carry = 0  # zero bits of the bytes before, not yet followed by a 1
-    for byte in bitmask[::-1]:  # a little-endian uint32, consumed from its top bit
-        inner, after = _BYTE_RUNS[byte]
-        if not inner:
-            carry += 8
-            continue
-        if carry:
-            runs.append(carry + inner[0])
-            runs += inner[1:]
-        else:
-            runs += inner
-        carry = after
-    return runs, carry
-
-
 def decompress(data: bytes, size_actual: int, cap: int = DEFAULT_CAP) -> bytes:
     """Decode a DIRECT2/LZ77 stream into exactly `size_actual` bytes.
 
@@ -96,16 +61,13 @@ def decompress(data: bytes, size_actual: int, cap: int = DEFAULT_CAP) -> bytes:
     when `size_actual` exceeds `cap`, the input ends inside an element or where a bitmask
     is due, the output would exceed `size_actual`, the stream ends short of it, or a match
     reaches before the start of the output. Never returns more than `size_actual` bytes.
-    Each bitmask is split into its literal runs once, a run is one slice copy, a match one
-    slice copy (an overlapping one a repeated slice).
     """
     if not isinstance(data, bytes):
         data = bytes(data)
     if size_actual < 0 or size_actual > cap:
         raise _bad(f"SizeActual {size_actual} outside 0..{cap}", 0)
     end = len(data)
-    last = end - 1  # match metadata (2 bytes) must start before it
-    u16 = _U16
+    last = end - 1  # match metadata (two bytes) starts before it
     out = bytearray()
     pos = 0  # len(out)
     ip = 0
@@ -113,9 +75,12 @@ def decompress(data: bytes, size_actual: int, cap: int = DEFAULT_CAP) -> bytes:
     while True:
         if ip + 4 > end:
             raise _bad("input ends where a bitmask is due (no end bit)", ip)
-        runs, trailing = _literal_runs(data[ip:ip + 4])
+        flags = _U32(data, ip)[0]
         ip += 4
-        for lit in runs:  # `lit` literals, then a 1 bit: a match, or the end of the stream
+        nbits = 32  # bits of `flags` not yet used; `flags` < 2**nbits
+        while nbits:
+            # The zero bits ahead of the next 1 are a run of literals: copy them at once.
+            lit = nbits - flags.bit_length()
             if lit:
                 if ip + lit > end:
                     raise _bad(f"input ends inside a run of {lit} literals", end)
@@ -124,6 +89,11 @@ def decompress(data: bytes, size_actual: int, cap: int = DEFAULT_CAP) -> bytes:
                 out += data[ip:ip + lit]
                 ip += lit
                 pos += lit
+                nbits -= lit
+                if not nbits:
+                    break
+            nbits -= 1
+            flags ^= 1 << nbits
             if ip >= last:
                 if ip == end:  # the end bit
                     if pos != size_actual:
@@ -131,8 +101,9 @@ def decompress(data: bytes, size_actual: int, cap: int = DEFAULT_CAP) -> bytes:
                     return bytes(out)
                 raise _bad("input ends inside match metadata", ip)
             at = ip
-            m = u16(data, ip)[0]
+            m = _U16(data, ip)[0]
             ip += 2
+            dist = (m >> 3) + 1
             length = m & 7
             if length == 7:
                 if half < 0:
@@ -152,7 +123,7 @@ def decompress(data: bytes, size_actual: int, cap: int = DEFAULT_CAP) -> bytes:
                     if length == 255:
                         if ip + 2 > end:
                             raise _bad("input ends inside the 16-bit length", at)
-                        length = u16(data, ip)[0]
+                        length = _U16(data, ip)[0]
                         ip += 2
                         if length == 0:  # MS-XCA 2.4.4 32-bit escape
                             if ip + 4 > end:
@@ -166,7 +137,6 @@ def decompress(data: bytes, size_actual: int, cap: int = DEFAULT_CAP) -> bytes:
                     length += 10
             else:
                 length += 3
-            dist = (m >> 3) + 1
             if dist > pos:
                 raise _bad(f"match distance {dist} reaches before the output start ({pos} out)", at)
             if pos + length > size_actual:
@@ -175,16 +145,11 @@ def decompress(data: bytes, size_actual: int, cap: int = DEFAULT_CAP) -> bytes:
             if length <= dist:
                 out += out[start:start + length]
             else:  # overlapping: the last `dist` bytes repeat
-                out += (out[start:pos] * (length // dist + 1))[:length]
+                reps, rest = divmod(length, dist)
+                chunk = out[start:pos]
+                out += chunk * reps
+                out += chunk[:rest]
             pos += length
-        if trailing:  # the literals after the last 1 bit (the same checks as above)
-            if ip + trailing > end:
-                raise _bad(f"input ends inside a run of {trailing} literals", end)
-            if pos + trailing > size_actual:
-                raise _bad(f"literals overrun SizeActual {size_actual}", ip)
-            out += data[ip:ip + trailing]
-            ip += trailing
-            pos += trailing
 
 
 def _common(data: bytes, a: int, b: int, limit: int) -> int:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mapiwire.dissect.lz77 import MAX_MATCH, _literal_runs, compress, decompress, xor
+from mapiwire.dissect.lz77 import MAX_MATCH, compress, decompress, xor
 from mapiwire.errors import MalformedError
 
 H = bytes.fromhex
@@ -456,28 +456,6 @@ def test_mutated_streams_with_matches(plain, draw):
         del stream[draw.draw(st.integers(0, len(stream) - 1))]
     size = draw.draw(st.sampled_from([len(plain), len(plain) + 1]) | st.integers(0, len(plain)))
     _agrees_with_reference(bytes(stream), size)
-
-
-def _bit_walk(bitmask: int) -> tuple[list[int], int]:
-    runs, count = [], 0
-    for bit in range(31, -1, -1):
-        if bitmask >> bit & 1:
-            runs.append(count)
-            count = 0
-        else:
-            count += 1
-    return runs, count
-
-
-@pytest.mark.parametrize("bitmask", [0, 0xFFFFFFFF, 1, 0x80000000, 0x01000000, 0x00800000, 0x3F000000, 0x55555555])
-def test_literal_runs_of_a_bitmask(bitmask):
-    # MS-OXCRPC 3.1.4.1.1.2.2.1: the bitmask is a uint32 read from its most significant bit.
-    assert _literal_runs(struct.pack("<I", bitmask)) == _bit_walk(bitmask)
-
-
-@given(st.integers(0, 2**32 - 1))
-def test_literal_runs_of_any_bitmask(bitmask):
-    assert _literal_runs(struct.pack("<I", bitmask)) == _bit_walk(bitmask)
 
 
 @FUZZ
