@@ -9,10 +9,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 
 from .exchange import Exchange
-from .transport import RESPONSE_CODES, is_mapi, parse_inner, split_request_id
+from .transport import RESPONSE_CODES, REQUEST_TYPES, REQUEST_TYPES_LOWER, is_mapi, parse_inner, split_request_id
 
 MAX_FAILURES = 100  # listed per session; the counts stay exact
 CONTEXT_NOT_FOUND = 10  # MS-OXCMAPIHTTP 2.2.3.3.3
+SMALL_BODY = 64 * 1024  # below defs/budget.MAX_PLAIN (tests/dissect/test_summary.py)
 
 
 def _iso(ts: float) -> str:
@@ -213,70 +214,73 @@ def transport_records(exchanges: Iterable[Exchange]) -> Iterator[dict]:
     elapsed_ms, the response's meta-tags, errors) with the values `Decoder(decode_bodies=False)`
     gives them, without the rest of the record: no bodies, no session state, no copy of the HTTP
     layer, not even the decoder's imports. tests/dissect/test_summary.py keeps both the same."""
-    from .defs.budget import MAX_PLAIN
-    from .defs.mapihttp import BODIES, BODIES_LOWER
-
     for exchange in exchanges:
         request, response = exchange.request, exchange.response
         if request is not None:
-            if not is_mapi(request.headers, response.headers if response else ()):
+            if not is_mapi(request.headers, response.headers if response is not None else ()):
                 continue
         elif response is not None:
             if not is_mapi((), response.headers):
                 continue
         elif not exchange.errors:
             continue
-        record = {"request_type": None, "status": None, "response_code": None, "response_code_name": None,
-                  "elapsed_ms": None, "response": None, "errors": list(exchange.errors)}
         try:
-            _transport_record(record, request, response, BODIES, BODIES_LOWER, MAX_PLAIN)
+            yield _transport_record(request, response, list(exchange.errors))
         except Exception as exc:  # as the decoder: its own failure is an error of the record
             message = (str(exc).strip().splitlines() or [""])[-1][:500]
-            record = {"request_type": None, "status": None, "response_code": None, "response_code_name": None,
-                      "elapsed_ms": None, "response": None, "errors": list(exchange.errors) + [
-                          {"where": "decoder", "error": f"{type(exc).__name__}: {message}"}]}
-        yield record
+            yield {"request_type": None, "status": None, "response_code": None, "response_code_name": None,
+                   "elapsed_ms": None, "response": None, "errors": list(exchange.errors) + [
+                       {"where": "decoder", "error": f"{type(exc).__name__}: {message}"}]}
 
 
-def _transport_record(record: dict, request, response, bodies: dict, bodies_lower: dict, max_plain: int) -> None:
-    """Fill `record` as Decoder._decode and Decoder._response do without bodies (MS-OXCMAPIHTTP
-    2.2.3.3.3 X-ResponseCode, in the headers or after DONE; 2.2.7 meta-tags)."""
-    errors = record["errors"]
+def _transport_record(request, response, errors: list) -> dict:
+    """The record's fields as Decoder._decode and Decoder._response set them without bodies
+    (MS-OXCMAPIHTTP 2.2.3.1.1 X-RequestType; 2.2.3.3.3 X-ResponseCode, in the headers or after
+    DONE; 2.2.7 meta-tags)."""
+    record = {"request_type": None, "status": None, "response_code": None, "response_code_name": None,
+              "elapsed_ms": None, "response": None, "errors": errors}
     if request is None:  # a response without its request, or the reader's own notes
         if response is not None:
             errors.append({"where": "request", "error": "response without its request in the capture"})
-            record.update(request_type=response.header("X-RequestType"), status=response.status)
-        return
-    request_type = request.header("X-RequestType")
-    known = request_type in bodies or (request_type or "").lower() in bodies_lower
-    record.update(request_type=request_type, status=response.status if response else None)
+            record["request_type"] = response.header("X-RequestType")
+            record["status"] = response.status
+        return record
+    request_type = record["request_type"] = request.header("X-RequestType")
+    known = request_type in REQUEST_TYPES or (request_type or "").lower() in REQUEST_TYPES_LOWER
     if request_type is None:
         errors.append({"where": "request.headers", "error": "no X-RequestType header"})
     elif not known:
         errors.append({"where": "request.headers", "error": f"unknown X-RequestType {request_type!r}"})
     if response is None:
-        return
+        return record
+    record["status"] = status = response.status
     inner = parse_inner(response.body)
-    errors.extend(inner.errors)
+    if inner.errors:
+        errors.extend(inner.errors)
     record["response"] = {"meta": inner.meta}
     code = None
     for source, value in (("headers", response.header("X-ResponseCode")),
-                          ("additional_headers", dict(inner.headers).get("X-ResponseCode"))):
+                          ("additional_headers", dict(inner.headers).get("X-ResponseCode") if inner.headers else None)):
         if value is None:
             continue
         try:
             code = int(value.strip())
         except ValueError:
             errors.append({"where": f"response.{source}", "error": f"X-ResponseCode {value!r} is not a number"})
-    record["response_code"] = code
-    record["response_code_name"] = RESPONSE_CODES.get(code) if code is not None else None
-    if response.status != 200 or code not in (0, None) or not known:
+    if code is not None:
+        record["response_code"] = code
+        record["response_code_name"] = RESPONSE_CODES.get(code)
+    if status != 200 or code not in (0, None) or not known:
         size = inner.body_size
-        if size > max_plain:  # the decoder keeps only the first bytes of an undecoded body, and says so
-            errors.append({"where": "response", "error": f"decoding budget: undecoded body of {size} bytes, "
-                           f"only the first {max_plain} kept", "offset": max_plain})
+        if size > SMALL_BODY:  # smaller ones are kept whole: no need to import the budget (and construct)
+            from .defs.budget import MAX_PLAIN
+
+            if size > MAX_PLAIN:  # the decoder keeps only the first bytes of an undecoded body, and says so
+                errors.append({"where": "response", "error": f"decoding budget: undecoded body of {size} bytes, "
+                               f"only the first {MAX_PLAIN} kept", "offset": MAX_PLAIN})
     if request.time is not None and response.end_time is not None:
         record["elapsed_ms"] = round((response.end_time - request.time) * 1000, 3)
+    return record
 
 
 class Stats:
@@ -292,19 +296,23 @@ class Stats:
         self.failed: Counter = Counter()  # exchanges refused: non-zero X-ResponseCode, HTTP status >= 400
 
     def add(self, record: dict) -> None:
+        get = record.get
         self.exchanges += 1
-        kind = record.get("request_type") or "?"
+        kind = get("request_type") or "?"
         self.by_type[kind] += 1
-        code = record.get("response_code")
-        self.by_code[f"{code} {record.get('response_code_name') or ''}".strip() if code is not None else "none"] += 1
-        if record.get("elapsed_ms") is not None:
-            self.latency[kind].append(record["elapsed_ms"])
-        meta = (record.get("response") or {}).get("meta") or []
-        self.pending[kind] += sum(1 for tag in meta if tag == "PENDING")
-        self.errors += len(record.get("errors") or ())
-        if record.get("response_code"):
+        code = get("response_code")
+        self.by_code[f"{code} {get('response_code_name') or ''}".strip() if code is not None else "none"] += 1
+        elapsed = get("elapsed_ms")
+        if elapsed is not None:
+            self.latency[kind].append(elapsed)
+        meta = (get("response") or {}).get("meta") or ()
+        self.pending[kind] += sum(1 for tag in meta if tag == "PENDING") if meta else 0
+        errors = get("errors")
+        if errors:
+            self.errors += len(errors)
+        if code:
             self.failed["X-ResponseCode"] += 1
-        if (record.get("status") or 0) >= 400:
+        if (get("status") or 0) >= 400:
             self.failed["HTTP"] += 1
 
     def result(self) -> dict:

@@ -19,6 +19,15 @@ RESPONSE_CODES = {
     17: "Invalid Response", 18: "Endpoint Shutting Down",
 }
 
+# MS-OXCMAPIHTTP 2.2.3.1.1 X-RequestType: the request types of the mailbox (2.2.4) and address book
+# (2.2.5) endpoints; defs/mapihttp.BODIES defines a body for each (tests/dissect/test_transport.py).
+REQUEST_TYPES = frozenset((
+    "Connect", "Execute", "Disconnect", "NotificationWait", "PING", "Bind", "Unbind", "CompareMIds", "DNToMId",
+    "GetMatches", "GetPropList", "GetProps", "GetSpecialTable", "GetTemplateInfo", "ModLinkAtt", "ModProps",
+    "QueryRows", "QueryColumns", "ResolveNames", "ResortRestriction", "SeekEntries", "UpdateStat", "GetMailboxUrl",
+    "GetAddressBookUrl"))
+REQUEST_TYPES_LOWER = frozenset(name.lower() for name in REQUEST_TYPES)
+
 META_TAGS = (b"PROCESSING", b"PENDING", b"DONE")  # MS-OXCMAPIHTTP 2.2.7
 _META_RUN = re.compile(rb"(?:(?:PROCESSING|PENDING)\r\n)*DONE\r\n")  # meta-tag lines up to the first DONE
 MAX_LINE = 8192

@@ -136,3 +136,10 @@ def test_stats_transport_path_is_the_decoders(name):
         for record in records_:
             table.add(record)
     assert tables[0].text() == tables[1].text()
+
+
+def test_small_bodies_are_under_the_decoding_budget():
+    from mapiwire.dissect.defs.budget import MAX_PLAIN
+    from mapiwire.dissect.summary import SMALL_BODY
+
+    assert SMALL_BODY < MAX_PLAIN

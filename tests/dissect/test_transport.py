@@ -97,3 +97,12 @@ def test_session_key_ignores_unrelated_cookies_and_knows_gromox():
         "requestid:11111111-2222-3333-4444-555555555555"
     assert session_key(exchange("sid=alg6ic; sequence=s1")) == "alg6ic"
     assert session_key(exchange("X-BEResource=x; MapiContext=ctx-1; MapiSequence=s")) == "ctx-1"
+
+
+def test_request_types_are_the_bodies_defined():
+    """The transport's list of X-RequestType values (what `stats` checks requests against) names
+    exactly the request types defs/mapihttp.BODIES defines."""
+    from mapiwire.dissect.defs.mapihttp import BODIES, BODIES_LOWER
+    from mapiwire.dissect.transport import REQUEST_TYPES, REQUEST_TYPES_LOWER
+
+    assert REQUEST_TYPES == set(BODIES) and REQUEST_TYPES_LOWER == set(BODIES_LOWER)
