@@ -238,63 +238,95 @@ _ROW_FUNCTIONS: dict = {}  # (count_size, PropertyTypes) -> standard-row functio
 _PTYPE_OF = operator.itemgetter("PropertyType")
 
 
-def _row_source(ptypes: tuple, count_size: int, names: dict) -> str:
-    """Python for `row(buf, pos, tags) -> (ValueArray, pos)`: a StandardPropertyRow whose columns
-    have these types, unrolled: fixed-size values in runs of one unpack, strings and binaries in
-    place, other types through their reader. `names` receives the globals it uses."""
+_FIXED_CODES = {"error": "I", "boolean": "B", "guid": "16s"}  # fixed-size kinds besides "scalar"
+_FIXED_WRAPS = {"error": "_enum(_ERRORS, ERROR_CODES, {})", "boolean": "(bool({0}) if {0} < 2 else {0})",
+                "guid": "_guid({})"}
+
+
+def _fixed(layout: tuple):
+    """(struct code, wrapping expression) of a fixed-size value, else None."""
+    kind, argument = layout
+    if kind == "scalar":
+        return argument[0][1], "{}" if argument[1] is None else "FileTimeValue({})"
+    if kind in _FIXED_CODES:
+        return _FIXED_CODES[kind], _FIXED_WRAPS[kind]
+    return None
+
+
+def _global(names: dict, obj) -> str:
+    """A fresh global name of the generated row code for `obj`."""
+    name = f"G{len(names)}"
+    names[name] = obj
+    return name
+
+
+def _value_lines(layout: tuple, ptype: int, local: str, count_size: int, names: dict, ind: str) -> list:
+    """Statements reading one value of this layout at `pos` into `local`, moving `pos` on."""
+    kind, _ = layout
+    fixed = _fixed(layout)
+    if fixed is not None:
+        codec = _struct.Struct("<" + fixed[0])
+        unpack = _global(names, codec.unpack_from)
+        return [f"{ind}r{local}, = {unpack}(buf, pos)", f"{ind}pos += {codec.size}",
+                f"{ind}{local} = {fixed[1].format(f'r{local}')}"]
+    if kind in ("unicode", "string8"):
+        terminator, decode = (("b'\\0\\0'", "_utf16({}, 'surrogatepass', True)[0]") if kind == "unicode"
+                              else ("b'\\0'", "_latin1({})[0]"))
+        lines = [f"{ind}e = buf.find({terminator}, pos)"]
+        if kind == "unicode":
+            lines.append(f"{ind}while e != -1 and (e - pos) & 1: e = buf.find({terminator}, e + 1)")
+        return lines + [f"{ind}if e < 0: raise Refused('no terminator')",
+                        f"{ind}{local} = {decode.format('buf[pos:e]')}", f"{ind}pos = e + {2 if kind == 'unicode' else 1}"]
+    if kind == "binary":
+        return [f"{ind}n, = {'_U16' if count_size == 2 else '_U32'}(buf, pos)", f"{ind}pos += {count_size}",
+                f"{ind}{local} = buf[pos:pos + n]", f"{ind}if len({local}) != n: raise Refused('short binary')",
+                f"{ind}pos += n"]
+    if kind == "null":
+        return [f"{ind}{local} = None"]
+    return [f"{ind}{local}, pos = {_global(names, READERS[count_size][ptype])}(buf, pos)"]
+
+
+def _row_source(ptypes: tuple, count_size: int, flagged: bool, names: dict) -> str:
+    """Python for `row(buf, pos, tags) -> (ValueArray, pos)`: the values of a StandardPropertyRow
+    or FlaggedPropertyRow (2.8.1.1, 2.8.1.2) whose columns have these types, unrolled: in a
+    standard row fixed-size values in runs of one unpack; strings and binaries in place, other
+    types through their reader. `names` receives the globals it uses."""
     layouts = oxcdata.value_layouts()
-    wraps = {"error": "_enum(_ERRORS, ERROR_CODES, {})", "boolean": "(bool({0}) if {0} < 2 else {0})",
-             "guid": "_guid({})"}
-    codes = {"error": "I", "boolean": "B", "guid": "16s"}
     lines = ["def row(buf, pos, tags):"]
-    run: list = []  # (value local, struct code, wrap)
+    run: list = []  # (value local, struct code, wrap) of consecutive fixed-size values
 
     def flush():
         if run:
             codec = _struct.Struct("<" + "".join(code for _, code, _ in run))
-            unpack = f"U{run[0][0]}"
-            names[unpack] = codec.unpack_from
-            lines.append(f"    {', '.join(f'r{local[1:]}' for local, _, _ in run)}, = {unpack}(buf, pos)")
+            unpack = _global(names, codec.unpack_from)
+            lines.append(f"    {', '.join(f'r{local}' for local, _, _ in run)}, = {unpack}(buf, pos)")
             lines.append(f"    pos += {codec.size}")
-            lines.extend(f"    {local} = {wrap.format(f'r{local[1:]}')}" for local, _, wrap in run)
+            lines.extend(f"    {local} = {wrap.format(f'r{local}')}" for local, _, wrap in run)
             run.clear()
     for i, ptype in enumerate(ptypes):
-        kind, argument = layouts[ptype]
-        local = f"v{i}"
-        if kind == "scalar":
-            run.append((local, argument[0][1], "{}" if argument[1] is None else "FileTimeValue({})"))
-            continue
-        if kind in codes:
-            run.append((local, codes[kind], wraps[kind]))
-            continue
-        flush()
-        if kind in ("unicode", "string8"):
-            terminator, decode = (("b'\\0\\0'", "_utf16({}, 'surrogatepass', True)[0]") if kind == "unicode"
-                                  else ("b'\\0'", "_latin1({})[0]"))
-            lines += [f"    e = buf.find({terminator}, pos)"]
-            if kind == "unicode":
-                lines += [f"    while e != -1 and (e - pos) & 1: e = buf.find({terminator}, e + 1)"]
-            lines += ["    if e < 0: raise Refused('no terminator')",
-                      f"    {local} = {decode.format('buf[pos:e]')}", f"    pos = e + {2 if kind == 'unicode' else 1}"]
-        elif kind == "binary":
-            lines += [f"    n, = {'_U16' if count_size == 2 else '_U32'}(buf, pos)", f"    pos += {count_size}",
-                      f"    {local} = buf[pos:pos + n]", f"    if len({local}) != n: raise Refused('short binary')",
-                      "    pos += n"]
-        elif kind == "null":
-            lines.append(f"    {local} = None")
+        layout, local = layouts[ptype], f"v{i}"
+        if flagged:  # 2.11.5 FlaggedPropertyValue: 0x0 the value, 0x1 none, 0xA an ErrorCode
+            lines += [f"    g{i} = buf[pos]", "    pos += 1", f"    if g{i} == 0:"]
+            lines += _value_lines(layout, ptype, local, count_size, names, "        ")
+            lines += [f"    elif g{i} == 1:", f"        {local} = None", f"    elif g{i} == 10:"]
+            lines += _value_lines(layouts[0x000A], 0x000A, local, count_size, names, "        ")
+            lines += ["    else:", "        raise Refused('value flag')"]
+        elif _fixed(layout) is not None:
+            run.append((local, *_fixed(layout)))
         else:
-            names[f"R{i}"] = READERS[count_size][ptype]
-            lines.append(f"    {local}, pos = R{i}(buf, pos)")
+            flush()
+            lines += _value_lines(layout, ptype, local, count_size, names, "    ")
     flush()
-    items = ", ".join(f"Container(PropertyTag=tags[{i}], PropertyValue=v{i})" for i in range(len(ptypes)))
+    flag = ", Flag=g{0}" if flagged else ""
+    items = ", ".join(f"Container(PropertyTag=tags[{i}]{flag.format(i)}, PropertyValue=v{i})" for i in range(len(ptypes)))
     lines.append(f"    return ListContainer([{items}]), pos")
     return "\n".join(lines) + "\n"
 
 
-def standard_row(ptypes: tuple, count_size: int):
-    """The generated reader of StandardPropertyRows with columns of these types (None when a
-    type has no fast reader), made once per signature."""
-    key = (count_size, ptypes)
+def row_function(ptypes: tuple, count_size: int, flagged: bool):
+    """The generated reader of the values of rows with columns of these types (None when a type
+    has no fast reader), made once per signature."""
+    key = (count_size, flagged, ptypes)
     if key in _ROW_FUNCTIONS:
         return _ROW_FUNCTIONS[key]
     function = None
@@ -302,7 +334,7 @@ def standard_row(ptypes: tuple, count_size: int):
         names = {"Container": c.Container, "ListContainer": c.ListContainer, "FileTimeValue": FileTimeValue,
                  "Refused": Refused, "_enum": enum_value, "_ERRORS": _ERRORS, "ERROR_CODES": ERROR_CODES,
                  "_guid": guid_value, "_U16": _U16, "_U32": _U32, "_utf16": _utf16, "_latin1": _latin1}
-        exec(compile(_row_source(ptypes, count_size, names), "<mapiwire row>", "exec"), names)
+        exec(compile(_row_source(ptypes, count_size, flagged, names), "<mapiwire row>", "exec"), names)
         function = names["row"]
     if len(_ROW_FUNCTIONS) < ROW_FUNCTIONS_LIMIT:
         _ROW_FUNCTIONS[key] = function
@@ -318,8 +350,8 @@ class RowReader:
         self.cache = (None, None, None)
 
     def columns(self, columns, count) -> tuple:
-        """(tags, PropertyTypes, fast readers (None where there is none), the standard-row
-        function or None) of the columns, as PropertyRow._columns."""
+        """(tags, PropertyTypes, fast readers (None where there is none), the generated
+        (standard, flagged) row functions or Nones) of the columns, as PropertyRow._columns."""
         if columns is None:
             raise Refused("columns unknown")
         cached_columns, cached_count, cached = self.cache
@@ -339,13 +371,16 @@ class RowReader:
                          for column, value in zip(used, values))
             ptypes = tuple(value & 0xFFFF for value in values)
         readers = tuple(self.readers.get(ptype) if ptype else None for ptype in ptypes)
-        function = standard_row(ptypes, self.count_size) if None not in readers else None
-        result = (tags, ptypes, readers, function)
+        if None in readers:
+            functions = (None, None)
+        else:
+            functions = (row_function(ptypes, self.count_size, False), row_function(ptypes, self.count_size, True))
+        result = (tags, ptypes, readers, functions)
         self.cache = (columns, count, result)
         return result
 
     def read(self, buf, pos, columns, count, params):
-        tags, ptypes, readers, function = self.columns(columns, count)
+        tags, ptypes, readers, functions = self.columns(columns, count)
         budget = params.get("budget")
         if budget is not None:
             budget.take("values", len(tags), "")
@@ -353,8 +388,8 @@ class RowReader:
         pos += 1
         if flag > 1:
             raise Refused("row flag")
-        if not flag and function is not None:
-            values, pos = function(buf, pos, tags)
+        if functions[flag] is not None:
+            values, pos = functions[flag](buf, pos, tags)
             return c.Container(Flag=enum_value(_ROW_FLAGS, _FLAG_NAMES, flag), ValueArray=values), pos
         values = c.ListContainer()
         append = values.append
