@@ -155,13 +155,14 @@ def dissect(file, fmt, keylog, tls, interface, capture_filter, request_types, se
         # a plain pcap is read by every worker itself; anything else here, sent to the workers
         source = read if workers > 1 and _rereadable(file, keylog, tls) else read()
         first = True
+        write = sys.stdout.write  # click.echo's checks cost more than a record's JSON encoding
         if fmt == "json":
-            click.echo("[", nl=False)
+            write("[")
         for text in decode_rendered(source, render, workers, strict=strict, hex_bodies=hex_bodies):
             if fmt == "json":
-                click.echo(("\n" if first else ",\n") + text, nl=False)
+                write(("\n" if first else ",\n") + text)
             else:
-                click.echo(text)
+                write(text + "\n")
             if interface:
                 sys.stdout.flush()  # live: each exchange shows as its response ends
             first = False
