@@ -35,7 +35,7 @@ import construct as c
 from construct.expr import BinExpr, Path, UniExpr
 
 from . import fastvalues
-from .defs import aux, core, oxcdata, ropbuffer, rpcext
+from .defs import addressbook, aux, core, oxcdata, ropbuffer, rpcext
 from .defs.budget import MAX_ROPS, BudgetExceeded
 from .defs.core import EnumValue, FileTimeValue, FlagsValue, GuidValue
 
@@ -85,6 +85,20 @@ def _item_of(parse):
         dict.update(made, value)  # the other fields after these two, in their order
         return made, pos
     return item
+
+
+class FastAddressBookValue(c.Construct):
+    """addressbook.AddressBookPropertyValue read by fastvalues.address_book_value."""
+
+    def __init__(self, original):
+        super().__init__()
+        self.proptype = original.proptype
+
+    def _parse(self, stream, context, path):
+        ptype = addressbook.type_code(c.evaluate(self.proptype, context))
+        value, pos = fastvalues.address_book_value(stream.getvalue(), stream.tell(), ptype)
+        stream.seek(pos)
+        return value
 
 
 class FastRopList(c.Construct):
@@ -207,6 +221,18 @@ class FastTree:
             clone.subcon = self.fast(con.subcon)
             if isinstance(con, rpcext.ExtendedBuffer):
                 clone.header = self.fast(con.header)
+            return clone
+        if type(con) is oxcdata.Restriction:  # its own code, each type's fields generated
+            clone = copy.copy(con)
+            self.made[id(con)] = clone  # the nested restrictions are this clone
+            self.keep.append(con)
+            clone.bodies = {key: self.fast(body) for key, body in con.bodies.items()}
+            return clone
+        if type(con) is addressbook.AddressBookPropertyRow:  # its own code, its entries generated
+            clone = copy.copy(con)
+            clone.plain = FastAddressBookValue(con.plain)
+            clone.flagged, clone.typed, clone.flagged_typed = (
+                self.fast(con.flagged), self.fast(con.typed), self.fast(con.flagged_typed))
             return clone
         if type(con) is aux.AuxBlocks:
             clone = copy.copy(con)
@@ -357,7 +383,8 @@ _RUNTIME = {"Container": c.Container, "ListContainer": ListContainer, "EnumValue
             "FlagsValue": FlagsValue, "FileTimeValue": FileTimeValue, "GuidValue": GuidValue,
             "_enum": fastvalues.enum_value, "_flags": fastvalues.flags_value, "_guid": fastvalues.guid_value,
             "_GUIDS": fastvalues.GUIDS, "_check_failed": _check_failed, "_bytes": _bytes, "_handles": _handles,
-            "_unpack_from": _struct.unpack_from, "BytesIO": io.BytesIO}
+            "_unpack_from": _struct.unpack_from, "_address_book_value": fastvalues.address_book_value,
+            "_type_code": addressbook.type_code, "BytesIO": io.BytesIO}
 
 
 class _Writer:
@@ -503,6 +530,10 @@ class _Writer:
             return [f"{ind}{target}, pos = _handles(buf, pos)"]
         if type(inner) is oxcdata.PropertyValue:
             return self.property_value(inner, target, ind)
+        if type(inner) is addressbook.AddressBookPropertyValue:
+            ptype = self.local("t")
+            return [f"{ind}{ptype} = {self.expr(inner.proptype)}",
+                    f"{ind}{target}, pos = _address_book_value(buf, pos, _type_code({ptype}))"]
         if type(inner) is oxcdata.PropertyRow:
             count = "None" if inner.column_count is None else f"int({self.expr(inner.column_count)})"
             reader = self.tree.name(fastvalues.RowReader(inner), "R")

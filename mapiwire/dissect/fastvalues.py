@@ -17,7 +17,7 @@ import struct as _struct
 
 import construct as c
 
-from .defs import oxcdata
+from .defs import addressbook, oxcdata
 from .defs.core import EnumValue, FileTimeValue, FlagsValue, GuidValue
 from .defs.errorcodes import ERROR_CODES
 from .defs.proptypes import PROPERTY_TYPES
@@ -231,6 +231,41 @@ def readers(count_size: int) -> dict:
 
 READERS = {size: readers(size) for size in (2, 4)}
 _FLAG_NAMES = oxcdata.PROPERTY_ROW_FLAGS
+
+
+def address_book_value(buf, pos, ptype: int):
+    """addressbook.AddressBookPropertyValue (MS-OXCMAPIHTTP 2.2.1.1) of type `ptype` at `pos`:
+    HasValue where the type has one, the value by the 32-bit COUNT readers; a HasValue other than
+    0x00 or 0xFF (which construct reports) is refused."""
+    element = addressbook.ELEMENT_TYPES.get(ptype)
+    if not addressbook.has_value_byte(ptype):
+        value, pos = READERS[4][ptype](buf, pos)
+        return c.Container(PropertyValue=value), pos
+    has = buf[pos]
+    pos += 1
+    if has not in (0x00, 0xFF):
+        raise Refused("HasValue")
+    if not has:
+        return c.Container(HasValue=has, PropertyValue=None), pos
+    if element is None:
+        value, pos = READERS[4][ptype](buf, pos)
+        return c.Container(HasValue=has, PropertyValue=value), pos
+    count = _U32(buf, pos)[0]
+    pos += 4
+    if count > len(buf) - pos:
+        raise Refused("count")
+    read = READERS[4][element]
+    values = c.ListContainer()
+    for _ in range(count):
+        item_has = buf[pos]
+        pos += 1
+        if item_has not in (0x00, 0xFF):
+            raise Refused("HasValue")
+        item = None
+        if item_has:
+            item, pos = read(buf, pos)
+        values.append(c.Container(HasValue=item_has, Value=item))
+    return c.Container(HasValue=has, PropertyValue=values), pos
 
 
 ROW_FUNCTIONS_LIMIT = 1024  # column-type signatures with a standard-row function of their own

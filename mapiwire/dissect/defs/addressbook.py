@@ -196,6 +196,9 @@ class AddressBookPropertyRow(Construct):
     def __init__(self, columns):
         super().__init__()
         self.columns = columns
+        # the definitions of its entries (the fast path swaps in its own, fastgen.py)
+        self.plain, self.flagged = self.PLAIN, AddressBookFlaggedPropertyValue
+        self.typed, self.flagged_typed = AddressBookTypedPropertyValue, AddressBookFlaggedPropertyValueWithType
 
     def _entries(self, flags, context, path):
         """(column tag, column type, definition of its entry) for every column."""
@@ -210,9 +213,9 @@ class AddressBookPropertyRow(Construct):
             if flags == 0x0 and ptype == PTYP_NULL:
                 raise c.ConstructError("a PtypNull column has no value bytes in a row with Flags 0x0", path=path)
             if ptype == PTYP_UNSPECIFIED:
-                definition = AddressBookTypedPropertyValue if flags == 0x0 else AddressBookFlaggedPropertyValueWithType
+                definition = self.typed if flags == 0x0 else self.flagged_typed
             else:
-                definition = self.PLAIN if flags == 0x0 else AddressBookFlaggedPropertyValue
+                definition = self.plain if flags == 0x0 else self.flagged
             entries.append((tag, ptype, definition))
         return entries
 
