@@ -142,6 +142,9 @@ def _plan(keys: tuple):
         for name, key in zip(names, keys):
             if name == "_":
                 continue
+            if key in OBJECT_FIELDS:
+                lines.append(f"    if {name} is not None: out[{key!r}] = {name}")
+                continue
             lines += [f"    if {name} is not None:",
                       f"        if {name}.__class__ in AS_IS: out[{key!r}] = {name}",
                       f"        elif {name}.__class__ in NAMED_INTS:",
@@ -183,6 +186,7 @@ def _normalised_field(out: dict, key: str, item, named) -> None:
 GLOBAL_COUNTERS = ("GlobalCounter", "FolderGlobalCounter", "MessageGlobalCounter")
 ADDRESS_FIELDS = ("ClientIP", "ClientIPMask")  # MS-OXCRPC 2.2.2.2.15 AUX_PERF_CLIENTINFO
 MAC_FIELDS = ("MacAddress",)
+OBJECT_FIELDS = ("InputObject", "OutputObject", "NotificationObject")  # objects.py makes them plain JSON values
 SPECIAL_FIELDS = frozenset(("PropertyTag", "LogonTime", *GLOBAL_COUNTERS, *ADDRESS_FIELDS, *MAC_FIELDS))
 LOGON_TIME_FIELDS = ("Seconds", "Minutes", "Hour", "DayOfWeek", "Day", "Month", "Year")
 

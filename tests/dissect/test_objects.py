@@ -76,3 +76,33 @@ def test_folders_are_named_from_hierarchy_rows():
     records = executes([logon, browse, ([open_folder], [LOGON, 0xFFFFFFFF], [opened], [LOGON, 0x606], Last)])
     assert rops(records[2], "response")[0]["OutputObject"] == {"Handle": 0x606, "Kind": "folder", "Name": "Projects",
                                                                "FolderId": "1-42"}
+
+
+def _plain(value) -> bool:
+    """Only what JSON takes as it is: the classes themselves, not subclasses (EnumValue is an int)."""
+    if type(value) is dict:
+        return all(type(k) is str and not k.startswith("_") and v is not None and _plain(v) for k, v in value.items())
+    return type(value) in (str, int)
+
+
+def test_objects_are_plain_json_values_as_the_normaliser_passes_them():
+    """render.OBJECT_FIELDS are put into records as objects.py made them: they must be plain."""
+    import glob
+    import os
+
+    from mapiwire.dissect.render import OBJECT_FIELDS
+    from mapiwire.dissect.sources import open_capture
+
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    seen = 0
+    for path in sorted(glob.glob(os.path.join(here, "captures", "*.pcap")) + glob.glob(os.path.join(here, "captures", "*.pcapng"))):
+        decoder = Decoder()
+        for exchange in open_capture(path):
+            record = decoder.decode(exchange)
+            for side in ("request", "response"):
+                for rop in ((record or {}).get(side) or {}).get("RopBuffer", {}).get("RopsList") or ():
+                    for field in OBJECT_FIELDS:
+                        if field in rop:
+                            seen += 1
+                            assert _plain(rop[field]), (path, field, rop[field])
+    assert seen > 100
