@@ -15,6 +15,8 @@ import marshal
 import os
 import sys
 
+import construct as c
+
 from .fastgen import FastTree
 
 FALLBACK = object()
@@ -101,8 +103,10 @@ def parse(definition, data: bytes, **params):
         return FALLBACK
     stream = io.BytesIO(data)
     params["errors"] = _NoReports()
+    context = c.Container(params, _parsing=True, _building=False, _sizing=False)  # as parse_stream makes it
+    context["_params"] = context
     try:
-        value = fast.parse_stream(stream, **params)
+        value = fast._parsereport(stream, context, "(parsing)")
     except (Exception, _Refused, RecursionError):
         return FALLBACK
     if stream.tell() != len(data):

@@ -383,6 +383,7 @@ class RowReader:
         self.count_size = row.count_size
         self.readers = READERS[row.count_size]
         self.cache = (None, None, None)
+        self.by_value: dict = {}  # tuple of 32-bit tags -> columns()' value
 
     def columns(self, columns, count) -> tuple:
         """(tags, PropertyTypes, fast readers (None where there is none), the generated
@@ -400,19 +401,27 @@ class RowReader:
             used = columns
         try:  # parsed PropertyTags: their PropertyType is oxcdata.tag_value's low word
             tags, ptypes = tuple(used), tuple(map(_PTYPE_OF, used))
-        except TypeError:  # 32-bit tags
-            values = [oxcdata.tag_value(column) for column in used]
-            tags = tuple(column if isinstance(column, dict) else oxcdata.tag_container(value)
-                         for column, value in zip(used, values))
-            ptypes = tuple(value & 0xFFFF for value in values)
-        readers = tuple(self.readers.get(ptype) if ptype else None for ptype in ptypes)
-        if None in readers:
-            functions = (None, None)
+        except TypeError:  # 32-bit tags: the same list of numbers gives the same columns
+            key = tuple(used)
+            result = self.by_value.get(key)
+            if result is None:
+                result = self.made(tuple(oxcdata.tag_container(oxcdata.tag_value(column)) if not isinstance(column, dict)
+                                         else column for column in used),
+                                   tuple(oxcdata.tag_value(column) & 0xFFFF for column in used))
+                if len(self.by_value) < ROW_FUNCTIONS_LIMIT:
+                    self.by_value[key] = result
         else:
-            functions = (row_function(ptypes, self.count_size, False), row_function(ptypes, self.count_size, True))
-        result = (tags, ptypes, readers, functions)
+            result = self.made(tags, ptypes)
         self.cache = (columns, count, result)
         return result
+
+    def made(self, tags: tuple, ptypes: tuple) -> tuple:
+        """columns()' value for these tags and types."""
+        readers = tuple(map(self.readers.get, ptypes))  # PtypUnspecified (0) has none
+        if None in readers:
+            return tags, ptypes, readers, (None, None)
+        return tags, ptypes, readers, (row_function(ptypes, self.count_size, False),
+                                       row_function(ptypes, self.count_size, True))
 
     def read(self, buf, pos, columns, count, params):
         tags, ptypes, readers, functions = self.columns(columns, count)
