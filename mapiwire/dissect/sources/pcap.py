@@ -41,6 +41,8 @@ _MAX_PROBE = 1024 * 1024  # bytes a mid-connection flow may skip before we call 
 _FORGET_AFTER = 120.0  # seconds a closed connection is remembered (late ACKs, numbering)
 _MAX_HELD_BYTES = 256 * 1024 * 1024  # body bytes of the exchanges held back for the request order
 _PIECE_COST = 128  # bytes of bookkeeping an out-of-order piece costs besides its data
+_NEVER = float("inf")
+_new_float = float.__new__
 _LAST_SECOND = 253402300799.0  # 9999-12-31T23:59:59Z: later packet times cannot be printed
 
 
@@ -515,7 +517,7 @@ class _Tracker:
         self.conns: dict = {}  # (src, sport, dst, dport) in both orientations -> _Conn
         self.count = 0
         self.busy: dict = {}  # connection -> time of its oldest unanswered request
-        self.held: list = []  # heap of completed exchanges: (request time, serial, Exchange)
+        self.held: list = []  # heap of completed exchanges: (request time, serial, Exchange, body bytes)
         self.held_bytes = 0  # their bodies' bytes, at most _MAX_HELD_BYTES (beyond, order is best effort)
         self.serial = 0
         self.dirty = False
@@ -545,7 +547,8 @@ class _Tracker:
                 if self.dirty:
                     self._release()
                 return
-        time = Stamp(time, number)
+        time = _new_float(Stamp, time)  # Stamp(time, number), without a Python-level __new__
+        time.frame = number
         self.now, self.frame = time, number
         if conn is None or (flags & _SYN and not flags & _ACK and seq != conn.syn
                             and conn.client_key is not None):
@@ -587,7 +590,7 @@ class _Tracker:
                 flow.next = seq
             if not conn.confirmed and self._not_http(conn, forward, flow, seq, payload):
                 return
-            start = flow.offset_of(seq)
+            start = flow.offset_of(seq) if lost else 0
             events = flow.segment(seq, payload, time)
             if lost and flow.rel == start + len(payload):  # in order, but cut by the snaplen
                 events += flow.advance(flow.rel + lost, time)
@@ -601,7 +604,7 @@ class _Tracker:
             if flow.next is None:
                 flow.next = seq
             flow.fin = flow.offset_of(seq) + len(payload) + lost
-        if not self._fin_reached(conn, flow, forward, time) and self.dirty:
+        if (flow.fin is None or not self._fin_reached(conn, flow, forward, time)) and self.dirty:
             self._release()
 
     def _fin_reached(self, conn, flow, forward: bool, time: float) -> bool:
@@ -750,18 +753,19 @@ class _Tracker:
     def _complete(self, exchange: Exchange) -> None:
         msg = exchange.request or exchange.response
         when = msg.time if msg is not None and msg.time is not None else self.now
-        heapq.heappush(self.held, (when, self.serial, exchange))
-        self.held_bytes += _body_bytes(exchange)
+        size = _body_bytes(exchange)
+        heapq.heappush(self.held, (when, self.serial, exchange, size))
+        self.held_bytes += size
         self.serial += 1
         self.dirty = True
 
     def _release(self) -> None:
         """Hand out held exchanges that no unanswered earlier request can precede."""
-        mark = min(self.busy.values()) if self.busy else float("inf")
+        mark = min(self.busy.values()) if self.busy else _NEVER
         held = self.held
         while held and (held[0][0] <= mark or len(held) > self.max_hold or self.held_bytes > _MAX_HELD_BYTES):
-            exchange = heapq.heappop(held)[2]
-            self.held_bytes -= _body_bytes(exchange)
+            _, _, exchange, size = heapq.heappop(held)
+            self.held_bytes -= size
             self.ready.append(exchange)
         self.dirty = False
 
