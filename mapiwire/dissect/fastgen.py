@@ -9,13 +9,15 @@ made by walking the same construct objects `wireshark/luagen.py` walks:
   `If`/`Switch`/`Check`/`Const`/`Bytes`/`Sized`/`BoundedArray`, strings and `this` expressions are
   inlined, nested structures are direct calls, fields are locals; the construct context (`ctx`)
   is made only by a Struct that hands it to something that reads it;
-- property values and rows (`oxcdata.PropertyValue`, `PropertyRow`) are one dispatch per
-  property type to the buffer readers of fastvalues.py, made from oxcdata's layout table;
+- property values and rows (`oxcdata.PropertyValue`, `PropertyRow`, the address book's
+  `AddressBookPropertyValue`) go to the buffer readers of fastvalues.py, made from oxcdata's
+  layout table: one dispatch per property type, rows by a function generated per column types;
 - the named custom constructs that only hold other definitions (`Sized`, `BoundedArray`,
-  `ExtendedBuffer`, `Array`, the auxiliary blocks, ...) are shallow copies whose subcons are the
-  fast ones, so their own code (bounds, budget, state) runs unchanged; `RopList` gets
-  `FastRopList`, the same walk over the ROP registry with the fast ROP definitions;
-- anything else (restrictions, ...) is the original construct, called as construct would call it.
+  `ExtendedBuffer`, `Array`, the auxiliary blocks, `Restriction`, `AddressBookPropertyRow`, ...)
+  are shallow copies whose definitions are the fast ones, so their own code (bounds, budget,
+  state) runs unchanged; `RopList` gets `FastRopList`, the same walk over the ROP registry with
+  the fast ROP definitions, each ROP made directly as its RopsList item;
+- anything else is the original construct, called as construct would call it.
   Enum, Flags and GUID values are made once per distinct wire value (fastvalues.py).
 
 The fast tree is only for well-formed bytes: the caller (`fastpath.parse`) gives up on any
@@ -112,7 +114,7 @@ class FastRopList(c.Construct):
         self.direction = direction
         self.tree = tree
         self.rops = ROP_BY_ID
-        self.parsers: dict[int, object] = {}  # id(ROP definition) -> its fast parse function
+        self.parsers: dict[int, object] = {}  # id(ROP definition) -> FastRopList.parser
         self.entries: dict[int, tuple] = {}  # RopId -> FastRopList.entry
 
     def parser(self, definition):
