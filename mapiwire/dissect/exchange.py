@@ -5,15 +5,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+class _Headers:
+    """`HttpMessage.headers`: the list, or a header block a reader left unsplit, split on first use."""
+
+    def __get__(self, message, owner=None):
+        if message is None:
+            return None  # the field's default: a new empty list (see __set__)
+        if message._block is not None:
+            message._headers, message._block = message._block.fields(), None
+        return message._headers
+
+    def __set__(self, message, value) -> None:
+        message._headers = [] if value is None else value
+        message._block = None
+
+
 @dataclass
 class HttpMessage:
     """An HTTP/1.1 message with its body already de-chunked.
 
     `headers` keeps the wire order and spelling: a list of (name, value) str pairs.
     For a request `method` and `target` are set, for a response `status` and `reason`.
+
+    A reader may hand the header block unsplit (`set_block`: an object with `fields()`, the
+    pairs, and `values(lowered_name)`, the values of one name in order): `header()` and
+    `header_all()` then search it, and `headers` splits it the first time it is asked for.
     """
 
-    headers: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[tuple[str, str]] = _Headers()
     body: bytes = b""
     method: str = ""
     target: str = ""
@@ -24,19 +43,28 @@ class HttpMessage:
     end_time: float | None = None  # ... and of its last byte
     frames: tuple[int, int] | None = None  # packet capture: numbers of its first and last frame (1-based)
 
+    def set_block(self, block) -> None:
+        """Take the headers as an unsplit block (see above)."""
+        self._headers, self._block = None, block
+
     def header(self, name: str, default: str | None = None) -> str | None:
         """The last value of a header, case-insensitively."""
         lname = name.lower()
+        if self._block is not None:
+            values = self._block.values(lname)
+            return values[-1] if values else default
         size = len(lname)
-        for key, value in reversed(self.headers):
+        for key, value in reversed(self._headers):
             if len(key) == size and key.lower() == lname:  # the length first: most keys differ in it
                 return value
         return default
 
     def header_all(self, name: str) -> list[str]:
         lname = name.lower()
+        if self._block is not None:
+            return self._block.values(lname)
         size = len(lname)
-        return [v for k, v in self.headers if len(k) == size and k.lower() == lname]
+        return [v for k, v in self._headers if len(k) == size and k.lower() == lname]
 
 
 @dataclass
