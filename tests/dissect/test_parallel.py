@@ -102,8 +102,8 @@ def test_a_slow_consumer_holds_the_workers_back(fed):
         taken += 1
         ahead = max(ahead, RENDERED.value - taken)
         time.sleep(0.0003)
-    step = parallel.STEP * 2
-    bound = parallel.WINDOW * step if fed else 2 * parallel.PIPE_BYTES // 10_000 + 2 * step
+    step = parallel.STEP * 2  # a worker's steps: the one rendered, the one written, the pipe; here, the one taken
+    bound = parallel.WINDOW * step if fed else 2 * (2 * parallel.STEP + parallel.PIPE_BYTES // 10_000) + step
     assert taken == 3360 and ahead <= bound
 
 
