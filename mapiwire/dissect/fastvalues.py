@@ -268,8 +268,13 @@ def address_book_value(buf, pos, ptype: int):
     return c.Container(HasValue=has, PropertyValue=values), pos
 
 
-ROW_FUNCTIONS_LIMIT = 1024  # column-type signatures with a standard-row function of their own
-_ROW_FUNCTIONS: dict = {}  # (count_size, PropertyTypes) -> standard-row function or None
+# Row functions are made for a column-type signature the second time a column list has it (a
+# one-off list is read by the loop), for at most ROW_COLUMNS_LIMIT columns and ROW_FUNCTIONS_LIMIT
+# signatures: what odd input can make the process compile stays bounded.
+ROW_FUNCTIONS_LIMIT = 1024
+ROW_COLUMNS_LIMIT = 64
+_ROW_FUNCTIONS: dict = {}  # (count_size, flagged, PropertyTypes) -> row function or None
+_ROW_SEEN: set = set()  # the signatures met once
 _PTYPE_OF = operator.itemgetter("PropertyType")
 
 
@@ -359,11 +364,17 @@ def _row_source(ptypes: tuple, count_size: int, flagged: bool, names: dict) -> s
 
 
 def row_function(ptypes: tuple, count_size: int, flagged: bool):
-    """The generated reader of the values of rows with columns of these types (None when a type
-    has no fast reader), made once per signature."""
+    """The generated reader of the values of rows with columns of these types, or None (a type
+    without a fast reader, or not made: see ROW_FUNCTIONS_LIMIT)."""
     key = (count_size, flagged, ptypes)
     if key in _ROW_FUNCTIONS:
         return _ROW_FUNCTIONS[key]
+    if len(ptypes) > ROW_COLUMNS_LIMIT or len(_ROW_FUNCTIONS) >= ROW_FUNCTIONS_LIMIT:
+        return None
+    if key not in _ROW_SEEN:
+        if len(_ROW_SEEN) < 4 * ROW_FUNCTIONS_LIMIT:
+            _ROW_SEEN.add(key)
+        return None
     function = None
     if all(ptype in READERS[count_size] for ptype in ptypes):
         names = {"Container": c.Container, "ListContainer": c.ListContainer, "FileTimeValue": FileTimeValue,
@@ -371,8 +382,7 @@ def row_function(ptypes: tuple, count_size: int, flagged: bool):
                  "_guid": guid_value, "_U16": _U16, "_U32": _U32, "_utf16": _utf16, "_latin1": _latin1}
         exec(compile(_row_source(ptypes, count_size, flagged, names), "<mapiwire row>", "exec"), names)
         function = names["row"]
-    if len(_ROW_FUNCTIONS) < ROW_FUNCTIONS_LIMIT:
-        _ROW_FUNCTIONS[key] = function
+    _ROW_FUNCTIONS[key] = function
     return function
 
 

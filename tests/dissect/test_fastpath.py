@@ -275,6 +275,8 @@ def test_property_rows_match_construct(data, count_size, flag, cut, as_ints, uns
         wire += (b"\x0f\x01\x04\x80" if value_flag == 0xA else _encoded(data.draw, layouts, value_type, count_size))
     wire = wire[:len(wire) - cut] if cut else wire
     row = oxcdata.PropertyRow(this._params.columns, count_size=count_size)
+    for flagged in (False, True):  # made the second time a signature is met
+        fastvalues.row_function(tuple(ptypes), count_size, flagged)
     stream = io.BytesIO(wire)
     try:
         interpreted = row.parse_stream(stream, columns=columns), stream.tell()
