@@ -211,7 +211,7 @@ class InnerStream:
                 if not sep or not name.strip() or len(headers) + len(self.headers) >= MAX_HEADERS:
                     return False
                 headers.append((name.strip(), value.strip()))
-        self.meta += [tag.decode() for tag in buf[:start - 2].split(b"\r\n")]
+        self.meta += buf[:start - 2].decode("ascii").split("\r\n")
         self.headers += headers
         self._offset += end + 4
         self._to_body(buf, end + 4)

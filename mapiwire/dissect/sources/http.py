@@ -101,11 +101,11 @@ class HeaderBlock:
         at = lowered.find(needle)
         if at < 0:
             return []
-        text, values = self.text, []
+        text, values, skip = self.text, [], len(needle) - 1
         while at >= 0:  # lowered[at + 1] is text[at]
             end = text.find("\n", at)
-            values.append(text[at + len(needle) - 1:end].rstrip("\r").strip(" \t"))
-            at = lowered.find(needle, at + 1)
+            values.append(text[at + skip:end].rstrip("\r").strip(" \t"))
+            at = lowered.find(needle, end)
         return values
 
 
