@@ -537,9 +537,8 @@ class _Writer:
             return [f"{ind}{ptype} = {self.expr(inner.proptype)}",
                     f"{ind}{target}, pos = _address_book_value(buf, pos, _type_code({ptype}))"]
         if type(inner) is oxcdata.PropertyRow:
-            count = "None" if inner.column_count is None else f"int({self.expr(inner.column_count)})"
             reader = self.tree.name(fastvalues.RowReader(inner), "R")
-            return [f"{ind}{target}, pos = {reader}.read(buf, pos, {self.expr(inner.columns_expr)}, {count}, params)"]
+            return [f"{ind}{target}, pos = {reader}.read(buf, pos, {self.row_columns(inner)}, params)"]
         return self.through_stream(inner, target, ind)
 
     def inline_struct(self, inner, target: str, ind: str) -> list[str]:
@@ -551,6 +550,11 @@ class _Writer:
         lines.append(f"{ind}{target} = {self.obj}")
         self.fields, self.obj, self.inlined = saved
         return lines
+
+    def row_columns(self, row) -> str:
+        """The columns and column count arguments of a RowReader call for a PropertyRow."""
+        count = "None" if row.column_count is None else f"int({self.expr(row.column_count)})"
+        return f"{self.expr(row.columns_expr)}, {count}"
 
     def through_stream(self, inner, target: str, ind: str) -> list[str]:
         """A construct that is not generated, called as construct would call it."""
@@ -590,6 +594,13 @@ class _Writer:
                  f"{ind}if {count} < 0 or {count} * {inner.min_size} > len(buf) - pos: _check_failed('count')",
                  f"{ind}{budget} = params.get('budget')",
                  f"{ind}if {budget} is not None: {budget}.take('values', {count}, path)"]
+        row = _strip(inner.subcon)
+        if type(row) is oxcdata.PropertyRow and row.parsed is None:  # a PropertyRowSet: the rows in one call
+            reader = self.tree.name(fastvalues.RowReader(row), "R")
+            columns = self.row_columns(row)
+            return lines + [f"{ind}if {count}:",
+                            f"{ind}    {target}, pos = {reader}.read_rows(buf, pos, {count}, {columns}, params)",
+                            f"{ind}else:", f"{ind}    {target} = ListContainer()"]
         fixed = self.fixed(inner.subcon)
         if fixed is not None and fixed[1] == "{}" and not (self.with_context and not self.inlined):
             size = _struct.calcsize("<" + fixed[0])

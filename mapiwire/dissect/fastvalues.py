@@ -434,10 +434,36 @@ class RowReader:
                                        row_function(ptypes, self.count_size, True))
 
     def read(self, buf, pos, columns, count, params):
-        tags, ptypes, readers, functions = self.columns(columns, count)
+        """One PropertyRow at `pos`: (its value, the position after it)."""
+        made = self.columns(columns, count)
         budget = params.get("budget")
         if budget is not None:
-            budget.take("values", len(tags), "")
+            budget.take("values", len(made[0]), "")
+        return self.row(buf, pos, *made)
+
+    def read_rows(self, buf, pos, rows: int, columns, count, params):
+        """`rows` (> 0) PropertyRows back to back (2.8.2 PropertyRowSet), the columns looked up
+        and the budget taken once."""
+        made = self.columns(columns, count)
+        tags, functions = made[0], made[3]
+        budget = params.get("budget")
+        if budget is not None:
+            budget.take("values", rows * len(tags), "")
+        out = c.ListContainer()
+        append = out.append
+        for _ in range(rows):
+            flag = buf[pos]
+            function = functions[flag] if flag < 2 else None
+            if function is not None:
+                values, pos = function(buf, pos + 1, tags)
+                append(c.Container(Flag=enum_value(_ROW_FLAGS, _FLAG_NAMES, flag), ValueArray=values))
+            else:
+                value, pos = self.row(buf, pos, *made)
+                append(value)
+        return out, pos
+
+    def row(self, buf, pos, tags, ptypes, readers, functions):
+        """A PropertyRow with these columns (columns()' value) at `pos`."""
         flag = buf[pos]
         pos += 1
         if flag > 1:

@@ -289,6 +289,19 @@ def test_property_rows_match_construct(data, count_size, flag, cut, as_ints, uns
     assert (interpreted is None) == (fast is None), wire.hex()
     if fast is not None:
         assert _same(fast[0], interpreted[0]) and fast[1] == interpreted[1], wire.hex()
+    rows = oxcdata.PropertyRowSet(2, this._params.columns, count_size=count_size)  # two rows, read at once
+    stream = io.BytesIO(wire + wire)
+    try:
+        interpreted = rows.parse_stream(stream, columns=columns), stream.tell()
+    except Exception:
+        interpreted = None
+    try:
+        fast = fastvalues.RowReader(row).read_rows(wire + wire, 0, 2, columns, None, {})
+    except Exception:
+        fast = None
+    assert (interpreted is None) == (fast is None), wire.hex()
+    if fast is not None:
+        assert _same(fast[0], interpreted[0]) and fast[1] == interpreted[1], wire.hex()
 
 
 @settings(max_examples=200, deadline=None)
