@@ -35,7 +35,6 @@ _PCAP_MAGICS = {
 _SHB = b"\x0a\x0d\x0d\x0a"
 _BOM = {b"\x4d\x3c\x2b\x1a": "<", b"\x1a\x2b\x3c\x4d": ">"}
 _MAX_RECORD = 16 * 1024 * 1024  # larger records are taken as corruption
-_CHUNK = 1024 * 1024  # bytes of a pcap file read at a time
 _FIN, _SYN, _RST, _ACK = 0x01, 0x02, 0x04, 0x10
 _MASK, _HALF = 0xFFFFFFFF, 0x80000000
 _MAX_PROBE = 1024 * 1024  # bytes a mid-connection flow may skip before we call it non-HTTP
@@ -88,35 +87,24 @@ def _open_packets(f: BinaryIO, notes: list) -> Iterator:
 
 
 def _pcap_records(f: BinaryIO, endian: str, ticks: float, link: int) -> Iterator:
-    """(time, linktype, frame, wire length) of each pcap record, read in large chunks (from a
-    pipe, whatever has arrived: read1)."""
-    read, read_some = f.read, getattr(f, "read1", f.read)
-    unpack = struct.Struct(endian + "IIII").unpack_from
-    buf = b""
-    at = 0  # next record header in buf
-    offset = 24  # file offset of buf[0]
-    missing = 0  # bytes the next record still needs
+    """(time, linktype, frame, wire length) of each pcap record."""
+    read = f.read
+    unpack = struct.Struct(endian + "IIII").unpack
+    offset = 24
     while True:
-        chunk = read(missing) if missing > _CHUNK else read_some(_CHUNK)
-        buf = buf[at:] + chunk if at < len(buf) else chunk
-        offset += at
-        at = 0
-        end = len(buf)
-        while at + 16 <= end:
-            sec, frac, caplen, wirelen = unpack(buf, at)
-            if caplen > _MAX_RECORD:
-                raise _Broken(f"pcap record length {caplen} is not plausible", offset + at)
-            stop = at + 16 + caplen
-            if stop > end:
-                break
-            yield sec + frac / ticks, link, buf[at + 16:stop], wirelen
-            at = stop
-        missing = stop - end if at + 16 <= end else 0
-        if not chunk:
-            if at < end:
-                raise _Broken("truncated pcap record header" if end - at < 16 else "truncated pcap record",
-                              offset + at)
+        head = read(16)
+        if len(head) < 16:
+            if head:
+                raise _Broken("truncated pcap record header", offset)
             return
+        sec, frac, caplen, wirelen = unpack(head)
+        if caplen > _MAX_RECORD:
+            raise _Broken(f"pcap record length {caplen} is not plausible", offset)
+        frame = read(caplen)
+        if len(frame) < caplen:
+            raise _Broken("truncated pcap record", offset)
+        offset += 16 + caplen
+        yield sec + frac / ticks, link, frame, wirelen
 
 
 def _tsresol(value: int) -> int:
