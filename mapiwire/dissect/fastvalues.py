@@ -275,6 +275,7 @@ ROW_FUNCTIONS_LIMIT = 1024
 ROW_COLUMNS_LIMIT = 64
 _ROW_FUNCTIONS: dict = {}  # (count_size, flagged, PropertyTypes) -> row function or None
 _ROW_SEEN: set = set()  # the signatures met once
+_UNSET = object()  # a row function not looked up yet
 _PTYPE_OF = operator.itemgetter("PropertyType")
 
 
@@ -396,8 +397,9 @@ class RowReader:
         self.by_value: dict = {}  # tuple of 32-bit tags -> columns()' value
 
     def columns(self, columns, count) -> tuple:
-        """(tags, PropertyTypes, fast readers (None where there is none), the generated
-        (standard, flagged) row functions or Nones) of the columns, as PropertyRow._columns."""
+        """(tags, PropertyTypes, fast readers (None where there is none), [standard row function,
+        flagged row function] (looked up when first needed: `function`)) of the columns, as
+        PropertyRow._columns."""
         if columns is None:
             raise Refused("columns unknown")
         cached_columns, cached_count, cached = self.cache
@@ -428,10 +430,15 @@ class RowReader:
     def made(self, tags: tuple, ptypes: tuple) -> tuple:
         """columns()' value for these tags and types."""
         readers = tuple(map(self.readers.get, ptypes))  # PtypUnspecified (0) has none
-        if None in readers:
-            return tags, ptypes, readers, (None, None)
-        return tags, ptypes, readers, (row_function(ptypes, self.count_size, False),
-                                       row_function(ptypes, self.count_size, True))
+        return tags, ptypes, readers, [None, None] if None in readers else [_UNSET, _UNSET]
+
+    def function(self, made: tuple, flag: int):
+        """The row function (or None) of columns()' value `made` for rows with this Flag, looked
+        up when a row first needs it."""
+        function = made[3][flag]
+        if function is _UNSET:
+            function = made[3][flag] = row_function(made[1], self.count_size, bool(flag))
+        return function
 
     def read(self, buf, pos, columns, count, params):
         """One PropertyRow at `pos`: (its value, the position after it)."""
@@ -445,7 +452,7 @@ class RowReader:
         """`rows` (> 0) PropertyRows back to back (2.8.2 PropertyRowSet), the columns looked up
         and the budget taken once."""
         made = self.columns(columns, count)
-        tags, functions = made[0], made[3]
+        tags = made[0]
         budget = params.get("budget")
         if budget is not None:
             budget.take("values", rows * len(tags), "")
@@ -453,7 +460,7 @@ class RowReader:
         append = out.append
         for _ in range(rows):
             flag = buf[pos]
-            function = functions[flag] if flag < 2 else None
+            function = self.function(made, flag) if flag < 2 else None
             if function is not None:
                 values, pos = function(buf, pos + 1, tags)
                 append(c.Container(Flag=enum_value(_ROW_FLAGS, _FLAG_NAMES, flag), ValueArray=values))
@@ -468,8 +475,9 @@ class RowReader:
         pos += 1
         if flag > 1:
             raise Refused("row flag")
-        if functions[flag] is not None:
-            values, pos = functions[flag](buf, pos, tags)
+        function = self.function((tags, ptypes, readers, functions), flag)
+        if function is not None:
+            values, pos = function(buf, pos, tags)
             return c.Container(Flag=enum_value(_ROW_FLAGS, _FLAG_NAMES, flag), ValueArray=values), pos
         values = c.ListContainer()
         append = values.append
