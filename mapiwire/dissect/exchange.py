@@ -5,19 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-class _Headers:
-    """`HttpMessage.headers`: the list, or a header block a reader left unsplit, split on first use."""
+class _UnsplitHeaders:
+    """`HttpMessage.headers` of a message whose reader left the header block unsplit: split on
+    first use and kept as the instance's own attribute (which, once there, is read directly)."""
 
     def __get__(self, message, owner=None):
         if message is None:
-            return None  # the field's default: a new empty list (see __set__)
-        if message._block is not None:
-            message._headers, message._block = message._block.fields(), None
-        return message._headers
-
-    def __set__(self, message, value) -> None:
-        message._headers = [] if value is None else value
-        message._block = None
+            return self
+        message.headers, message._block = message._block.fields(), None
+        return message.headers
 
 
 @dataclass
@@ -32,7 +28,7 @@ class HttpMessage:
     `header_all()` then search it, and `headers` splits it the first time it is asked for.
     """
 
-    headers: list[tuple[str, str]] = _Headers()
+    headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
     method: str = ""
     target: str = ""
@@ -43,28 +39,33 @@ class HttpMessage:
     end_time: float | None = None  # ... and of its last byte
     frames: tuple[int, int] | None = None  # packet capture: numbers of its first and last frame (1-based)
 
+    _block = None  # an unsplit header block (while `headers` is not yet an attribute of the instance)
+
     def set_block(self, block) -> None:
         """Take the headers as an unsplit block (see above)."""
-        self._headers, self._block = None, block
+        self.__dict__.pop("headers", None)
+        self._block = block
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """The last value of a header, case-insensitively."""
         lname = name.lower()
-        if self._block is not None:
+        headers = self.__dict__.get("headers")
+        if headers is None:  # the block, unsplit
             values = self._block.values(lname)
             return values[-1] if values else default
         size = len(lname)
-        for key, value in reversed(self._headers):
+        for key, value in reversed(headers):
             if len(key) == size and key.lower() == lname:  # the length first: most keys differ in it
                 return value
         return default
 
     def header_all(self, name: str) -> list[str]:
         lname = name.lower()
-        if self._block is not None:
+        headers = self.__dict__.get("headers")
+        if headers is None:  # the block, unsplit
             return self._block.values(lname)
         size = len(lname)
-        return [v for k, v in self._headers if len(k) == size and k.lower() == lname]
+        return [v for k, v in headers if len(k) == size and k.lower() == lname]
 
 
 @dataclass
@@ -82,3 +83,6 @@ class Exchange:
     client: str = ""
     server: str = ""
     errors: list[dict] = field(default_factory=list)
+
+
+HttpMessage.headers = _UnsplitHeaders()  # read only when the instance has no `headers` of its own
