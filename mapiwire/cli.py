@@ -137,28 +137,20 @@ def dissect(file, fmt, keylog, tls, interface, capture_filter, request_types, se
         clients=frozenset(clients), since=check_time(since, "--since"), until=check_time(until, "--until"))
     render = functools.partial(render_record, fmt, record_filter)
 
-    def read(first: bool = True):
-        """The exchanges; the first (or only) reader also shows progress and notes and checks --session."""
-        if not first:
-            from .dissect.sources import open_capture
-
-            return open_capture(file)
+    def body():
         if interface:
             from .dissect.sources.live import live_exchanges
 
             exchanges = live_exchanges(interface, capture_filter, keylog)
         else:
             exchanges = _exchanges(file, keylog, tls)
-        return _checked_sessions(exchanges, SessionPrefixes(sessions)) if sessions else exchanges
-
-    def body():
-        # a plain pcap is read by every worker itself; anything else here, sent to the workers
-        source = read if workers > 1 and _rereadable(file, keylog, tls) else read()
+        if sessions:
+            exchanges = _checked_sessions(exchanges, SessionPrefixes(sessions))
         first = True
         write = sys.stdout.write  # click.echo's checks cost more than a record's JSON encoding
         if fmt == "json":
             write("[")
-        for text in decode_rendered(source, render, workers, strict=strict, hex_bodies=hex_bodies):
+        for text in decode_rendered(exchanges, render, workers, strict=strict, hex_bodies=hex_bodies):
             if fmt == "json":
                 write(("\n" if first else ",\n") + text)
             else:
@@ -183,15 +175,6 @@ def render_record(fmt: str, record_filter, record: dict) -> str | None:
     if not record_filter.matches(record):
         return None
     return render_text(record) if fmt == "text" else dumps(record)
-
-
-def _rereadable(path, keylog, tls) -> bool:
-    """Whether each --jobs worker can read the capture itself: a regular pcap/pcapng file that our
-    own reader reads (not TLS through tshark; HAR and SAZ are read whole, once is enough)."""
-    from .dissect.sources import has_secrets, kind_of
-
-    return (path is not None and not keylog and not tls and os.path.isfile(path) and kind_of(path) == "pcap"
-            and not has_secrets(path))
 
 
 def _checked_sessions(exchanges, prefixes):
