@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 
 from .exchange import Exchange
-from .transport import RESPONSE_CODES, REQUEST_TYPES, REQUEST_TYPES_LOWER, is_mapi_message, parse_inner, split_request_id
+from .transport import RESPONSE_CODES, REQUEST_TYPES, REQUEST_TYPES_LOWER, is_mapi, parse_inner, split_request_id
 
 MAX_FAILURES = 100  # listed per session; the counts stay exact
 CONTEXT_NOT_FOUND = 10  # MS-OXCMAPIHTTP 2.2.3.3.3
@@ -216,10 +216,13 @@ def transport_records(exchanges: Iterable[Exchange]) -> Iterator[dict]:
     layer, not even the decoder's imports. tests/dissect/test_summary.py keeps both the same."""
     for exchange in exchanges:
         request, response = exchange.request, exchange.response
-        if request is None and response is None:
-            if not exchange.errors:
+        if request is not None:
+            if not is_mapi(request.headers, response.headers if response is not None else ()):
                 continue
-        elif not is_mapi_message(request, response):
+        elif response is not None:
+            if not is_mapi((), response.headers):
+                continue
+        elif not exchange.errors:
             continue
         try:
             yield _transport_record(request, response, list(exchange.errors))

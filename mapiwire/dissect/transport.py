@@ -58,20 +58,6 @@ def is_mapi(request_headers, response_headers=()) -> bool:
     return False
 
 
-def is_mapi_message(request, response) -> bool:
-    """`is_mapi` of a request's and a response's headers (either may be None), by lookups: a
-    header block a reader left unsplit stays so."""
-    for message in (request, response):
-        if message is None:
-            continue
-        if message.header_all("X-RequestType"):
-            return True
-        for value in message.header_all("Content-Type"):
-            if value.split(";")[0].strip().lower() == MAPI_CONTENT_TYPE:
-                return True
-    return False
-
-
 def parse_cookies(header_values: list[str]) -> dict[str, str]:
     """`Cookie: a=1; b=2` (MS-OXCMAPIHTTP 2.2.3.2.4) -> {"a": "1", "b": "2"}."""
     cookies: dict[str, str] = {}

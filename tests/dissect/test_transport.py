@@ -106,20 +106,3 @@ def test_request_types_are_the_bodies_defined():
     from mapiwire.dissect.transport import REQUEST_TYPES, REQUEST_TYPES_LOWER
 
     assert REQUEST_TYPES == set(BODIES) and REQUEST_TYPES_LOWER == set(BODIES_LOWER)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["Content-Type", "content-type", "X-RequestType", "Host", "x-requesttype"]),
-                          st.sampled_from(["application/mapi-http", "Application/MAPI-HTTP; x=1", "text/html", ""])),
-                max_size=4),
-       st.lists(st.tuples(st.sampled_from(["Content-Type", "X-ResponseCode"]),
-                          st.sampled_from(["application/mapi-http", "text/plain", "0"])), max_size=3),
-       st.booleans())
-def test_is_mapi_message_is_is_mapi(request_headers, response_headers, with_response):
-    from mapiwire.dissect.exchange import HttpMessage
-    from mapiwire.dissect.transport import is_mapi_message
-
-    request = HttpMessage(headers=request_headers)
-    response = HttpMessage(headers=response_headers) if with_response else None
-    assert is_mapi_message(request, response) == is_mapi(request_headers, response_headers if with_response else ())
-    assert is_mapi_message(None, response) == (with_response and is_mapi((), response_headers))

@@ -37,8 +37,6 @@ _AT_LINE_START = {"request": re.compile(rb"[A-Z][A-Z_-]{0,63}" + _TARGET), "resp
 _ANYWHERE = {"request": re.compile(rb"(?:(?<=\n)[A-Z][A-Z_-]{0,63}|" + _METHODS + rb")" + _TARGET),
              "response": re.compile(_STATUS_PREFIX)}
 _TOKEN = re.compile(_TCHAR.decode("ascii") + "+")
-_FIELD_BLOCK = re.compile("(?:" + _TCHAR.decode("ascii") + "++:.*\n)*")  # a block of `name:value` lines only
-_FIELD = re.compile("(" + _TCHAR.decode("ascii") + "+):(.*)\n")  # in such a block: each line's name and value
 # A whole header field line (name, value) ending in one CRLF or LF, its value's last character not
 # whitespace: one match per line of a block means the block is all such lines, the values already
 # stripped as the line loop strips them (CRs inside stay).
@@ -72,41 +70,6 @@ class HttpError:
         if self.offset is not None:
             entry["offset"] = self.offset
         return entry
-
-
-class HeaderBlock:
-    """A header block of `name:value` lines (no folding, every name a token), split only when
-    asked for: `HttpMessage.headers` then holds the pairs the line loop of `HttpParser` makes."""
-
-    __slots__ = ("text", "_lowered")
-
-    def __init__(self, text: str):
-        self.text = text
-        self._lowered: str | None = None
-
-    def fields(self) -> list[tuple[str, str]]:
-        """(name, value) of each line, the value stripped of CRs at its end and spaces around."""
-        text = self.text
-        fields = _FIELD_LINE.findall(text)
-        if len(fields) != text.count("\n"):  # some value ends in whitespace
-            fields = [(name, value.rstrip("\r").strip(" \t")) for name, value in _FIELD.findall(text)]
-        return fields
-
-    def values(self, lowered_name: str) -> list[str]:
-        """The values of the lines named `lowered_name` (lower case), in order."""
-        lowered = self._lowered
-        if lowered is None:  # latin-1 lowers character for character: offsets stay those of text
-            lowered = self._lowered = "\n" + self.text.lower()
-        needle = "\n" + lowered_name + ":"
-        at = lowered.find(needle)
-        if at < 0:
-            return []
-        text, values, skip = self.text, [], len(needle) - 1
-        while at >= 0:  # lowered[at + 1] is text[at]
-            end = text.find("\n", at)
-            values.append(text[at + skip:end].rstrip("\r").strip(" \t"))
-            at = lowered.find(needle, end)
-        return values
 
 
 class HttpParser:
@@ -353,8 +316,9 @@ class HttpParser:
         line_start = pos
         # One latin-1 decode of the block (byte for byte, so lengths and offsets stay those of the bytes).
         text = buf[pos:block_end].decode("latin-1")
-        if _FIELD_BLOCK.fullmatch(text):  # the usual block: a valid `name:value` per line, no folding
-            self._msg.set_block(HeaderBlock(text))  # split when asked for
+        fields = _FIELD_LINE.findall(text)
+        if len(fields) == text.count("\n"):  # the usual block: a valid `name: value` per line, no folding
+            headers += fields
             self._pos = after
             return self._framing(events, after)
         for raw in text.split("\n")[:-1]:
@@ -387,8 +351,9 @@ class HttpParser:
                 return True
             if msg.status in (204, 304):
                 return self._finish(events)
-        codings = msg.header_all("transfer-encoding")
-        declared = msg.header_all("content-length")
+        # Transfer-Encoding and Content-Length values (the lengths first: most names differ in them)
+        codings = [value for name, value in msg.headers if len(name) == 17 and name.lower() == "transfer-encoding"]
+        declared = [value for name, value in msg.headers if len(name) == 14 and name.lower() == "content-length"]
         if codings:
             if ",".join(codings).split(",")[-1].strip().lower() == "chunked":
                 self._state = self._chunk_size
