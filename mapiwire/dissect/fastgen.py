@@ -36,7 +36,7 @@ import struct as _struct
 import construct as c
 from construct.expr import BinExpr, Path, UniExpr
 
-from . import fastvalues
+from . import fastvalues, lz77
 from .defs import addressbook, aux, core, oxcdata, ropbuffer, rpcext
 from .defs.budget import MAX_ROPS, BudgetExceeded
 from .defs.core import EnumValue, FileTimeValue, FlagsValue, GuidValue
@@ -181,6 +181,95 @@ class FastRopList(c.Construct):
         return items
 
 
+class FastExtendedBuffer(c.Construct):
+    """`rpcext.ExtendedBuffer` on the buffer, for well-formed buffers only (MS-OXCRPC 2.2.2.1,
+    3.1.4.1.1.1): the same walk of the RPC_HEADER_EXT chain, each header read by its generated
+    function, payloads reverted and decompressed by the same lz77 helpers and paid for by the same
+    `_afford`, each payload read by its fast definition from its own stream, the same Container.
+    Wherever construct would report a problem it raises: fastpath then leaves the body to construct."""
+
+    def __init__(self, original: rpcext.ExtendedBuffer, tree: FastTree):
+        super().__init__()
+        self.optional = original.optional
+        self.header = tree.fast(original.header)
+        self.payload = tree.fast(original.subcon)
+        if not isinstance(self.header, Generated):
+            raise TypeError("RPC_HEADER_EXT is a generated Struct")
+        # the payload reads its caller's context (construct hands it the buffer's own context)
+        self.wants_context = not isinstance(self.payload, FastAuxBlocks) and not (
+            isinstance(self.payload, Generated) and not self.payload.wants_context)
+
+    def _read_payload(self, data: bytes, context, params, path):
+        """A payload parsed from a stream of its own, to its last byte (ExtendedBuffer._payload)."""
+        payload = self.payload
+        sub = io.BytesIO(data)
+        if isinstance(payload, Generated):
+            value, pos = payload.inner(sub, data, 0, context, params, path)
+        elif isinstance(payload, FastAuxBlocks):
+            value, pos = payload.read(sub, data, 0, context, params, path)
+        else:
+            value = payload._parsereport(sub, context, path)
+            pos = sub.tell()
+        if pos != len(data):
+            raise c.StreamError("bytes left over after the payload")
+        return value
+
+    def read(self, stream, buf, pos, context, params, path):
+        """(value, pos) of the buffer from `pos` to the end of `buf`, as ExtendedBuffer._parse."""
+        end = len(buf)
+        if self.optional and not rpcext.looks_like_header(buf, pos, end - pos):
+            return self._read_payload(buf[pos:], context, params, path), end
+        read_header = self.header.inner
+        headers = ListContainer()
+        payloads = []
+        while True:
+            if end - pos < rpcext.HEADER_SIZE:
+                raise c.StreamError("RPC_HEADER_EXT needs 8 bytes")
+            start = pos
+            header, pos = read_header(stream, buf, pos, context, params, path)
+            size, flags = header["Size"], header["Flags"]
+            if size > end - pos:
+                raise c.StreamError("RPC_HEADER_EXT.Size is more than the bytes left")
+            wire = buf[pos:pos + size]
+            pos += size
+            header["_wire"] = wire
+            data = lz77.xor(wire) if flags & 0x2 else wire
+            if not rpcext.ExtendedBuffer._afford(header, context, path, start, len(headers)):
+                raise c.ConstructError("a payload past the budget")  # reported: construct parses the body
+            if flags & 0x1:
+                data = lz77.decompress(data, header["SizeActual"])
+            elif size != header["SizeActual"]:
+                raise c.ConstructError("uncompressed payload with Size != SizeActual")
+            headers.append(header)
+            header["_plain"] = data
+            payloads.append(self._read_payload(data, context, params, path))
+            if flags & 0x4:
+                break
+            if len(headers) >= rpcext.MAX_PAYLOADS or pos == end:
+                raise c.ConstructError("no Last flag")
+        if len(payloads) == 1:
+            return c.Container(RPC_HEADER_EXT=headers, **payloads[0]), pos
+        return c.Container(RPC_HEADER_EXT=headers, Payloads=ListContainer(payloads)), pos
+
+    def _parse(self, stream, context, path):
+        value, pos = self.read(stream, stream.getvalue(), stream.tell(), context, context["_params"], path)
+        stream.seek(pos)
+        return value
+
+
+class FastAuxBlocks(aux.AuxBlocks):
+    """`aux.AuxBlocks` with the fast AUX_HEADER and block definitions, and a buffer entry point
+    that makes an empty auxiliary payload without a stream call (MS-OXCRPC 3.1.4.1.1.1.1)."""
+
+    def read(self, stream, buf, pos, context, params, path):
+        """(value, pos) of the blocks from `pos` to the end of `buf`, `stream` being over `buf`."""
+        if pos == len(buf):
+            return c.Container(Blocks=ListContainer()), pos
+        stream.seek(pos)
+        value = self._parse(stream, context, path)
+        return value, stream.tell()
+
+
 class FastTree:
     """The fast counterparts of definitions, made once per definition object and kept."""
 
@@ -218,6 +307,8 @@ class FastTree:
             return self._struct(con)
         if type(con) is ropbuffer.RopList:
             return FastRopList(con.direction, self)
+        if type(con) is rpcext.ExtendedBuffer:
+            return FastExtendedBuffer(con, self)
         if isinstance(con, (core.Sized, core.BoundedArray, core.SizeOf, rpcext.ExtendedBuffer, c.Array, c.Rebuild)):
             clone = copy.copy(con)
             clone.subcon = self.fast(con.subcon)
@@ -238,6 +329,7 @@ class FastTree:
             return clone
         if type(con) is aux.AuxBlocks:
             clone = copy.copy(con)
+            clone.__class__ = FastAuxBlocks
             clone.block = self.fast(con.block)
             return clone
         if type(con) is aux.AuxBlock:
@@ -522,6 +614,10 @@ class _Writer:
             return self.bounded_array(inner, target, ind)
         if type(inner) is core.Sized:
             return self.sized(inner, target, ind)
+        if type(inner) is rpcext.ExtendedBuffer:
+            made = self.tree.fast(inner)
+            context = self.context_needed() if made.wants_context else self.ctx
+            return [f"{ind}{target}, pos = {self.tree.name(made, 'R')}.read(stream, buf, pos, {context}, params, path)"]
         if isinstance(inner, c.Bytes):
             return [f"{ind}{target}, pos = _bytes(buf, pos, {self.expr(inner.length)})"]
         if type(inner) is core.StringZ:

@@ -339,3 +339,122 @@ def test_address_book_values_match_construct(data, has, cut):
     assert (interpreted is None) == (fast is None), (hex(ptype), wire.hex())
     if fast is not None:
         assert _same(fast[0], interpreted[0]) and fast[1] == interpreted[1], (hex(ptype), wire.hex())
+
+
+# The extended-buffer envelope (MS-OXCRPC 2.2.2.1, 3.1.4.1.1.1): fastgen.FastExtendedBuffer ----------
+
+def _envelope(body: bytes, side: str, which: str) -> int:
+    """Where the 4-byte size of an Execute body's RopBuffer ("rops") or AuxiliaryBuffer ("aux") is."""
+    at = 4 if side == "request" else 12
+    if which == "aux":
+        at += 4 + int.from_bytes(body[at:at + 4], "little") + (4 if side == "request" else 0)
+    return at
+
+
+def _plain(envelope: bytes) -> bytes:
+    """The first payload's plain bytes (the whole buffer when it has no RPC_HEADER_EXT)."""
+    from mapiwire.dissect import lz77
+
+    if len(envelope) < 8:
+        return envelope
+    flags, size, actual = struct.unpack_from("<3H", envelope, 2)
+    wire = envelope[8:8 + size]
+    wire = lz77.xor(wire) if flags & 0x2 else wire
+    return lz77.decompress(wire, actual) if flags & 0x1 else wire
+
+
+def _chain(plain: bytes, flags: list[int], last: bool) -> bytes:
+    """RPC_HEADER_EXT + payload pairs carrying `plain` each, compressed/obfuscated as `flags` say,
+    the last one flagged Last unless `last` is False (built through the definitions)."""
+    from mapiwire.dissect import lz77
+    from mapiwire.dissect.defs.core import build
+    from mapiwire.dissect.defs.rpcext import RPC_HEADER_EXT
+
+    out = b""
+    for i, flag in enumerate(flags):
+        wire = lz77.compress(plain) if flag & 0x1 else plain
+        wire = lz77.xor(wire) if flag & 0x2 else wire
+        flag |= 0x4 if last and i == len(flags) - 1 else 0
+        out += build(RPC_HEADER_EXT, dict(Version=0, Flags=flag, Size=len(wire), SizeActual=len(plain))) + wire
+    return out
+
+
+def _with_envelope(body: bytes, at: int, envelope: bytes) -> bytes:
+    size = int.from_bytes(body[at:at + 4], "little")
+    return body[:at] + len(envelope).to_bytes(4, "little") + envelope + body[at + 4 + size:]
+
+
+def _execute_with_aux():
+    return [e for e in _execute_pairs() if len(e.request.body) > 8 and
+            int.from_bytes(e.request.body[_envelope(e.request.body, "request", "aux"):][:4], "little")]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.integers(0, 10**6), side=st.sampled_from(["request", "response"]),
+       buffer=st.sampled_from(["rops", "aux"]), flags=st.lists(st.integers(0, 3), min_size=1, max_size=4),
+       last=st.booleans(), damage=st.sampled_from(["none", "none", "mutate", "cut"]),
+       changes=st.lists(mutation, min_size=1, max_size=2), cut=st.sampled_from([0, 1, 7, 8, 9]))
+def test_extended_buffer_chains_decode_the_same(which, side, buffer, flags, last, damage, changes, cut, monkeypatch):
+    """RPC_HEADER_EXT chains of the RopBuffer and the AuxiliaryBuffer: one or more payloads, each
+    compressed and/or obfuscated, the Last flag missing, mutated headers and payloads, truncated
+    (the size fields kept consistent so the envelope itself is what goes wrong)."""
+    pairs = _execute_with_aux() if buffer == "aux" and side == "request" else _execute_pairs()
+    exchange = pairs[which % len(pairs)]
+    body = _binary(exchange, side)
+    at = _envelope(body, side, buffer)
+    envelope = body[at + 4:at + 4 + int.from_bytes(body[at:at + 4], "little")]
+    chain = _chain(_plain(envelope), flags, last)
+    if damage == "mutate":
+        chain = _mutate(chain, changes)
+    elif damage == "cut":
+        chain = chain[:max(0, len(chain) - cut)]
+    mutated = _with_envelope(body, at, chain)
+    exchanges = [exchange, _with_body(exchange, side, mutated)] if side == "response" else [
+        _with_body(exchange, side, mutated)]
+    assert records(exchanges, True, monkeypatch) == records(exchanges, False, monkeypatch)
+
+
+@pytest.mark.parametrize("flags", [[0], [1], [2], [3], [0, 3, 1], [3] * 5])
+def test_well_formed_chains_take_the_fast_path(flags):
+    """Packed, compressed and obfuscated RopBuffers and auxiliary buffers are read by
+    FastExtendedBuffer (no fallback) and give what construct gives."""
+    from mapiwire.dissect.defs.budget import Budget
+    from mapiwire.dissect.defs.core import parse
+    from mapiwire.dissect.defs.mapihttp import BODIES
+
+    exchange = _execute_with_aux()[0]
+    body = _binary(exchange, "request")
+    plains = []
+    for buffer in ("rops", "aux"):
+        at = _envelope(body, "request", buffer)
+        plains.append(_plain(body[at + 4:at + 4 + int.from_bytes(body[at:at + 4], "little")]))
+        body = _with_envelope(body, at, _chain(plains[-1], flags, True))
+    definition = BODIES["Execute"].request
+    fast = fastpath.parse(definition, body, budget=Budget())
+    assert fast is not fastpath.FALLBACK
+    expected = parse(definition, body, budget=Budget())
+    assert _same(fast, expected)
+    buffers = (fast.RopBuffer, fast.AuxiliaryBuffer)
+    assert all(len(b.RPC_HEADER_EXT) == len(flags) for b in buffers)
+    assert all(h._plain == plain for b, plain in zip(buffers, plains) for h in b.RPC_HEADER_EXT)
+    assert ("Payloads" in fast.RopBuffer) == (len(flags) > 1)
+
+
+def test_empty_and_headerless_auxiliary_buffers_take_the_fast_path():
+    """An empty auxiliary buffer and one without RPC_HEADER_EXT (MS-OXCMAPIHTTP Appendix A <2>):
+    the same Container as construct, no fallback."""
+    from mapiwire.dissect.defs.budget import Budget
+    from mapiwire.dissect.defs.core import parse
+    from mapiwire.dissect.defs.mapihttp import BODIES
+
+    exchange = _execute_with_aux()[0]
+    body = _binary(exchange, "request")
+    at = _envelope(body, "request", "aux")
+    envelope = body[at + 4:at + 4 + int.from_bytes(body[at:at + 4], "little")]
+    definition = BODIES["Execute"].request
+    for aux_bytes in (b"", _plain(envelope)):
+        changed = _with_envelope(body, at, aux_bytes)
+        fast = fastpath.parse(definition, changed, budget=Budget())
+        assert fast is not fastpath.FALLBACK
+        assert _same(fast, parse(definition, changed, budget=Budget()))
+        assert "RPC_HEADER_EXT" not in fast.AuxiliaryBuffer

@@ -27,8 +27,17 @@ RPC_HEADER_EXT = struct(
     "SizeActual" / Int16ul,
 )
 HEADER_SIZE = 8
-_FOUR_U16 = struct_module.Struct("<4H").unpack  # a header's fields, for the optional-header test
+_FOUR_U16_AT = struct_module.Struct("<4H").unpack_from  # a header's fields, for the optional-header test
 MAX_PAYLOADS = PAYLOADS_LIMIT  # MS-OXCRPC 3.1.4.2.1.2.2: at most 96 packed payloads in one buffer
+
+
+def looks_like_header(data: bytes, at: int, left: int) -> bool:
+    """Whether the 8 bytes of `data` at `at`, the first of `left` bytes, read as an RPC_HEADER_EXT
+    (version 0, known flags, a Size that fits): the optional header of auxiliary buffers."""
+    if left < HEADER_SIZE:
+        return False
+    version, flags, size, _ = _FOUR_U16_AT(data, at)
+    return version == 0 and not flags & ~0x7 and size <= left - HEADER_SIZE
 
 
 class ExtendedBuffer(Subconstruct):
@@ -56,9 +65,9 @@ class ExtendedBuffer(Subconstruct):
         if left < HEADER_SIZE:
             return False
         here = stream.tell()
-        version, flags, size, _ = _FOUR_U16(stream.read(HEADER_SIZE))
+        found = looks_like_header(stream.read(HEADER_SIZE), 0, left)
         stream.seek(here)
-        return version == 0 and not flags & ~0x7 and size <= left - HEADER_SIZE
+        return found
 
     def _payload(self, data: bytes, context, path, offset: int):
         sub = io.BytesIO(data)
