@@ -258,16 +258,40 @@ class FastExtendedBuffer(c.Construct):
 
 
 class FastAuxBlocks(aux.AuxBlocks):
-    """`aux.AuxBlocks` with the fast AUX_HEADER and block definitions, and a buffer entry point
-    that makes an empty auxiliary payload without a stream call (MS-OXCRPC 3.1.4.1.1.1.1)."""
+    """`aux.AuxBlocks` with the fast AUX_HEADER and block definitions (its `block`, an `aux.AuxBlock`
+    copy), and a buffer entry point: the walk of `AuxBlocks._parse` and `AuxBlock._parse`, each
+    AUX_HEADER and block read by its generated function (MS-OXCRPC 2.2.2.2, 3.1.4.1.2)."""
 
     def read(self, stream, buf, pos, context, params, path):
-        """(value, pos) of the blocks from `pos` to the end of `buf`, `stream` being over `buf`."""
-        if pos == len(buf):
-            return c.Container(Blocks=ListContainer()), pos
-        stream.seek(pos)
-        value = self._parse(stream, context, path)
-        return value, stream.tell()
+        """(value, pos) of the blocks from `pos` to the end of `buf`."""
+        blocks = ListContainer()
+        end = len(buf)
+        if pos == end:
+            return c.Container(Blocks=blocks), pos
+        read_header, known = self.block.header.inner, self.block.blocks
+        while pos < end:
+            start = pos
+            header, pos = read_header(stream, buf, pos, context, params, path)
+            size = header["Size"]
+            if size < aux.AUX_HEADER_SIZE or start + size > end:
+                raise c.StreamError("AUX_HEADER.Size does not fit the bytes left")
+            pos = start + size
+            body = buf[start + aux.AUX_HEADER_SIZE:pos]
+            name, definition = known.get((int(header["Version"]), int(header["Type"])), (None, None))
+            if definition is None:  # skipped by Size (3.1.4.1.2)
+                blocks.append(c.Container(AUX_HEADER=header, Unknown=body))
+                continue
+            saved = params.get("aux_block")
+            params["aux_block"] = buf[start:pos]  # what OffsetString reads its strings from
+            try:
+                if isinstance(definition, Generated):
+                    value = definition.inner(io.BytesIO(body), body, 0, context, params, path)[0]
+                else:
+                    value = definition._parsereport(io.BytesIO(body), context, path)
+            finally:
+                params["aux_block"] = saved
+            blocks.append(c.Container(AUX_HEADER=header, **{name: value}))
+        return c.Container(Blocks=blocks), pos
 
 
 class FastTree:
@@ -331,6 +355,8 @@ class FastTree:
             clone = copy.copy(con)
             clone.__class__ = FastAuxBlocks
             clone.block = self.fast(con.block)
+            if not isinstance(clone.block.header, Generated):
+                raise TypeError("AUX_HEADER is a generated Struct")
             return clone
         if type(con) is aux.AuxBlock:
             clone = copy.copy(con)

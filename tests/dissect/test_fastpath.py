@@ -458,3 +458,32 @@ def test_empty_and_headerless_auxiliary_buffers_take_the_fast_path():
         assert fast is not fastpath.FALLBACK
         assert _same(fast, parse(definition, changed, budget=Budget()))
         assert "RPC_HEADER_EXT" not in fast.AuxiliaryBuffer
+
+
+def _connect_pairs():
+    return [e for e in SAMPLES if e.request is not None and e.request.header("X-RequestType") == "Connect"
+            and e.response is not None and e.response.status == 200 and _binary(e, "response")[:4] == bytes(4)]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.integers(0, 10**6), side=st.sampled_from(["request", "response"]),
+       unknown=st.booleans(), changes=st.lists(mutation, max_size=2), flags=st.integers(0, 3))
+def test_auxiliary_blocks_decode_the_same(which, side, unknown, changes, flags, monkeypatch):
+    """The auxiliary blocks of Connect (offset strings, every block kind of samples.CLIENT_AUX and
+    SERVER_AUX), with an unknown block added and the blocks mutated inside a well-formed
+    RPC_HEADER_EXT (MS-OXCRPC 2.2.2.2, 3.1.4.1.2)."""
+    from mapiwire.dissect.defs.core import parse
+    from mapiwire.dissect.defs.mapihttp import BODIES
+
+    pairs = _connect_pairs()
+    exchange = pairs[which % len(pairs)]
+    body = _binary(exchange, side)
+    definition = BODIES["Connect"].request if side == "request" else BODIES["Connect"].success
+    at = len(body) - 4 - parse(definition, body).AuxiliaryBufferSize
+    blocks = _plain(body[at + 4:])
+    if unknown:  # AUX_HEADER Size 8, Version 1, Type 0x99 (no such block): skipped by Size
+        blocks += bytes.fromhex("08000199") + b"\xaa\xbb\xcc\xdd"
+    mutated = _with_envelope(body, at, _chain(_mutate(blocks, changes) if changes else blocks, [flags], True))
+    exchanges = [exchange, _with_body(exchange, side, mutated)] if side == "response" else [
+        _with_body(exchange, side, mutated)]
+    assert records(exchanges, True, monkeypatch) == records(exchanges, False, monkeypatch)
