@@ -22,7 +22,7 @@ from .defs.mapihttp import BODIES, BODIES_LOWER
 from .exchange import Exchange, HttpMessage
 from .render import ADDRESS_BOOK_NAMES, to_json
 from .transport import (RESPONSE_CODES, context_cookie, endpoint_of, is_mapi, parse_cookies, parse_inner,
-                        parse_set_cookies, split_request_id)
+                        parse_set_cookies, response_code, split_request_id)
 
 MAX_SESSIONS = 10_000  # contexts kept; the least recently used goes first
 ENDING_REQUESTS = ("disconnect", "unbind")  # MS-OXCMAPIHTTP 2.2.4.1.3, 2.2.5.2: the session's context is destroyed
@@ -276,17 +276,7 @@ class Decoder:
         out: dict = {"meta": inner.meta}
         if inner.headers:
             out["additional_headers"] = dict(inner.headers)
-        code = inner_code = None
-        for source, value in (("headers", response.header("X-ResponseCode")),
-                              ("additional_headers", dict(inner.headers).get("X-ResponseCode"))):
-            if value is None:
-                continue
-            try:
-                code = int(value.strip())
-            except ValueError:
-                errors.append({"where": f"response.{source}", "error": f"X-ResponseCode {value!r} is not a number"})
-            if source == "additional_headers":
-                inner_code = code
+        code, inner_code = response_code(response.header("X-ResponseCode"), inner, errors)
         record["response_code"] = code
         record["response_code_name"] = RESPONSE_CODES.get(code) if code is not None else None
         body = inner.body

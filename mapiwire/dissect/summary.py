@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 
 from .exchange import Exchange
-from .transport import RESPONSE_CODES, REQUEST_TYPES, REQUEST_TYPES_LOWER, is_mapi, parse_inner, split_request_id
+from .transport import RESPONSE_CODES, REQUEST_TYPES, REQUEST_TYPES_LOWER, is_mapi, parse_inner, response_code, split_request_id
 
 MAX_FAILURES = 100  # listed per session; the counts stay exact
 CONTEXT_NOT_FOUND = 10  # MS-OXCMAPIHTTP 2.2.3.3.3
@@ -258,15 +258,7 @@ def _transport_record(request, response, errors: list) -> dict:
     if inner.errors:
         errors.extend(inner.errors)
     record["response"] = {"meta": inner.meta}
-    code = None
-    for source, value in (("headers", response.header("X-ResponseCode")),
-                          ("additional_headers", dict(inner.headers).get("X-ResponseCode") if inner.headers else None)):
-        if value is None:
-            continue
-        try:
-            code = int(value.strip())
-        except ValueError:
-            errors.append({"where": f"response.{source}", "error": f"X-ResponseCode {value!r} is not a number"})
+    code, _ = response_code(response.header("X-ResponseCode"), inner, errors)
     if code is not None:
         record["response_code"] = code
         record["response_code_name"] = RESPONSE_CODES.get(code)

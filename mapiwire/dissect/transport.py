@@ -223,6 +223,24 @@ class InnerStream:
         self.errors.append({"where": "response.meta", "error": what, "offset": self._offset})
 
 
+def response_code(header: str | None, inner: InnerStream, errors: list) -> tuple[int | None, int | None]:
+    """(X-ResponseCode, the one after DONE) of a response (MS-OXCMAPIHTTP 2.2.3.3.3: the header,
+    which a streamed response repeats among the headers after its DONE meta-tag; the later one
+    wins). A value that is not a number is an `errors` entry."""
+    code = inner_code = None
+    after_done = dict(inner.headers).get("X-ResponseCode") if inner.headers else None
+    for source, value in (("headers", header), ("additional_headers", after_done)):
+        if value is None:
+            continue
+        try:
+            code = int(value.strip())
+        except ValueError:
+            errors.append({"where": f"response.{source}", "error": f"X-ResponseCode {value!r} is not a number"})
+        if source == "additional_headers":
+            inner_code = code
+    return code, inner_code
+
+
 def parse_inner(body: bytes) -> InnerStream:
     """The inner stream of a whole response body."""
     inner = InnerStream()
