@@ -433,11 +433,21 @@ def test_well_formed_chains_take_the_fast_path(flags):
     fast = fastpath.parse(definition, body, budget=Budget())
     assert fast is not fastpath.FALLBACK
     expected = parse(definition, body, budget=Budget())
-    assert _same(fast, expected)
+    assert _same(fast, expected) and _keys(fast) == _keys(expected)  # `_io`, `_wire`, `_plain` where construct puts them
     buffers = (fast.RopBuffer, fast.AuxiliaryBuffer)
     assert all(len(b.RPC_HEADER_EXT) == len(flags) for b in buffers)
     assert all(h._plain == plain for b, plain in zip(buffers, plains) for h in b.RPC_HEADER_EXT)
     assert ("Payloads" in fast.RopBuffer) == (len(flags) > 1)
+
+
+def _keys(value, path: str = "") -> list:
+    """Every Container's keys, `_io` included, all the way down."""
+    if isinstance(value, dict):
+        return [(path, tuple(value))] + [k for key, item in value.items() if key != "_io"
+                                         for k in _keys(item, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [k for i, item in enumerate(value) for k in _keys(item, f"{path}[{i}]")]
+    return []
 
 
 def test_empty_and_headerless_auxiliary_buffers_take_the_fast_path():
@@ -456,7 +466,8 @@ def test_empty_and_headerless_auxiliary_buffers_take_the_fast_path():
         changed = _with_envelope(body, at, aux_bytes)
         fast = fastpath.parse(definition, changed, budget=Budget())
         assert fast is not fastpath.FALLBACK
-        assert _same(fast, parse(definition, changed, budget=Budget()))
+        expected = parse(definition, changed, budget=Budget())
+        assert _same(fast, expected) and _keys(fast) == _keys(expected)
         assert "RPC_HEADER_EXT" not in fast.AuxiliaryBuffer
 
 
