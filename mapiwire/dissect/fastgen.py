@@ -140,7 +140,12 @@ class FastRopList(c.Construct):
         return made
 
     def _parse(self, stream, context, path):
-        params = context["_params"]
+        items, pos = self.read(stream, stream.getvalue(), stream.tell(), context, context["_params"], path)
+        stream.seek(pos)
+        return items
+
+    def read(self, stream, buf, pos, context, params, path):
+        """(RopsList, pos) from `pos` to the end of `buf`, `stream` being over `buf` (the items' `_io`)."""
         state = ropbuffer._State(params, self.direction)
         budget = params.get("budget")
         entries, parser_of = self.entries, self.parser
@@ -149,8 +154,6 @@ class FastRopList(c.Construct):
         items = c.ListContainer()
         append = items.append
         allowed = budget.left["rops"] if budget is not None else MAX_ROPS  # taken once, after the walk
-        buf = stream.getvalue()
-        pos = stream.tell()
         end = len(buf)
         while pos < end:
             if len(items) >= allowed:
@@ -176,9 +179,8 @@ class FastRopList(c.Construct):
             append(item)
         if budget is not None:
             budget.take("rops", len(items), path)
-        stream.seek(pos)
         state.done()
-        return items
+        return items, pos
 
 
 class FastExtendedBuffer(c.Construct):
@@ -640,6 +642,9 @@ class _Writer:
             return self.bounded_array(inner, target, ind)
         if type(inner) is core.Sized:
             return self.sized(inner, target, ind)
+        if type(inner) is ropbuffer.RopList:  # its ROPs' parent context is this Struct's, as in construct
+            reader = self.tree.name(self.tree.fast(inner), "R")
+            return [f"{ind}{target}, pos = {reader}.read(stream, buf, pos, {self.context_needed()}, params, path)"]
         if type(inner) is rpcext.ExtendedBuffer:
             made = self.tree.fast(inner)
             context = self.context_needed() if made.wants_context else self.ctx

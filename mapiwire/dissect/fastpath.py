@@ -17,7 +17,7 @@ import sys
 
 import construct as c
 
-from .fastgen import FastTree
+from .fastgen import FastTree, Generated
 
 FALLBACK = object()
 _tree: FastTree | None = None
@@ -106,9 +106,13 @@ def parse(definition, data: bytes, **params):
     context = c.Container(params, _parsing=True, _building=False, _sizing=False)  # as parse_stream makes it
     context["_params"] = context
     try:
-        value = fast._parsereport(stream, context, "(parsing)")
+        if isinstance(fast, Generated):  # its function directly: no stream position kept between fields
+            value, end = fast.inner(stream, data, 0, context, context, "(parsing)")
+        else:
+            value = fast._parsereport(stream, context, "(parsing)")
+            end = stream.tell()
     except (Exception, _Refused, RecursionError):
         return FALLBACK
-    if stream.tell() != len(data):
+    if end != len(data):
         return FALLBACK
     return value
