@@ -103,7 +103,10 @@ def parse(definition, data: bytes, **params):
         return FALLBACK
     stream = io.BytesIO(data)
     params["errors"] = _NoReports()
-    context = c.Container(params, _parsing=True, _building=False, _sizing=False)  # as parse_stream makes it
+    # as parse_stream makes it, but for `_root` (no definition reads `this._root`, luagen.py refuses it):
+    # None, so that no context refers to itself and each body's contexts go with their last reference,
+    # not at the next cyclic garbage collection (the params' own `_params` cycle is cut below)
+    context = c.Container(params, _parsing=True, _building=False, _sizing=False, _root=None)
     context["_params"] = context
     try:
         if isinstance(fast, Generated):  # its function directly: no stream position kept between fields
@@ -113,6 +116,8 @@ def parse(definition, data: bytes, **params):
             end = stream.tell()
     except (Exception, _Refused, RecursionError):
         return FALLBACK
+    finally:
+        context.clear()
     if end != len(data):
         return FALLBACK
     return value

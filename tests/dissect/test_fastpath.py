@@ -498,3 +498,26 @@ def test_auxiliary_blocks_decode_the_same(which, side, unknown, changes, flags, 
     exchanges = [exchange, _with_body(exchange, side, mutated)] if side == "response" else [
         _with_body(exchange, side, mutated)]
     assert records(exchanges, True, monkeypatch) == records(exchanges, False, monkeypatch)
+
+
+def test_fast_parses_leave_no_cyclic_garbage():
+    """A fast parse's contexts are freed with their last reference (no `_root`/`_params` cycle
+    left), so that the cyclic garbage collector has nothing of the bodies to find."""
+    import gc
+
+    from mapiwire.dissect.defs.budget import Budget
+    from mapiwire.dissect.defs.mapihttp import BODIES
+
+    exchange = _execute_with_aux()[0]
+    body = _binary(exchange, "request")
+    fastpath.tree()
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(20):
+            assert fastpath.parse(BODIES["Execute"].request, body, budget=Budget()) is not fastpath.FALLBACK
+            assert fastpath.parse(BODIES["Execute"].request, body[:-1], budget=Budget()) is fastpath.FALLBACK
+        found = gc.collect()
+    finally:
+        gc.enable()
+    assert found == 0
