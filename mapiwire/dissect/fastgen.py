@@ -13,10 +13,13 @@ made by walking the same construct objects `wireshark/luagen.py` walks:
   `AddressBookPropertyValue`) go to the buffer readers of fastvalues.py, made from oxcdata's
   layout table: one dispatch per property type, rows by a function generated per column types;
 - the named custom constructs that only hold other definitions (`Sized`, `BoundedArray`,
-  `ExtendedBuffer`, `Array`, the auxiliary blocks, `Restriction`, `AddressBookPropertyRow`, ...)
-  are shallow copies whose definitions are the fast ones, so their own code (bounds, budget,
-  state) runs unchanged; `RopList` gets `FastRopList`, the same walk over the ROP registry with
-  the fast ROP definitions, each ROP made directly as its RopsList item;
+  `Array`, `Restriction`, `AddressBookPropertyRow`, ...) are shallow copies whose definitions
+  are the fast ones, so their own code (bounds, budget, state) runs unchanged; `RopList` gets
+  `FastRopList`, the same walk over the ROP registry with the fast ROP definitions, each ROP
+  made directly as its RopsList item; `ExtendedBuffer` gets `FastExtendedBuffer` and
+  `AuxBlocks` `FastAuxBlocks`: the same walks of the RPC_HEADER_EXT chain and of the auxiliary
+  blocks on the buffer, headers and blocks read by their generated functions, the same lz77
+  helpers and budget; these three are called by the generated code directly on the buffer;
 - anything else is the original construct, called as construct would call it.
   Enum, Flags and GUID values are made once per distinct wire value (fastvalues.py).
 
@@ -335,11 +338,9 @@ class FastTree:
             return FastRopList(con.direction, self)
         if type(con) is rpcext.ExtendedBuffer:
             return FastExtendedBuffer(con, self)
-        if isinstance(con, (core.Sized, core.BoundedArray, core.SizeOf, rpcext.ExtendedBuffer, c.Array, c.Rebuild)):
+        if isinstance(con, (core.Sized, core.BoundedArray, core.SizeOf, c.Array, c.Rebuild)):
             clone = copy.copy(con)
             clone.subcon = self.fast(con.subcon)
-            if isinstance(con, rpcext.ExtendedBuffer):
-                clone.header = self.fast(con.header)
             return clone
         if type(con) is oxcdata.Restriction:  # its own code, each type's fields generated
             clone = copy.copy(con)

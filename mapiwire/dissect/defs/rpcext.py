@@ -56,7 +56,7 @@ class ExtendedBuffer(Subconstruct):
     def __init__(self, subcon, optional: bool = False):
         super().__init__(subcon)
         self.optional = optional
-        self.header = RPC_HEADER_EXT  # parses each header (the fast path swaps in its own, fastgen.py)
+        self.header = RPC_HEADER_EXT  # parses each header (fastgen.FastExtendedBuffer: its generated function)
 
     @staticmethod
     def _looks_like_header(stream, left: int) -> bool:
