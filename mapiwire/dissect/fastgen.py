@@ -200,7 +200,8 @@ class FastExtendedBuffer(c.Construct):
         self.payload = tree.fast(original.subcon)
         if not isinstance(self.header, Generated):
             raise TypeError("RPC_HEADER_EXT is a generated Struct")
-        # the payload reads its caller's context (construct hands it the buffer's own context)
+        # the payload reads its caller's context (construct hands it the buffer's own context); the
+        # auxiliary blocks read only their own fields and `_params` (aux.OffsetString, AuxBlock)
         self.wants_context = not isinstance(self.payload, FastAuxBlocks) and not (
             isinstance(self.payload, Generated) and not self.payload.wants_context)
 
