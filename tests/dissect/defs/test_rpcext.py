@@ -137,3 +137,36 @@ def test_optional_header_is_taken_only_when_it_fits(data, has_header):
     assert ("RPC_HEADER_EXT" in value) == has_header
     assert value.Payload == (data[8:] if has_header else data)
     assert build(bare, value) == data
+
+
+# --- the fast path's reader of the same chains (fastgen.FastExtendedBuffer) ------------------
+
+@pytest.mark.parametrize("optional", [False, True])
+@pytest.mark.parametrize("data", [
+    header(4, 3, 3) + b"abc",
+    header(0, 2, 2) + b"ab" + header(2, 2, 2) + lz77.xor(b"cd") + header(4, 1, 1) + b"e",
+    header(0x7, len(lz77.xor(lz77.compress(b"MAPI " * 40))), 200) + lz77.xor(lz77.compress(b"MAPI " * 40)),
+    b"", b"\x08\x00\x01\x01\x01\x00\x02\x00",  # no header: a bare payload when optional
+    header(4, 10, 10) + b"abc", header(0, 1, 1) + b"a", header(0, 2, 3) + b"ab",  # errors or reports
+    header(5, 6, 10) + b"\x00\x00\x00\x00ab", (header(0, 1, 1) + b"a") * 97,
+])
+def test_fast_reader_gives_what_construct_gives_or_refuses(data, optional):
+    """FastExtendedBuffer through its construct entry (`_parse`): the same value (keys included)
+    where construct parses without a report; an exception wherever construct raises or reports."""
+    from mapiwire.dissect.fastgen import FastTree
+
+    definition = ExtendedBuffer(struct("test payload", "Payload" / HexBytes()), optional=optional)
+    fast = FastTree().ready(definition)
+    errors = []
+    try:
+        expected = parse(definition, data, errors=errors)
+    except c.ConstructError:
+        expected = None
+    if expected is None or errors:
+        with pytest.raises(Exception):  # any exception: fastpath then leaves the body to construct
+            parse(fast, data)
+        return
+    value = parse(fast, data)
+    assert value == expected and list(value) == list(expected)
+    for got, want in zip(value.get("RPC_HEADER_EXT", []), expected.get("RPC_HEADER_EXT", [])):
+        assert list(got) == list(want) and got == want
