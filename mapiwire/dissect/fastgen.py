@@ -50,6 +50,7 @@ _INFIX = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.true
           operator.le: "<=", operator.gt: ">", operator.ge: ">="}
 _PREFIX = {operator.not_: "not ", operator.neg: "-", operator.pos: "+", operator.invert: "~"}
 INLINE_FIELDS = 8  # a nested Struct of at most this many fields that reads no context is written in place
+_U32 = _struct.Struct("<I").unpack_from
 _FORMATS = {"<B", "<H", "<L", "<I", "<Q", "<b", "<h", "<l", "<i", "<q", "<f", "<d"}
 
 
@@ -168,12 +169,10 @@ class FastRopList(c.Construct):
             else:  # the handle matters to unsolicited ROPs only (_State.before_response)
                 state.before_response(rop_id, int.from_bytes(buf[pos + 1:pos + 5], "little")
                                       if rop_id in unsolicited and end - pos >= 5 else None)
-                if rop.has_return_value and end - pos >= 6:
-                    return_value = int.from_bytes(buf[pos + 2:pos + 6], "little")
+                if rop.has_return_value and end - pos >= 6:  # else the entry's: that of rop.response
+                    return_value, = _U32(buf, pos + 2)
                     if return_value:
                         parser = parser_of(rop.response_shape(return_value))
-                else:
-                    parser = parser_of(rop.response)
             if parser is None:
                 raise c.ConstructError("no buffer of this direction")
             item, pos = parser(stream, buf, pos, context, params, path, rop.name)
