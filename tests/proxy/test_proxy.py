@@ -187,8 +187,11 @@ def test_real_processes_serve_and_proxy_ctrl_c_leaves_a_complete_recording(tmp_p
     import subprocess
     import sys
 
+    def interruptible() -> None:  # SIGINT as a terminal's Ctrl-C gives it, even where the tests run with it ignored
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
     serve = subprocess.Popen([sys.executable, "-m", "mapiwire", "serve", "--port", "0", "--pending-period", "0.1"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
     proxy = None
     printed_path = tmp_path / "printed.ndjson"
     try:
@@ -198,7 +201,8 @@ def test_real_processes_serve_and_proxy_ctrl_c_leaves_a_complete_recording(tmp_p
             proxy = subprocess.Popen([sys.executable, "-m", "mapiwire", "proxy", "--listen-port", "0",
                                       "--mode", f"reverse:{url.group(1)}/", "--confdir", str(tmp_path / "mitm"),
                                       "--save", str(recording), "--format", "ndjson"],
-                                     stdout=printed_file, stderr=subprocess.PIPE, text=True)
+                                     stdout=printed_file, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=interruptible)
         port = _wait_for(proxy.stderr, r"on 127\.0\.0\.1:(\d+)")
         outlook = client(f"https://127.0.0.1:{port.group(1)}", ca_file=str(tmp_path / "mitm" / "mitmproxy-ca-cert.pem"))
         run_profile("startup", outlook)

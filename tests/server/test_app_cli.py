@@ -15,11 +15,17 @@ from mapiwire.server.store import Store
 from .front_client import MapiClient
 
 
+def interruptible() -> None:
+    """In the child: SIGINT as a terminal's Ctrl-C gives it, even when the tests run where it is
+    ignored (a background job of a non-interactive shell, nohup): Python then raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_serve_command_with_self_signed_tls(tmp_path):
     log = tmp_path / "requests.log"
     child = subprocess.Popen([sys.executable, "-m", "mapiwire.cli", "serve", "--port", "0", "--tls-self-signed",
                               "--log", str(log), "--pending-period", "0.1"],
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
     try:
         lines = [child.stderr.readline(), child.stderr.readline()]
         cert = re.search(r"self-signed certificate (\S+) SHA-256 ([0-9A-F:]{95})", lines[0]).group(1)
