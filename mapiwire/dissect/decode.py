@@ -122,10 +122,9 @@ def rops_of(buffer) -> tuple[list, list]:
 class Decoder:
     """Decodes exchanges in capture order, keeping one DecodingContext per session."""
 
-    def __init__(self, strict: bool = False, decode_bodies: bool = True, hex_bodies: bool = False):
+    def __init__(self, strict: bool = False, hex_bodies: bool = False):
         self.strict = strict
         self.hex_bodies = hex_bodies  # add each body's bytes as hex (`dissect --hex`, for `decode --as`)
-        self.decode_bodies = decode_bodies  # False: transport only (what `stats` needs)
         self.sessions: dict[str, DecodingContext] = {}
         self.counter = itertools.count()
         self.state = 0  # DecodingContext.cost summed over the sessions, as last counted
@@ -229,8 +228,8 @@ class Decoder:
 
         raw_request = None
         if body_def is not None:
-            if body_def.request is None or not self.decode_bodies:
-                if request.body and self.decode_bodies:
+            if body_def.request is None:
+                if request.body:
                     errors.append({"where": "request", "error": f"{request_type} has no request body, got {len(request.body)} bytes"})
                 record["request"] = {}
             else:
@@ -286,8 +285,6 @@ class Decoder:
                 out["text" if _is_text(response) else "Undecoded"] = (
                     kept.decode("utf-8", "replace") if _is_text(response) else kept.hex())
             return out
-        if not self.decode_bodies:
-            return out  # transport only (`stats`)
         if body_def.success is None:
             if body:
                 errors.append({"where": "response", "error": f"{body_def.request_type} has no response body, got {len(body)} bytes"})

@@ -211,9 +211,9 @@ def percentile(values: list[float], p: float) -> float | None:
 
 def transport_records(exchanges: Iterable[Exchange]) -> Iterator[dict]:
     """What `Stats` reads of each record (request_type, status, response_code and its name,
-    elapsed_ms, the response's meta-tags, errors) with the values `Decoder(decode_bodies=False)`
-    gives them, without the rest of the record: no bodies, no session state, no copy of the HTTP
-    layer, not even the decoder's imports. tests/dissect/test_summary.py keeps both the same."""
+    elapsed_ms, the response's meta-tags, errors of the transport) with the values the Decoder gives
+    them, without the rest of the record: no bodies, no session state, no copy of the HTTP layer,
+    not even the decoder's imports. tests/dissect/test_summary.py keeps both the same."""
     for exchange in exchanges:
         request, response = exchange.request, exchange.response
         if request is not None:
