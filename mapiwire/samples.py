@@ -13,6 +13,7 @@ import email.utils
 from dataclasses import dataclass, field
 
 from .dissect.context import DecodingContext
+from .dissect.defs.addressbook import large_tag_array, stat
 from .dissect.defs.core import build
 from .dissect.defs.mapihttp import BODIES
 from .dissect.exchange import Exchange, HttpMessage
@@ -315,19 +316,6 @@ def outlook_flow(messages: int = 20) -> list[tuple]:
 
 # The address book endpoint ------------------------------------------------------------------
 
-def stat(**fields) -> dict:
-    """A STAT (MS-OXNSPI 2.2.8) with Outlook's usual values."""
-    value = {"SortType": 0, "ContainerID": 0, "CurrentRec": 0, "Delta": 0, "NumPos": 0, "TotalRecs": 0,
-             "CodePage": 0x4E4, "TemplateLocale": 0x409, "SortLocale": 0x409}
-    value.update(fields)
-    return value
-
-
-def lpta(*values: int) -> dict:
-    """A LargePropertyTagArray (MS-OXCMAPIHTTP 2.2.1.8)."""
-    return {"PropertyTags": tags(*values)}
-
-
 def ab_value(value) -> dict:
     """An AddressBookPropertyValue (2.2.1.1); HasValue present for strings, binary, multi-valued."""
     return {"HasValue": 0xFF, "PropertyValue": value} if isinstance(value, (str, bytes)) else {"PropertyValue": value}
@@ -350,7 +338,7 @@ def address_book_session() -> list[Exchange]:
     none = {"AuxiliaryBuffer": aux()}
     rows = [{"Flags": 0, "ValueArray": [ab_value(name), ab_value(smtp), ab_value(0)]}
             for name, smtp in (("Alice Jones", "alice@contoso.com"), ("Bob Smith", "bob@contoso.com"))]
-    columns = lpta(PR_DISPLAY_NAME, PR_SMTP_ADDRESS, PR_DISPLAY_TYPE)
+    columns = large_tag_array(PR_DISPLAY_NAME, PR_SMTP_ADDRESS, PR_DISPLAY_TYPE)
     s.add("Bind", {"Flags": 0, "HasState": 1, "State": stat(), **none},
           {**ok, "ServerGuid": "{DCA740C8-C042-101A-B4B9-08002B2FE182}"},
           set_cookies={"NspiContext": "nspi-4b1d", "sid": "a1b2"})
@@ -368,7 +356,7 @@ def address_book_session() -> list[Exchange]:
     s.add("GetPropList", {"Flags": 0, "MinimalId": 0x1A2B, "CodePage": 0x4E4, **none},
           {**ok, "HasPropertyTags": 1, "PropertyTags": columns})
     s.add("GetProps", {"Flags": 0, "HasState": 1, "State": stat(CurrentRec=0x1A2B), "HasPropertyTags": 1,
-                       "PropertyTags": lpta(PR_DISPLAY_NAME, PR_SMTP_ADDRESS), **none},
+                       "PropertyTags": large_tag_array(PR_DISPLAY_NAME, PR_SMTP_ADDRESS), **none},
           {**ok, "CodePage": 0x4B0, "HasPropertyValues": 1,
            "PropertyValues": ab_values((PR_DISPLAY_NAME, "Bob Smith"), (PR_SMTP_ADDRESS, "bob@contoso.com"))})
     s.add("GetTemplateInfo", {"Flags": 0x1, "DisplayType": 0, "HasTemplateDn": 0, "CodePage": 0x4E4,

@@ -4,22 +4,10 @@ Bind again with the old cookies and repeat the request (MS-OXCMAPIHTTP 3.1.5.7, 
 
 from __future__ import annotations
 
+from ..dissect.defs.addressbook import large_tag_array, stat
 from .session import MapiHttpError, MapiSession, ResponseLost
 
 NO_AUX = {"Blocks": []}
-
-
-def stat(**fields) -> dict:
-    """MS-OXNSPI 2.2.8 STAT, with Outlook's code page and locales."""
-    value = {"SortType": 0, "ContainerID": 0, "CurrentRec": 0, "Delta": 0, "NumPos": 0, "TotalRecs": 0,
-             "CodePage": 1252, "TemplateLocale": 0x409, "SortLocale": 0x409}
-    value.update(fields)
-    return value
-
-
-def tag_array(*tags: int) -> dict:
-    """MS-OXCMAPIHTTP 2.2.1.8 LargePropertyTagArray."""
-    return {"PropertyTags": [{"PropertyType": t & 0xFFFF, "PropertyId": t >> 16} for t in tags]}
 
 
 class AddressBook:

@@ -16,7 +16,8 @@ import time
 from urllib.parse import urlsplit
 
 from ..errors import MapiwireError
-from .addressbook import AddressBook, stat, tag_array
+from ..dissect.defs.addressbook import large_tag_array, stat
+from .addressbook import AddressBook
 from .autodiscover import autodiscover
 from .mailbox import Mailbox, Rop
 from .session import ClientInstance, MapiHttpError, MapiSession
@@ -132,7 +133,7 @@ class OutlookClient:
         mids = ab.call("DNToMId", {"Reserved": 0, "HasNames": 1, "Names": {"Strings": [self.user_dn]}})
         mid = mids.MinimalIds[0] if mids.HasMinimalIds and mids.MinimalIds else 0
         ab.call("GetProps", {"Flags": 0, "HasState": 1, "State": stat(CurrentRec=mid), "HasPropertyTags": 1,
-                             "PropertyTags": tag_array(*AB_COLUMNS)})
+                             "PropertyTags": large_tag_array(*AB_COLUMNS)})
         ab.call("GetSpecialTable", {"Flags": 0x4, "HasState": 1, "State": stat(), "HasVersion": 1, "Version": 0})
         return ab
 
@@ -246,7 +247,7 @@ class OutlookClient:
         """ResolveNames (MS-OXCMAPIHTTP 2.2.5.14): (display name, EssDN, SMTP address) of `name`."""
         value = self.address_book.call("ResolveNames", {
             "Reserved": 0, "HasState": 1, "State": stat(), "HasPropertyTags": 1,
-            "PropertyTags": tag_array(PidTagDisplayName, PidTagEmailAddress, PidTagSmtpAddress),
+            "PropertyTags": large_tag_array(PidTagDisplayName, PidTagEmailAddress, PidTagSmtpAddress),
             "HasNames": 1, "NameValues": [name]})
         if not value.HasRowsAndCols or not value.RowData:
             raise MapiwireError(f"ResolveNames found no one called {name!r}")

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from mapiwire.dissect.defs import addressbook as ab
 from mapiwire.dissect.defs.core import build, parse
 from mapiwire.dissect.defs.mapihttp import BODIES
-from mapiwire.samples import address_book_session, stat
+from mapiwire.dissect.defs.addressbook import large_tag_array, stat
+from mapiwire.samples import address_book_session
 from mapiwire.server import nspi
 from mapiwire.server.directory import GUID_NSPI, tag
 from mapiwire.server.store import User
@@ -40,10 +41,6 @@ DISPLAY_NAME, SMTP, TITLE = tag("PidTagDisplayName"), tag("PidTagSmtpAddress"), 
 ENTRY_ID, ACCOUNT = tag("PidTagEntryId"), tag("PidTagAccount")
 NOT_FOUND = 0x8004010F
 AUX = {"AuxiliaryBuffer": {"Blocks": []}}
-
-
-def lpta(*tags: int) -> dict:
-    return {"PropertyTags": [{"PropertyType": t & 0xFFFF, "PropertyId": t >> 16} for t in tags]}
 
 
 @pytest.fixture
@@ -86,7 +83,7 @@ def plain(values) -> list:
 def query(session, state, count=10, columns=(DISPLAY_NAME,), explicit=(), flags=0):
     return call(session, "QueryRows", Flags=flags, HasState=1, State=state, ExplicitTable=list(explicit),
                 RowCount=count, HasColumns=1 if columns is not None else 0,
-                Columns=lpta(*columns) if columns is not None else None)
+                Columns=large_tag_array(*columns) if columns is not None else None)
 
 
 def names(answer) -> list[str]:
@@ -285,7 +282,7 @@ def seek(session, text, state=None, columns=(DISPLAY_NAME,), explicit=None, prop
     return call(session, "SeekEntries", Reserved=0, HasState=1, State=state or stat(), HasTarget=1,
                 Target={"PropertyType": 0x1F, "PropertyId": property_id, "PropertyValue": {"PropertyValue": text}},
                 HasExplicitTable=0 if explicit is None else 1, ExplicitTable=explicit,
-                HasColumns=1 if columns else 0, Columns=lpta(*columns) if columns else None)
+                HasColumns=1 if columns else 0, Columns=large_tag_array(*columns) if columns else None)
 
 
 def test_seek_entries_positions_at_the_first_name_at_or_after_the_target(session):
@@ -306,7 +303,7 @@ def test_seek_entries_positions_at_the_first_name_at_or_after_the_target(session
 def test_get_props_returns_values_and_errors_returned(session):
     known = mids(session)
     answer = call(session, "GetProps", Flags=0, HasState=1, State=stat(CurrentRec=known["alice"]),
-                  HasPropertyTags=1, PropertyTags=lpta(DISPLAY_NAME, SMTP, TITLE, tag("PidTagMobileTelephoneNumber")))
+                  HasPropertyTags=1, PropertyTags=large_tag_array(DISPLAY_NAME, SMTP, TITLE, tag("PidTagMobileTelephoneNumber")))
     assert int(answer.ErrorCode) == 0x00040380  # ErrorsReturned: one property is missing
     values = answer.PropertyValues.PropertyValues
     assert [v.PropertyValue.PropertyValue for v in values[:3]] == ["Alice Archer", "alice@mapiwire.test", "Engineer"]
@@ -317,7 +314,7 @@ def test_get_props_returns_values_and_errors_returned(session):
     narrow = {t & 0xFFFF0000 | 0x1E for t in (DISPLAY_NAME, SMTP, TITLE, tag("PidTagEmailAddress"))}
     assert narrow | {ENTRY_ID, tag("PidTagObjectType")} <= got  # NspiGetPropList's list: strings 8-bit
     unknown = call(session, "GetProps", Flags=0, HasState=1, State=stat(CurrentRec=0x77), HasPropertyTags=1,
-                   PropertyTags=lpta(DISPLAY_NAME))  # as if the object had no values (3.1.4.1.7)
+                   PropertyTags=large_tag_array(DISPLAY_NAME))  # as if the object had no values (3.1.4.1.7)
     assert int(unknown.ErrorCode) == 0x00040380 and unknown.PropertyValues.PropertyValues[0].PropertyType == 0xA
     listless = call(session, "GetProps", Flags=0, HasState=1, State=stat(CurrentRec=0x77), HasPropertyTags=0)
     assert (int(listless.ErrorCode), listless.HasPropertyValues) == (NOT_FOUND, 0)
@@ -342,7 +339,7 @@ def test_get_prop_list_and_query_columns(session):
 def test_resolve_names_gives_resolved_ambiguous_and_unresolved(session):
     known = mids(session)
     answer = call(session, "ResolveNames", Reserved=0, HasState=1, State=stat(), HasPropertyTags=1,
-                  PropertyTags=lpta(DISPLAY_NAME, SMTP),
+                  PropertyTags=large_tag_array(DISPLAY_NAME, SMTP),
                   HasNames=1, NameValues=["alice", "Archer", "nobody", "", "SMTP:dave@mapiwire.test", "car"])
     assert list(answer.MinimalIds) == [known["alice"], 1, 0, 0, known["dave"], known["carol"]]
     assert answer.CodePage == 0x4E4  # the STAT's, for any 8-bit strings in the rows
@@ -364,7 +361,7 @@ def content(text, low=0x2, high=0x1, property_tag=DISPLAY_NAME):
 def matches(session, restriction, count=50, columns=(DISPLAY_NAME,)):
     return call(session, "GetMatches", Reserved=0, HasState=1, State=stat(), HasMinimalIds=0, InterfaceOptionFlags=0,
                 HasFilter=1, Filter=restriction, HasPropertyName=0, RowCount=count,
-                HasColumns=1 if columns else 0, Columns=lpta(*columns) if columns else None)
+                HasColumns=1 if columns else 0, Columns=large_tag_array(*columns) if columns else None)
 
 
 ANR = {"PropertyType": 0x1F, "PropertyId": 0x360C}
@@ -377,12 +374,12 @@ ANR = {"PropertyType": 0x1F, "PropertyId": 0x360C}
     (content("dave@mapiwire.test", low=0x0, property_tag=SMTP), ["dave"]),
     ({"RestrictType": 0x04, "RelOp": 0x04, "PropTag": ANR, "TaggedValue": {"PropertyTag": ANR, "PropertyValue": "archer"}},
      ["alice", "alina"]),
-    ({"RestrictType": 0x00, "Restricts": [content("a"), {"RestrictType": 0x08, "PropTag": lpta(TITLE)["PropertyTags"][0]}]},
+    ({"RestrictType": 0x00, "Restricts": [content("a"), {"RestrictType": 0x08, "PropTag": large_tag_array(TITLE)["PropertyTags"][0]}]},
      ["alice"]),
     ({"RestrictType": 0x01, "Restricts": [content("bob"), content("dave")]}, ["bob", "dave"]),
     ({"RestrictType": 0x02, "Restriction": content("a")}, ["bob", "carol", "dave"]),
-    ({"RestrictType": 0x04, "RelOp": 0x02, "PropTag": lpta(ACCOUNT)["PropertyTags"][0],
-      "TaggedValue": {"PropertyTag": lpta(ACCOUNT)["PropertyTags"][0], "PropertyValue": "bob"}}, ["carol", "dave"]),
+    ({"RestrictType": 0x04, "RelOp": 0x02, "PropTag": large_tag_array(ACCOUNT)["PropertyTags"][0],
+      "TaggedValue": {"PropertyTag": large_tag_array(ACCOUNT)["PropertyTags"][0], "PropertyValue": "bob"}}, ["carol", "dave"]),
 ])
 def test_get_matches_evaluates_restrictions(session, restriction, expected):
     known = mids(session)
@@ -395,7 +392,7 @@ def test_get_matches_evaluates_restrictions(session, restriction, expected):
 
 def test_get_matches_refusals(session):
     assert int(matches(session, content("a"), count=1).ErrorCode) == 0x80040403  # TableTooBig: 2 > 1
-    sub_object = {"RestrictType": 0x09, "Subobject": lpta(TITLE)["PropertyTags"][0], "Restriction": content("a")}
+    sub_object = {"RestrictType": 0x09, "Subobject": large_tag_array(TITLE)["PropertyTags"][0], "Restriction": content("a")}
     assert int(matches(session, sub_object).ErrorCode) == 0x80040117  # TooComplex
     no_filter = call(session, "GetMatches", Reserved=0, HasState=1, State=stat(), HasMinimalIds=0,
                      InterfaceOptionFlags=0, HasFilter=0, HasPropertyName=0, RowCount=5, HasColumns=0)

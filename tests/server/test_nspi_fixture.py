@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from mapiwire.client.autodiscover import parse_autodiscover, request_body
+from mapiwire.dissect.defs.addressbook import stat
 from mapiwire.dissect.defs.core import build, parse
 from mapiwire.dissect.defs.mapihttp import BODIES
-from mapiwire.samples import stat
 from mapiwire.server.autodiscover import autodiscover
 from mapiwire.server.directory import tag
 from mapiwire.server.nspi import AddressBookSession

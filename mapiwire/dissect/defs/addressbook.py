@@ -258,6 +258,11 @@ LargePropertyTagArray = struct(
 )
 
 
+def large_tag_array(*tags: int) -> dict:
+    """A LargePropertyTagArray to build (2.2.1.8), from 32-bit property tags."""
+    return {"PropertyTags": [{"PropertyType": tag & 0xFFFF, "PropertyId": tag >> 16} for tag in tags]}
+
+
 # MS-OXNSPI structures ------------------------------------------------------------------------
 
 SORT_TYPES = {0x00000000: "SortTypeDisplayName", 0x00000003: "SortTypePhoneticDisplayName",
@@ -284,6 +289,13 @@ STAT = struct(
     "TemplateLocale" / Lcid,
     "SortLocale" / Lcid,
 )
+
+
+def stat(**fields) -> dict:
+    """A STAT to build (MS-OXNSPI 2.2.8) as Outlook sends it: the table's start, sorted by display
+    name, code page 1252 and en-US locales; `fields` changed."""
+    return {"SortType": 0, "ContainerID": 0, "CurrentRec": 0, "Delta": 0, "NumPos": 0, "TotalRecs": 0,
+            "CodePage": 1252, "TemplateLocale": 0x409, "SortLocale": 0x409, **fields}
 
 StringsArray_r = struct(
     "MS-OXNSPI 2.2.7.1 StringsArray_r, as laid out in MS-OXCMAPIHTTP 2.2.5.4.1: Count (4) + 8-bit strings",
