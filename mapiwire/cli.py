@@ -210,14 +210,26 @@ def sessions(file, fmt, keylog, tls):
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @keylog_option
 @tls_option
-def stats(file, fmt, keylog, tls):
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Worker processes, each following a share of the TCP connections of a plain pcap/pcapng; "
+                   "default: one per core.")
+def stats(file, fmt, keylog, tls, jobs):
     """Counts per request type and X-ResponseCode, latency percentiles, PENDING counts."""
-    from .dissect.summary import Stats, transport_records
+    from .dissect.sources import shardable
+    from .dissect.summary import Stats, shared_stats, transport_records
+
+    workers = jobs or min(os.cpu_count() or 1, 4)
 
     def body():
-        table = Stats()
-        for record in transport_records(_exchanges(file, keylog, tls)):
-            table.add(record)
+        if workers > 1 and shardable(file, keylog, tls):
+            table, notes = shared_stats(file, workers)
+            for note in notes:
+                if note.get("where") == "tls":
+                    click.echo(f"mapiwire: {note['error']}", err=True)
+        else:
+            table = Stats()
+            for record in transport_records(_exchanges(file, keylog, tls)):
+                table.add(record)
         click.echo(json.dumps(table.result(), indent=2) if fmt == "json" else table.text())
 
     _run(body)

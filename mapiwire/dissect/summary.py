@@ -8,6 +8,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 
+from ..errors import MapiwireError
 from .exchange import Exchange
 from .transport import RESPONSE_CODES, REQUEST_TYPES, REQUEST_TYPES_LOWER, is_mapi, parse_inner, response_code, split_request_id
 
@@ -209,6 +210,41 @@ def percentile(values: list[float], p: float) -> float | None:
     return ordered[rank]
 
 
+def shared_stats(path: str, workers: int) -> tuple[Stats, list[dict]]:
+    """`stats` of a plain pcap/pcapng (sources.shardable) on `workers` processes, each reading the
+    whole file but following only its share of the TCP connections (pcap.read_exchanges `shard`):
+    (the merged table, the capture's notes). A worker that fails or dies fails the run
+    (concurrent.futures raises; nothing waits)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            shares = list(pool.map(_share_stats, [path] * workers, range(workers), [workers] * workers))
+    except BrokenProcessPool as exc:
+        raise MapiwireError(f"a stats worker died: {exc}") from exc
+    table, notes = shares[0]
+    for other, more in shares[1:]:
+        table.merge(other)
+        notes += more
+    return table, notes
+
+
+def _share_stats(path: str, share: int, shares: int) -> tuple[Stats, list[dict]]:
+    """One worker of shared_stats: its share's table and the capture's notes it read."""
+    from .sources import open_capture
+
+    table, notes = Stats(), []
+    for exchange in open_capture(path, shard=(share, shares)):
+        if exchange.request is None and exchange.response is None:
+            notes += exchange.errors
+        for record in transport_records((exchange,)):
+            table.add(record)
+    return table, notes
+
+
 def transport_records(exchanges: Iterable[Exchange]) -> Iterator[dict]:
     """What `Stats` reads of each record (request_type, status, response_code and its name,
     elapsed_ms, the response's meta-tags, errors of the transport) with the values the Decoder gives
@@ -307,16 +343,29 @@ class Stats:
         if (get("status") or 0) >= 400:
             self.failed["HTTP"] += 1
 
+    def merge(self, other: Stats) -> None:
+        """Add what another table counted (another share of the same capture's connections)."""
+        self.by_type.update(other.by_type)
+        self.by_code.update(other.by_code)
+        for kind, values in other.latency.items():
+            self.latency[kind].extend(values)
+        self.pending.update(other.pending)
+        self.errors += other.errors
+        self.exchanges += other.exchanges
+        self.failed.update(other.failed)
+
     def result(self) -> dict:
+        """The figures; each table's keys sorted, so that the same capture gives the same JSON
+        whatever order the exchanges were counted in."""
         return {
             "exchanges": self.exchanges,
             "errors": self.errors,
             "failed": {"X-ResponseCode": self.failed["X-ResponseCode"], "HTTP": self.failed["HTTP"]},
-            "request_types": dict(self.by_type),
-            "response_codes": dict(self.by_code),
+            "request_types": dict(sorted(self.by_type.items())),
+            "response_codes": dict(sorted(self.by_code.items())),
             "latency_ms": {kind: {"count": len(v), "p50": percentile(v, 50), "p90": percentile(v, 90),
-                                  "p99": percentile(v, 99), "max": max(v)} for kind, v in self.latency.items()},
-            "pending": dict(self.pending),
+                                  "p99": percentile(v, 99), "max": max(v)} for kind, v in sorted(self.latency.items())},
+            "pending": dict(sorted(self.pending.items())),
         }
 
     def text(self) -> str:

@@ -4,6 +4,7 @@ and the frames Wireshark shows (point 4)."""
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -145,3 +146,58 @@ def test_small_bodies_are_under_the_decoding_budget():
     from mapiwire.dissect.summary import SMALL_BODY
 
     assert SMALL_BODY < MAX_PLAIN
+
+
+PLAIN_CAPTURES = sorted(n for n in os.listdir(os.path.join(ROOT, "captures")) if n.endswith((".pcap", ".pcapng"))
+                        and n != "serve-tls-secrets.pcapng")
+
+
+@pytest.mark.parametrize("name", PLAIN_CAPTURES)
+def test_shares_of_the_connections_add_up_to_the_whole_capture(name):
+    """pcap.read_exchanges(shard=(k, n)): the n shares hold every exchange once, and the capture's
+    notes once (share 0); stats merged from them is the stats of one reader."""
+    from mapiwire.dissect.summary import transport_records
+
+    path = os.path.join(ROOT, "captures", name)
+    whole = list(open_capture(path))
+    for shares in (2, 3):
+        parts = [list(open_capture(path, shard=(k, shares))) for k in range(shares)]
+        key = lambda e: (e.connection, e.request.time if e.request else None, e.response.time if e.response else None)
+        assert sorted(map(key, (e for part in parts for e in part)), key=repr) == sorted(map(key, whole), key=repr)
+        notes = [e.errors for part in parts for e in part if e.request is None and e.response is None]
+        assert notes == [e.errors for e in whole if e.request is None and e.response is None]
+        assert all(not (e.request is None and e.response is None) for part in parts[1:] for e in part)
+        one, merged = Stats(), Stats()
+        for record in transport_records(whole):
+            one.add(record)
+        for part in parts:
+            table = Stats()
+            for record in transport_records(part):
+                table.add(record)
+            merged.merge(table)
+        assert merged.result() == one.result() and merged.text() == one.text()
+
+
+def test_stats_jobs_prints_what_one_process_prints(tmp_path):
+    """`stats --jobs 2` (worker processes, each its share of the connections) against `-j 1`, text and JSON."""
+    env = dict(os.environ, MAPIWIRE_NO_PROGRESS="1")
+    for name in ("outlook-session.pcapng", "serve-tls.pcapng"):
+        path = os.path.join(ROOT, "captures", name)
+        for fmt in ("text", "json"):
+            runs = [subprocess.run([sys.executable, "-m", "mapiwire.cli", "stats", path, "--format", fmt, "-j", jobs],
+                                   capture_output=True, text=True, env=env, check=True) for jobs in ("1", "2")]
+            assert runs[0].stdout == runs[1].stdout and runs[0].stderr == runs[1].stderr
+    assert "not decrypted" in runs[0].stderr or "TLS" in runs[0].stderr
+
+
+def _dies(path, share, shares):
+    os._exit(3)
+
+
+def test_a_stats_worker_that_dies_ends_the_run_with_one_line(monkeypatch):
+    from mapiwire.dissect import summary
+    from mapiwire.errors import MapiwireError
+
+    monkeypatch.setattr(summary, "_share_stats", _dies)
+    with pytest.raises(MapiwireError, match="a stats worker died"):
+        summary.shared_stats(os.path.join(ROOT, "captures", "outlook-session.pcapng"), 2)

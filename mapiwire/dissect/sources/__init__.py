@@ -6,6 +6,7 @@ TCP reassembly; through tshark when a TLS key log is given), a zip (Fiddler SAZ)
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 
 from ...errors import MalformedError, UsageError
@@ -69,11 +70,18 @@ class Progress:
         self.tell: Callable[[], int] | None = None
 
 
+def shardable(path: str, keylog: str | None = None, tls: bool = False) -> bool:
+    """Whether open_capture reads the file with our own pcap reader, which can follow a share of
+    the connections (`shard`): a pcap or pcapng, no key log, no embedded secrets."""
+    return kind_of(path) == "pcap" and not keylog and not tls and not has_secrets(path)
+
+
 def open_capture(path: str, keylog: str | None = None, tls: bool = False,
-                 progress: Progress | None = None) -> Iterator[Exchange]:
+                 progress: Progress | None = None, shard: tuple[int, int] | None = None) -> Iterator[Exchange]:
     """Exchanges of a capture file, in request order. A key log, or a pcapng that carries its TLS
     secrets (found by itself, as Wireshark does; `tls` insists on them), sends pcap/pcapng
-    through tshark to decrypt TLS."""
+    through tshark to decrypt TLS. `shard=(k, n)`: share k of n of the TCP connections (only
+    where `shardable`; pcap.read_exchanges)."""
     kind = kind_of(path)
     secrets = kind == "pcap" and not keylog and has_secrets(path)
     if tls and not keylog and not secrets:
@@ -82,9 +90,13 @@ def open_capture(path: str, keylog: str | None = None, tls: bool = False,
     if kind == "pcap" and (keylog or secrets):
         from .tls import read_exchanges
         return read_exchanges(path, keylog)
+    if shard is not None and not (kind == "pcap" and not keylog and not secrets):
+        raise UsageError(f"{path}: only a plain pcap or pcapng is read in shares")
     if kind == "pcap":
         from .pcap import read_exchanges
 
+        if shard is not None:
+            read_exchanges = functools.partial(read_exchanges, shard=shard)
         if progress is not None:
             return _told(read_exchanges, path, progress)
     elif kind == "saz":

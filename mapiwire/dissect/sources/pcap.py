@@ -15,6 +15,7 @@ import heapq
 import os
 import re
 import struct
+import zlib
 from bisect import bisect_right, insort
 from collections import deque
 from ipaddress import ip_address
@@ -500,7 +501,8 @@ def _body_bytes(exchange: Exchange) -> int:
 class _Tracker:
     """Connections, reassembly and request/response pairing; emits exchanges in request order."""
 
-    def __init__(self, max_body: int, max_buffer: int, max_hold: int):
+    def __init__(self, max_body: int, max_buffer: int, max_hold: int, shard: tuple[int, int] | None = None):
+        self.shard = shard  # (k, n): follow only the connections of share k of n (see read_exchanges)
         self.max_body = max_body
         self.max_buffer = max_buffer
         self.max_hold = max_hold
@@ -667,6 +669,8 @@ class _Tracker:
         elif first and not forward and conn.c2s.rel == 0 and \
                 not b"HTTP/".startswith(payload[:5]):
             return self._skip(conn)
+        if self.shard is not None and zlib.crc32(min(conn.keys)) % self.shard[1] != self.shard[0]:
+            return self._skip(conn)  # another share's: after the TLS check, which every share makes
         return False
 
     def _skip_tls(self, conn, server: str, size: int) -> bool:
@@ -805,7 +809,7 @@ class _Tracker:
                                "(fragments are not reassembled)"})
         self.max_hold = 0
         self._release()
-        if self.notes:
+        if self.notes and (self.shard is None or self.shard[0] == 0):  # every share has them: the first says them
             self.ready.append(Exchange(None, None, errors=self.notes))
 
 
@@ -818,6 +822,7 @@ def read_exchanges(
     max_body: int = MAX_BODY,
     max_buffer: int = 4 * 1024 * 1024,
     max_hold: int = 10_000,
+    shard: tuple[int, int] | None = None,
 ) -> Iterator[Exchange]:
     """Stream the HTTP exchanges of a pcap/pcapng file (a path or a binary file object).
 
@@ -826,10 +831,14 @@ def read_exchanges(
     exchanges held back waiting for an earlier request's response (beyond it order is best
     effort). Raises `MalformedError` at once if the file header is unreadable; a damaged record
     later ends the reading with a final `Exchange(None, None)` carrying the error.
+
+    `shard=(k, n)`: only the exchanges of the TCP connections whose address pair falls in share k
+    of n, and the capture's own notes (TLS bytes, fragments, a damaged record) in share 0 only: n
+    readers of the same file give, together, what one reader gives (`stats --jobs`).
     """
     owned = isinstance(source, (str, bytes, os.PathLike))
     f = open(source, "rb", buffering=1024 * 1024) if owned else source
-    tracker = _Tracker(max_body, max_buffer, max_hold)
+    tracker = _Tracker(max_body, max_buffer, max_hold, shard)
     try:
         records = _open_packets(f, tracker.notes)
     except BaseException:
