@@ -7,7 +7,7 @@ Generates two pcaps under bench/out/ (see bench/README.md for what they hold and
 and times, in the same run, on each:
   mapiwire dissect FILE --format ndjson -j 1     (everything: HTTP, bodies, ROPs, JSON; one worker)
   mapiwire dissect FILE --format ndjson          (the same, default workers)
-  mapiwire stats FILE                            (transport only)
+  mapiwire stats FILE                            (transport only, default workers)
   tshark -r FILE -Y http -T fields -e http.request.method
 printing MB/s, exchanges/s, peak memory and the ratio to tshark of each, what the capture holds,
 and where one process spends its time (read, TCP/HTTP, bodies, ROPs, JSON). Then the memory check:
