@@ -222,10 +222,7 @@ def stats(file, fmt, keylog, tls, jobs):
 
     def body():
         if workers > 1 and shardable(file, keylog, tls):
-            table, notes = shared_stats(file, workers)
-            for note in notes:
-                if note.get("where") == "tls":
-                    click.echo(f"mapiwire: {note['error']}", err=True)
+            table = shared_stats(file, workers, _tls_told)
         else:
             table = Stats()
             for record in transport_records(_exchanges(file, keylog, tls)):

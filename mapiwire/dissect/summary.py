@@ -6,7 +6,7 @@ import datetime
 import html
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import MapiwireError
 from .exchange import Exchange
@@ -210,39 +210,35 @@ def percentile(values: list[float], p: float) -> float | None:
     return ordered[rank]
 
 
-def shared_stats(path: str, workers: int) -> tuple[Stats, list[dict]]:
+def shared_stats(path: str, workers: int, told: Callable = iter) -> Stats:
     """`stats` of a plain pcap/pcapng (sources.shardable) on `workers` processes, each reading the
-    whole file but following only its share of the TCP connections (pcap.read_exchanges `shard`):
-    (the merged table, the capture's notes). A worker that fails or dies fails the run
+    whole file but following only its share of the TCP connections (pcap.read_exchanges `shard`);
+    `told` wraps each worker's exchanges as the caller wraps one reader's (the CLI says the
+    capture's notes on stderr: share 0 has them). A worker that fails or dies fails the run
     (concurrent.futures raises; nothing waits)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-
     from concurrent.futures.process import BrokenProcessPool
 
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            shares = list(pool.map(_share_stats, [path] * workers, range(workers), [workers] * workers))
+            tables = list(pool.map(_share_stats, [path] * workers, range(workers), [workers] * workers,
+                                   [told] * workers))
     except BrokenProcessPool as exc:
         raise MapiwireError(f"a stats worker died: {exc}") from exc
-    table, notes = shares[0]
-    for other, more in shares[1:]:
-        table.merge(other)
-        notes += more
-    return table, notes
+    for other in tables[1:]:
+        tables[0].merge(other)
+    return tables[0]
 
 
-def _share_stats(path: str, share: int, shares: int) -> tuple[Stats, list[dict]]:
-    """One worker of shared_stats: its share's table and the capture's notes it read."""
+def _share_stats(path: str, share: int, shares: int, told: Callable = iter) -> Stats:
+    """One worker of shared_stats: the table of its share."""
     from .sources import open_capture
 
-    table, notes = Stats(), []
-    for exchange in open_capture(path, shard=(share, shares)):
-        if exchange.request is None and exchange.response is None:
-            notes += exchange.errors
-        for record in transport_records((exchange,)):
-            table.add(record)
-    return table, notes
+    table = Stats()
+    for record in transport_records(told(open_capture(path, shard=(share, shares)))):
+        table.add(record)
+    return table
 
 
 def transport_records(exchanges: Iterable[Exchange]) -> Iterator[dict]:

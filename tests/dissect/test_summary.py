@@ -190,7 +190,7 @@ def test_stats_jobs_prints_what_one_process_prints(tmp_path):
     assert "not decrypted" in runs[0].stderr or "TLS" in runs[0].stderr
 
 
-def _dies(path, share, shares):
+def _dies(path, share, shares, told):
     os._exit(3)
 
 
