@@ -127,47 +127,50 @@ def _plan(keys: tuple):
     """The normaliser of dicts with exactly these keys, in this order: what to_json does field by
     field, with what depends only on the keys (hidden `_` fields, a tag's own fields, the `Name`
     sibling's key) decided once, so that a plain scalar field costs one class test."""
-    if "PropertyValue" in keys and ("PropertyTag" in keys or ("PropertyId" in keys and "PropertyType" in keys)):
+    tagged = "PropertyType" in keys and "PropertyId" in keys  # a tag, or a SortOrder (MS-OXCDATA 2.13.1)
+    names = [f"v{n}" if not key.startswith("_") and not (tagged and key in TAG_FIELDS) else "_"
+             for n, key in enumerate(keys)]
+    if "PropertyValue" in keys and ("PropertyTag" in keys or tagged):
         plan = _property_value_plan(keys)
+    elif tagged and all(name == "_" for name in names):
+        plan = _tag_plan  # a PropertyTag structure (MS-OXCDATA 2.9): nothing but the tag
     else:
-        tagged = "PropertyType" in keys and "PropertyId" in keys  # a tag, or a SortOrder (MS-OXCDATA 2.13.1)
-        names = [f"v{n}" if not key.startswith("_") and not (tagged and key in TAG_FIELDS) else "_"
-                 for n, key in enumerate(keys)]
-        lines = ["def plan(value, named):"]
-        if len(keys) == 1:
-            lines.append(f"    {names[0]}, = value.values()")
-        elif keys:
-            lines.append(f"    {', '.join(names)} = value.values()")
-        lines.append("    out = property_tag(value, named) if tagged else {}")
-        for name, key in zip(names, keys):
-            if name == "_":
-                continue
-            if key in OBJECT_FIELDS:
-                lines.append(f"    if {name} is not None: out[{key!r}] = {name}")
-                continue
-            lines += [f"    if {name} is not None:",
-                      f"        if {name}.__class__ in AS_IS: out[{key!r}] = {name}",
-                      f"        elif {name}.__class__ in NAMED_INTS:",
-                      f"            out[{key!r}] = int({name})",
-                      f"            if {name}.name: out[{key + 'Name'!r}] = {name}.name"]
-            if key in SPECIAL_FIELDS:
-                lines.append(f"        else: field(out, {key!r}, {name}, named)")
-            else:  # a nested structure takes its plan here, without to_json's call
-                lines += [f"        elif {name}.__class__ is Container:",
-                          f"            out[{key!r}] = (PLANS.get(k := tuple({name})) or make_plan(k))({name}, named)",
-                          f"        else: out[{key!r}] = to_json({name}, named)"]
-        lines.append("    return out")
-        if tagged and all(name == "_" for name in names):
-            plan = _tag_plan  # a PropertyTag structure (MS-OXCDATA 2.9): nothing but the tag
-        else:
-            scope = {"AS_IS": _AS_IS, "NAMED_INTS": _NAMED_INTS, "field": _normalised_field, "to_json": to_json,
-                     "Container": Container, "PLANS": _PLANS, "make_plan": _plan,
-                     "property_tag": property_tag, "tagged": tagged}
-            exec(compile("\n".join(lines), "<mapiwire to_json plan>", "exec"), scope)  # noqa: S102 - made from keys
-            plan = scope["plan"]
+        scope = {"AS_IS": _AS_IS, "NAMED_INTS": _NAMED_INTS, "field": _normalised_field, "to_json": to_json,
+                 "Container": Container, "PLANS": _PLANS, "make_plan": _plan, "property_tag": property_tag}
+        exec(compile(_plan_source(keys, names, tagged), "<mapiwire to_json plan>", "exec"), scope)  # noqa: S102
+        plan = scope["plan"]
     if len(_PLANS) < MAX_PLANS:
         _PLANS[keys] = plan
     return plan
+
+
+def _plan_source(keys: tuple, names: list, tagged: bool) -> str:
+    """Python for `plan(value, named)`: `names` are the locals of the fields in order, "_" for
+    the fields left out (hidden ones, and a tag's own fields, which property_tag turns into the
+    tag's shape)."""
+    lines = ["def plan(value, named):"]
+    if keys:
+        lines.append(f"    {', '.join(names)}, = value.values()")
+    lines.append("    out = property_tag(value, named)" if tagged else "    out = {}")
+    for name, key in zip(names, keys):
+        if name == "_":
+            continue
+        if key in OBJECT_FIELDS:
+            lines.append(f"    if {name} is not None: out[{key!r}] = {name}")
+            continue
+        lines += [f"    if {name} is not None:",
+                  f"        if {name}.__class__ in AS_IS: out[{key!r}] = {name}",
+                  f"        elif {name}.__class__ in NAMED_INTS:",
+                  f"            out[{key!r}] = int({name})",
+                  f"            if {name}.name: out[{key + 'Name'!r}] = {name}.name"]
+        if key in SPECIAL_FIELDS:
+            lines.append(f"        else: field(out, {key!r}, {name}, named)")
+        else:  # a nested structure takes its plan here, without to_json's call
+            lines += [f"        elif {name}.__class__ is Container:",
+                      f"            out[{key!r}] = (PLANS.get(k := tuple({name})) or make_plan(k))({name}, named)",
+                      f"        else: out[{key!r}] = to_json({name}, named)"]
+    lines.append("    return out")
+    return "\n".join(lines) + "\n"
 
 
 def _tag_plan(value, named) -> dict:
