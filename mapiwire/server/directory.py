@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from ..dissect.defs.addressbook import EphemeralEntryID, PermanentEntryID
 from ..dissect.defs.core import build
-from ..dissect.defs.oxcdata import tag_value
 from ..dissect.defs.props import PROPERTY_NAMES, PROPERTY_TYPES_OF
+from .restrictions import Rows
+from .store import MISSING
 
 GUID_NSPI = uuid.UUID("c840a7dc-42c0-1a10-b4b9-08002b2fe182")  # MS-OXNSPI 2.2.9.3 ProviderUID of permanent IDs
 PTYP_UNSPECIFIED, PTYP_STRING8, PTYP_STRING = 0x0000, 0x001E, 0x001F
@@ -42,10 +43,6 @@ EXTRA_PROPERTIES = {
     "office": "PidTagOfficeLocation", "company": "PidTagCompanyName", "mobile": "PidTagMobileTelephoneNumber",
     "given_name": "PidTagGivenName", "surname": "PidTagSurname",
 }
-
-
-class TooComplex(Exception):
-    """A restriction this server does not evaluate (MS-OXNSPI 2.2.1.2 TooComplex)."""
 
 
 def string8(text: str) -> str:
@@ -239,107 +236,26 @@ class Directory:
         found = [e for e in entries if any(w.startswith(wanted) for w in e.profile.words)]
         return AnrResult(found, len(found) == 1)
 
-    # MS-OXCDATA 2.12 restrictions --------------------------------------------------------
+    # MS-OXCDATA 2.12 restrictions (server/restrictions.py) ---------------------------------
 
-    def matches(self, entry: Entry, restriction) -> bool:
-        """Whether `entry` satisfies a parsed restriction. PidTagAnr compares by ANR (the objects the
-        string maps to, MS-OXNSPI 3.1.4.7). SubObject and Count restrictions and RELOP_RE are TooComplex."""
-        kind = int(restriction["RestrictType"])
-        if kind == 0x00:
-            return all(self.matches(entry, r) for r in restriction["Restricts"])
-        if kind == 0x01:
-            return any(self.matches(entry, r) for r in restriction["Restricts"])
-        if kind == 0x02:
-            return not self.matches(entry, restriction["Restriction"])
-        if kind == 0x03:
-            return self.content(entry, restriction)
-        if kind == 0x04:
-            return self.property(entry, restriction)
-        if kind == 0x05:
-            first = self.value(entry, tag_value(restriction["PropTag1"]))
-            second = self.value(entry, tag_value(restriction["PropTag2"]))
-            return first is not None and second is not None and compare(first[1], second[1], restriction["RelOp"])
-        if kind == 0x06:
-            found = self.value(entry, tag_value(restriction["PropTag"]))
-            if found is None or not isinstance(found[1], int):
-                return False
-            zero = found[1] & int(restriction["Mask"]) == 0
-            return zero if int(restriction["BitmapRelOp"]) == 0x00 else not zero
-        if kind == 0x07:
-            found = self.value(entry, tag_value(restriction["PropTag"]))
-            return found is not None and compare(size_of(found[1]), int(restriction["Size"]), restriction["RelOp"])
-        if kind == 0x08:
-            property_tag = tag_value(restriction["PropTag"])
-            return property_tag >> 16 == ANR or self.value(entry, property_tag) is not None
-        if kind == 0x0A:
-            inner = restriction.get("Restriction")
-            return True if inner is None else self.matches(entry, inner)
-        raise TooComplex(f"RestrictType {kind:#04x}")
-
-    def anr_match(self, entry: Entry, text) -> bool:
-        return isinstance(text, str) and entry in self.anr(text).entries
-
-    def content(self, entry: Entry, restriction) -> bool:
-        """MS-OXCDATA 2.12.4 ContentRestriction: FL_FULLSTRING / FL_SUBSTRING / FL_PREFIX on a string or
-        binary property, FL_IGNORECASE folding case; multi-valued: any value."""
-        property_tag = tag_value(restriction["PropertyTag"])
-        wanted = restriction["TaggedValue"]["PropertyValue"]
-        if property_tag >> 16 == ANR:
-            return self.anr_match(entry, wanted)
-        found = self.value(entry, property_tag)
-        if found is None:
-            return False
-        low, high = int(restriction["FuzzyLevelLow"]) & 0xF, int(restriction["FuzzyLevelHigh"])
-        values = found[1] if isinstance(found[1], list) else [found[1]]
-        if not isinstance(wanted, (str, bytes)):
-            raise TooComplex("content restriction on a value that is neither string nor binary")
-        fold = high & 0x0001 and isinstance(wanted, str)
-        wanted = wanted.casefold() if fold else wanted
-        for value in values:
-            if type(value) is not type(wanted):
-                continue
-            value = value.casefold() if fold else value
-            if (low == 0x0 and value == wanted) or (low == 0x1 and wanted in value) or (
-                    low == 0x2 and value.startswith(wanted)):
-                return True
-        return False
-
-    def property(self, entry: Entry, restriction) -> bool:
-        """MS-OXCDATA 2.12.5 PropertyRestriction: the property's value against TaggedValue by RelOp;
-        multi-valued: any value."""
-        property_tag = tag_value(restriction["PropTag"])
-        wanted = restriction["TaggedValue"]["PropertyValue"]
-        if property_tag >> 16 == ANR:
-            return self.anr_match(entry, wanted)
-        found = self.value(entry, property_tag)
-        if found is None:
-            return False
-        values = found[1] if isinstance(found[1], list) else [found[1]]
-        return any(compare(v, wanted, restriction["RelOp"]) for v in values)
+    def matches(self, entry: Entry, restriction, counters: dict | None = None) -> bool:
+        """Whether `entry` satisfies a parsed restriction; PidTagAnr compares by ANR."""
+        return _Entries(self).matches(restriction, entry, counters)
 
 
-def size_of(value) -> int:
-    if isinstance(value, str):
-        return len(value.encode("utf-16-le")) + 2
-    if isinstance(value, (bytes, list)):
-        return len(value)
-    return 4
+class _Entries(Rows):
+    """The address book's entries as rows: a value in the type its tag asks for (MS-OXNSPI
+    3.1.4.3), PidTagAnr resolved by ANR (the objects the string maps to, MS-OXNSPI 3.1.4.7), no
+    subobjects."""
 
+    resolves_anr = True
 
-def compare(left, right, relop) -> bool:
-    """MS-OXCDATA 2.12.5.1 RelOp: LT LE GT GE EQ NE on two values of one kind (strings fold case);
-    RELOP_MEMBER_OF_DL is false (no distribution lists here), RELOP_RE is TooComplex."""
-    op = int(relop)
-    if op == 0x06:
-        raise TooComplex("RELOP_RE")
-    if op == 0x64:
-        return False
-    if isinstance(left, str) and isinstance(right, str):
-        left, right = left.casefold(), right.casefold()
-    elif not (type(left) is type(right) or (isinstance(left, (int, float)) and isinstance(right, (int, float)))):
-        return op == 0x05
-    try:
-        return {0x00: left < right, 0x01: left <= right, 0x02: left > right, 0x03: left >= right,
-                0x04: left == right, 0x05: left != right}[op]
-    except (KeyError, TypeError):
-        raise TooComplex(f"RelOp {op:#04x}") from None
+    def __init__(self, directory: Directory):
+        self.directory = directory
+
+    def value(self, row: Entry, tag: int):
+        found = self.directory.value(row, tag)
+        return MISSING if found is None else found[1]
+
+    def anr(self, row: Entry, wanted) -> bool:
+        return isinstance(wanted, str) and row in self.directory.anr(wanted).entries

@@ -17,7 +17,8 @@ import construct as c
 
 from ..dissect.defs.mapihttp import BODIES
 from ..dissect.defs.oxcdata import tag_value
-from .directory import Directory, Entry, TooComplex, pid, tag
+from .directory import Directory, Entry, pid, tag
+from .restrictions import TooComplex
 
 # MS-OXNSPI 2.2.1.2 return values
 SUCCESS, UNBIND_SUCCESS, ERRORS_RETURNED = 0x00000000, 0x00000001, 0x00040380
@@ -336,7 +337,8 @@ class AddressBookSession:
             raise Refused(TOO_COMPLEX)
         table = self.table(stat)
         try:
-            matches = [e for e in table if self.directory.matches(e, request["Filter"])]
+            counters: dict = {}  # CountRestriction's counts over the table (MS-OXCDATA 2.12.12)
+            matches = [e for e in table if self.directory.matches(e, request["Filter"], counters)]
         except TooComplex:
             raise Refused(TOO_COMPLEX) from None
         if len(matches) > min(int(request["RowCount"]), MAX_ROWS):

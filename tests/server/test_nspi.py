@@ -378,6 +378,7 @@ ANR = {"PropertyType": 0x1F, "PropertyId": 0x360C}
      ["alice"]),
     ({"RestrictType": 0x01, "Restricts": [content("bob"), content("dave")]}, ["bob", "dave"]),
     ({"RestrictType": 0x02, "Restriction": content("a")}, ["bob", "carol", "dave"]),
+    ({"RestrictType": 0x0B, "Count": 1, "SubRestriction": content("a")}, ["alice"]),  # the first one only
     ({"RestrictType": 0x04, "RelOp": 0x02, "PropTag": large_tag_array(ACCOUNT)["PropertyTags"][0],
       "TaggedValue": {"PropertyTag": large_tag_array(ACCOUNT)["PropertyTags"][0], "PropertyValue": "bob"}}, ["carol", "dave"]),
 ])

@@ -136,7 +136,7 @@ def rop_get_properties_all(session, rop, ctx) -> dict:
         value = view.get(tag)
         if value is MISSING or ptype == 0x000D:
             continue
-        if variable_size(value) > limit:
+        if variable_size(tag, value) > limit:
             tag, value = (tag & 0xFFFF0000) | PT_ERROR, EC_MAPI_OOM
         values.append({"PropertyTag": tag_container(tag), "PropertyValue": value})
     return {"PropertyValues": values}
@@ -158,7 +158,7 @@ def _set_properties(session, rop, ctx) -> dict:
         if tag & 0xFFFF in (0x0000, PT_ERROR, 0x000D):
             problems.append({"Index": index, "PropertyTag": item["PropertyTag"], "ErrorCode": EC_INVALID_PARAM})
             continue
-        if variable_size(item["PropertyValue"]) > session.max_stream or (
+        if variable_size(tag, item["PropertyValue"]) > session.max_stream or (
                 len(view.props.values) >= MAX_PROPERTIES and tag >> 16 not in view.props.values):
             problems.append({"Index": index, "PropertyTag": item["PropertyTag"], "ErrorCode": EC_TOO_BIG})
             continue

@@ -11,9 +11,10 @@ from construct import this
 
 from ...dissect.defs.core import build
 from ...dissect.defs.oxcdata import PropertyRow, tag_container, tag_value
+from ..restrictions import TooComplex
 from .base import EC_INVALID_BOOKMARK, EC_INVALID_PARAM, EC_NOT_FOUND, EC_NULL_OBJECT, RopError, handler
 from .objects import TableObject
-from .tables import TooComplex, matches, property_row
+from .tables import VIEWS, property_row
 
 BOOKMARK_BEGINNING, BOOKMARK_CURRENT, BOOKMARK_END, BOOKMARK_CUSTOM = 0, 1, 2, 3
 NO_ADVANCE = 0x01  # MS-OXCTABL 2.2.2.5.1 QueryRowsFlags
@@ -63,7 +64,7 @@ def rop_restrict(session, rop, ctx) -> dict:
     if restriction is not None:
         try:
             for view in table.rows():
-                matches(restriction, view, {})
+                VIEWS.matches(restriction, view, {})
         except TooComplex as error:
             raise RopError(error.code) from None
     table.restriction = restriction
@@ -194,7 +195,7 @@ def rop_find_row(session, rop, ctx) -> dict:
     counters: dict = {}
     try:
         for index in order:
-            if restriction is None or matches(restriction, rows[index], counters):
+            if restriction is None or VIEWS.matches(restriction, rows[index], counters):
                 table.position = index
                 return {"RowNoLongerVisible": int(gone), "HasRowData": 1,
                         "RowData": property_row(rows[index], columns)}

@@ -9,11 +9,10 @@ is now (MS-OXCTABL 3.2.5: a server may keep the table current). Restrictions fol
 from __future__ import annotations
 
 import itertools
-import re
 
-from ...dissect.defs.oxcdata import tag_value
+from ..restrictions import Rows, sort_key, value_size
 from ..store import MISSING, PT_STRING8, PT_UNICODE, PT_UNSPECIFIED, TAG, Mailbox
-from .base import EC_MAPI_OOM, EC_NOT_FOUND, EC_TOO_COMPLEX
+from .base import EC_MAPI_OOM, EC_NOT_FOUND
 from .objects import View
 
 MV_INSTANCE = 0x2000  # MS-OXCDATA 2.11.1.1 PtypMultiple + MV_INSTANCE column
@@ -21,11 +20,6 @@ PT_OBJECT, PT_ERROR = 0x000D, 0x000A
 MAX_BOOKMARKS = 64
 RECIPIENTS_TAG, ATTACHMENTS_TAG = TAG.get("PidTagMessageRecipients", 0x0E12000D), TAG.get(
     "PidTagMessageAttachments", 0x0E13000D)
-# MS-OXCDATA 2.12.4.1 FuzzyLevelLow / FuzzyLevelHigh, 2.12.5.1 RelOp, 2.12.7.1 BitmapRelOp
-FL_FULLSTRING, FL_SUBSTRING, FL_PREFIX = 0x0000, 0x0001, 0x0002
-FL_IGNORECASE, FL_IGNORENONSPACE, FL_LOOSE = 0x0001, 0x0002, 0x0004
-RELOP_LT, RELOP_LE, RELOP_GT, RELOP_GE, RELOP_EQ, RELOP_NE, RELOP_RE = range(7)
-BMR_EQZ = 0x00
 DESCENDING = 0x01
 
 
@@ -73,7 +67,7 @@ class Table:
         items = self._items()
         if self.restriction is not None:
             counters: dict[int, int] = {}
-            items = [v for v in items if matches(self.restriction, v, counters)]
+            items = [v for v in items if VIEWS.matches(self.restriction, v, counters)]
         for tag, order in reversed(self.sort_orders):
             items.sort(key=lambda v, t=tag: sort_key(v.get(t)), reverse=order == DESCENDING)
         return items
@@ -129,7 +123,7 @@ def property_row(view: View, columns: list[int], limit: int | None = None, unico
         error = None
         if value is MISSING or found_type in (PT_OBJECT, PT_UNSPECIFIED):
             error = EC_NOT_FOUND
-        elif limit is not None and variable_size(value) > limit:
+        elif limit is not None and variable_size((tag & 0xFFFF0000) | found_type, value) > limit:
             error = EC_MAPI_OOM
         if error is not None:
             flagged = True
@@ -155,131 +149,27 @@ def column_value(view: View, tag: int):
     return view.get(tag)
 
 
-def variable_size(value) -> int:
+def variable_size(tag: int, value) -> int:
     """What PropertySizeLimit applies to (MS-OXCPRPT 2.2.2.1): the size of a string, binary or
-    multi-valued value; fixed-size values count 0."""
-    return _encoded_size(value) if isinstance(value, (str, bytes, bytearray, list)) else 0
+    multi-valued value (restrictions.value_size); fixed-size values count 0."""
+    return value_size(tag, value) if isinstance(value, (str, bytes, bytearray, list)) else 0
 
 
-def _encoded_size(value) -> int:
-    if isinstance(value, str):
-        return 2 * len(value) + 2
-    if isinstance(value, (bytes, bytearray)):
-        return len(value)
-    if isinstance(value, list):
-        return sum(_encoded_size(v) for v in value)
-    return 8
+# Restrictions (MS-OXCDATA 2.12: server/restrictions.py) ----------------------------------------------
+
+class _Views(Rows):
+    """A mailbox table's rows: a message's recipients and attachments are its subobjects."""
+
+    def value(self, row: View, tag: int):
+        return row.get(tag)
+
+    def subobjects(self, row: View, tag: int) -> list[View]:
+        item = row.item
+        if tag >> 16 == RECIPIENTS_TAG >> 16:
+            return [View(row.mailbox, r) for r in getattr(item, "recipients", ())]
+        if tag >> 16 == ATTACHMENTS_TAG >> 16:
+            return [View(row.mailbox, a) for a in getattr(item, "attachments", {}).values()]
+        return []
 
 
-# Sort -------------------------------------------------------------------------------------------------
-
-def sort_key(value):
-    """Values of mixed kinds in one order: missing first, then numbers, strings (case-blind), bytes."""
-    if value is MISSING or value is None:
-        return (0, 0)
-    if isinstance(value, (bool, int, float)):
-        return (1, value)
-    if isinstance(value, str):
-        return (2, value.casefold())
-    if isinstance(value, (bytes, bytearray)):
-        return (3, bytes(value))
-    if isinstance(value, list):
-        return (4, tuple(sort_key(v) for v in value))
-    return (5, str(value))
-
-
-# Restrictions (MS-OXCDATA 2.12) -----------------------------------------------------------------------
-
-class TooComplex(Exception):
-    """A restriction this server does not evaluate (answered ecTooComplex, MS-OXCTABL 3.2.5.4)."""
-
-    code = EC_TOO_COMPLEX
-
-
-def matches(restriction, view: View, counters: dict) -> bool:
-    kind = int(restriction["RestrictType"])
-    if kind == 0x00:  # AndRestriction
-        return all(matches(r, view, counters) for r in restriction["Restricts"])
-    if kind == 0x01:  # OrRestriction
-        return any(matches(r, view, counters) for r in restriction["Restricts"])
-    if kind == 0x02:  # NotRestriction
-        return not matches(restriction["Restriction"], view, counters)
-    if kind == 0x03:  # ContentRestriction
-        return _content(restriction, view)
-    if kind == 0x04:  # PropertyRestriction
-        tag = tag_value(restriction["PropTag"])
-        return _compare(int(restriction["RelOp"]), view.get(tag), restriction["TaggedValue"]["PropertyValue"])
-    if kind == 0x05:  # ComparePropertiesRestriction
-        return _compare(int(restriction["RelOp"]), view.get(tag_value(restriction["PropTag1"])),
-                        view.get(tag_value(restriction["PropTag2"])))
-    if kind == 0x06:  # BitMaskRestriction
-        value = view.get(tag_value(restriction["PropTag"]))
-        if not isinstance(value, int):
-            return False
-        masked = value & int(restriction["Mask"])
-        return masked == 0 if int(restriction["BitmapRelOp"]) == BMR_EQZ else masked != 0
-    if kind == 0x07:  # SizeRestriction
-        value = view.get(tag_value(restriction["PropTag"]))
-        return value is not MISSING and _compare(int(restriction["RelOp"]), _encoded_size(value),
-                                                 int(restriction["Size"]))
-    if kind == 0x08:  # ExistRestriction
-        return view.get(tag_value(restriction["PropTag"])) is not MISSING
-    if kind == 0x09:  # SubObjectRestriction
-        return any(matches(restriction["Restriction"], sub, counters)
-                   for sub in _subobjects(view, tag_value(restriction["Subobject"])))
-    if kind == 0x0A:  # CommentRestriction
-        inner = restriction.get("Restriction")
-        return True if inner is None else matches(inner, view, counters)
-    if kind == 0x0B:  # CountRestriction: the first Count rows the subrestriction matches
-        key = id(restriction)
-        if counters.get(key, 0) >= int(restriction["Count"]):
-            return False
-        if matches(restriction["SubRestriction"], view, counters):
-            counters[key] = counters.get(key, 0) + 1
-            return True
-        return False
-    raise TooComplex()
-
-
-def _subobjects(view: View, tag: int) -> list[View]:
-    item = view.item
-    if tag >> 16 == RECIPIENTS_TAG >> 16:
-        return [View(view.mailbox, r) for r in getattr(item, "recipients", ())]
-    if tag >> 16 == ATTACHMENTS_TAG >> 16:
-        return [View(view.mailbox, a) for a in getattr(item, "attachments", {}).values()]
-    return []
-
-
-def _content(restriction, view: View) -> bool:
-    """MS-OXCDATA 2.12.4: a string or binary value that equals, contains or starts with the given one."""
-    wanted = restriction["TaggedValue"]["PropertyValue"]
-    value = view.get(tag_value(restriction["PropertyTag"]))
-    if value is MISSING:
-        return False
-    low, high = int(restriction["FuzzyLevelLow"]), int(restriction["FuzzyLevelHigh"])
-    candidates = value if isinstance(value, list) else [value]
-    for candidate in candidates:
-        a, b = candidate, wanted
-        if isinstance(a, str) and isinstance(b, str):
-            if high & (FL_IGNORECASE | FL_IGNORENONSPACE | FL_LOOSE):
-                a, b = a.casefold(), b.casefold()
-        elif not (isinstance(a, (bytes, bytearray)) and isinstance(b, (bytes, bytearray))):
-            continue
-        if (low == FL_SUBSTRING and b in a) or (low == FL_PREFIX and a.startswith(b)) or (
-                low == FL_FULLSTRING and a == b):
-            return True
-    return False
-
-
-def _compare(relop: int, value, wanted) -> bool:
-    if value is MISSING or wanted is MISSING:
-        return False
-    if isinstance(value, list):  # a multi-valued property matches when one of its values does
-        return any(_compare(relop, v, wanted) for v in value)
-    if relop == RELOP_RE:
-        return isinstance(value, str) and isinstance(wanted, str) and re.search(re.escape(wanted), value) is not None
-    a, b = sort_key(value), sort_key(wanted)
-    if a[0] != b[0]:
-        return relop == RELOP_NE
-    return {RELOP_LT: a < b, RELOP_LE: a <= b, RELOP_GT: a > b, RELOP_GE: a >= b, RELOP_EQ: a == b,
-            RELOP_NE: a != b}.get(relop, False)
+VIEWS = _Views()
