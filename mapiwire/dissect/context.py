@@ -16,6 +16,7 @@ import construct as c
 from .defs.oxcdata import tag_value
 
 from .objects import ObjectTable
+from .render import property_name_of
 
 MAX_STATE = 262_144  # units of state one session keeps (a table column 1, see _COST); oldest dropped first
 NO_HANDLE = 0xFFFFFFFF  # placeholder in a request's ServerObjectHandleTable (MS-OXCROPS 2.2.1)
@@ -53,7 +54,7 @@ class DecodingContext:
         self.columns: dict[int, list] = {}  # server object handle of a table -> its columns
         self.recipient_columns: dict[int, list] = {}  # server object handle of a message -> its RecipientColumns
         self.logon_flags: dict[int, int] = {}  # LogonId -> LogonFlags
-        self.named: dict[int, object] = {}  # property id >= 0x8000 -> PropertyName (MS-OXCDATA 2.6.1)
+        self.named: dict[int, str] = {}  # property id >= 0x8000 -> the name of its PropertyName (MS-OXCDATA 2.6.1)
         self.cost = 0  # state kept, in the units of _COST: at most MAX_STATE
         self.dropped = 0  # entries forgotten to stay within MAX_STATE since the last drop_note()
         self.objects = ObjectTable()  # server object handle -> what it is (folder Inbox, its contents table, ...)
@@ -130,11 +131,12 @@ class DecodingContext:
                 self._name_ids(response.get("PropertyIds"), response.get("PropertyNames"))
 
     def _name_ids(self, prop_ids, names) -> None:
-        """Map named-property ids (0x8000 and up) to their PropertyName structures, pairwise; an id
+        """Map named-property ids (0x8000 and up) to the names of their PropertyName structures
+        (render.named_property_name, resolved once here rather than at each use), pairwise; an id
         of 0x0000 (a name the server could not map, MS-OXCPRPT 2.2.12.2) or a Kind 0xFF name is skipped."""
         for prop_id, name in zip(prop_ids or (), names or ()):
             if int(prop_id) >= NAMED_ID_FLOOR and name is not None and name.get("Kind") in (0x00, 0x01):
-                self._keep("named", int(prop_id), name)
+                self._keep("named", int(prop_id), property_name_of(name))
 
     # bounds (README: bad input never eats memory) -------------------------------------------
 

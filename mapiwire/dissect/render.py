@@ -7,9 +7,9 @@ a PropertyTag structure `{PropertyType, PropertyId}` gains a `PropertyName` afte
 property value (a dict with `PropertyTag` and `PropertyValue`: TaggedPropertyValue, the cells of a
 PropertyRow) becomes `{"PropertyTag": 0xIIIITTTT, "PropertyName": ..., <its other fields>, "Value": ...}`.
 Ids below 0x8000 are PidTag names; ids from 0x8000 are named through `named`, a map of property id
-to the PropertyName structure (MS-OXCDATA 2.6.1) a session learned (DecodingContext.named), or to a
-name (ADDRESS_BOOK_NAMES: the address book's fixed tags). An unknown named property is named
-`{GUID}:0xLID` or `{GUID}:Name`.
+to the name of the PropertyName structure (MS-OXCDATA 2.6.1) a session learned (DecodingContext.named,
+`property_name_of`), or ADDRESS_BOOK_NAMES (the address book's fixed tags). An unknown named property
+is named `{GUID}:0xLID` or `{GUID}:Name`.
 
 `render_text` prints a record as an indented tree like `tshark -V`, folding each `<Field>Name`
 sibling into its field's line and each property value into one `PidTagSubject (0x0037001F): ...` line.
@@ -60,18 +60,24 @@ def named_property_name(guid, kind: int, key) -> str | None:
     return None
 
 
+def property_name_of(entry) -> str:
+    """The name of a parsed PropertyName structure (MS-OXCDATA 2.6.1), "" when it has none."""
+    try:
+        kind = int(entry["Kind"])
+        return named_property_name(entry["GUID"], kind, entry.get("LID") if kind == 0 else entry.get("Name")) or ""
+    except (KeyError, TypeError, ValueError):
+        return ""
+
+
 def property_name(prop_id: int, prop_type: int, named=None) -> str | None:
-    """MS-OXPROPS name of a property id (and type, for ids whose names differ by type)."""
+    """MS-OXPROPS name of a property id (and type, for ids whose names differ by type); from
+    0x8000, the name `named` gives the id (the address book's fixed tags also by type)."""
     if prop_id < NAMED_ID_FLOOR:
         return PROPERTY_TAG_NAMES.get((prop_id << 16) | prop_type) or PROPERTY_NAMES.get(prop_id)
     entry = named.get(prop_id) if named else None
-    if entry is None or entry.__class__ is str:
-        return PROPERTY_TAG_NAMES.get((prop_id << 16) | prop_type, entry) if entry else None
-    try:
-        return named_property_name(entry["GUID"], int(entry["Kind"]), entry.get("LID") if int(entry["Kind"]) == 0
-                                   else entry.get("Name"))
-    except (KeyError, TypeError, ValueError):
+    if not entry:
         return None
+    return PROPERTY_TAG_NAMES.get((prop_id << 16) | prop_type, entry) if named is ADDRESS_BOOK_NAMES else entry
 
 
 _AS_IS = frozenset((str, float, bool, int, type(None)))  # exact classes JSON takes as they are

@@ -10,7 +10,7 @@ import pytest
 
 from mapiwire.dissect.decode import Decoder
 from mapiwire.dissect.defs.core import GuidValue
-from mapiwire.dissect.render import dumps, property_name, render_text, to_json
+from mapiwire.dissect.render import ADDRESS_BOOK_NAMES, dumps, property_name, property_name_of, render_text, to_json
 from mapiwire.samples import (LOGON, PSETID_COMMON, PS_PUBLIC_STRINGS, Last, address_book_session, mailbox_session,
                               outlook_flow, tags)
 
@@ -130,15 +130,28 @@ def test_address_book_tags_are_named():
     (0x3701, 0x000D, None, "PidTagAttachDataObject"),
     (0x7F00, 0x0003, None, None),
     (0x8004, 0x000B, None, None),  # a named property id with nothing learned
-    (0x8004, 0x000B, {0x8004: lid(PSETID_COMMON, 0x8503)}, "PidLidReminderSet"),
-    (0x8004, 0x000B, {0x8004: lid(GuidValue(PSETID_COMMON), 0x8503)}, "PidLidReminderSet"),  # as parsed
-    (0x8004, 0x000B, {0x8004: lid(PSETID_COMMON.lower(), 0x8503)}, "PidLidReminderSet"),
-    (0x8010, 0x001F, {0x8010: lid(PS_MAPI, 0x0037)}, "PidTagSubject"),  # PS_MAPI: the LID is the tag's id
-    (0x8011, 0x101F, {0x8011: string_name(PS_PUBLIC_STRINGS, "Keywords")}, "PidNameKeywords"),
-    (0x8012, 0x0003, {0x8012: {"Kind": 0xFF, "GUID": PS_MAPI}}, None),
+    (0x8004, 0x000B, {0x8004: "PidLidReminderSet"}, "PidLidReminderSet"),  # what the session learned
+    (0x8005, 0x000D, {0x8005: "PidLidSomething"}, "PidLidSomething"),  # a learned name, not the address book's
+    (0x8005, 0x000D, ADDRESS_BOOK_NAMES, "PidTagAddressBookManager"),  # the address book's, by type
+    (0x8005, 0x001F, ADDRESS_BOOK_NAMES, "PidTagAddressBookManagerDistinguishedName"),
+    (0x8012, 0x0003, {0x8012: ""}, None),  # a PropertyName without a name
 ])
 def test_property_name(prop_id, prop_type, named, expected):
     assert property_name(prop_id, prop_type, named) == expected
+
+
+@pytest.mark.parametrize("entry,expected", [
+    (lid(PSETID_COMMON, 0x8503), "PidLidReminderSet"),
+    (lid(GuidValue(PSETID_COMMON), 0x8503), "PidLidReminderSet"),  # as parsed
+    (lid(PSETID_COMMON.lower(), 0x8503), "PidLidReminderSet"),
+    (lid(PS_MAPI, 0x0037), "PidTagSubject"),  # PS_MAPI: the LID is the tag's id
+    (string_name(PS_PUBLIC_STRINGS, "Keywords"), "PidNameKeywords"),
+    (lid(PSETID_COMMON, 0x7FFF), PSETID_COMMON.upper() + ":0x7FFF"),  # unknown: {GUID}:0xLID
+    ({"Kind": 0xFF, "GUID": PS_MAPI}, ""),
+    ({"Kind": 0x00}, ""),  # no GUID: no name
+])
+def test_property_name_of(entry, expected):
+    assert property_name_of(entry) == expected
 
 
 def test_to_json_shapes_by_hand():
