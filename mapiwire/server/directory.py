@@ -238,24 +238,29 @@ class Directory:
 
     # MS-OXCDATA 2.12 restrictions (server/restrictions.py) ---------------------------------
 
-    def matches(self, entry: Entry, restriction, counters: dict | None = None) -> bool:
-        """Whether `entry` satisfies a parsed restriction; PidTagAnr compares by ANR."""
-        return _Entries(self).matches(restriction, entry, counters)
+    def restrictions(self) -> Entries:
+        """The evaluator of restrictions over this address book's entries, for one evaluation."""
+        return Entries(self)
 
 
-class _Entries(Rows):
+class Entries(Rows):
     """The address book's entries as rows: a value in the type its tag asks for (MS-OXNSPI
-    3.1.4.3), PidTagAnr resolved by ANR (the objects the string maps to, MS-OXNSPI 3.1.4.7), no
-    subobjects."""
+    3.1.4.3), PidTagAnr resolved by ANR (the objects the string maps to, MS-OXNSPI 3.1.4.7; each
+    string resolved once per evaluation), no subobjects."""
 
     resolves_anr = True
 
     def __init__(self, directory: Directory):
         self.directory = directory
+        self.resolved: dict[str, list[Entry]] = {}
 
     def value(self, row: Entry, tag: int):
         found = self.directory.value(row, tag)
         return MISSING if found is None else found[1]
 
     def anr(self, row: Entry, wanted) -> bool:
-        return isinstance(wanted, str) and row in self.directory.anr(wanted).entries
+        if not isinstance(wanted, str):
+            return False
+        if wanted not in self.resolved:
+            self.resolved[wanted] = self.directory.anr(wanted).entries
+        return row in self.resolved[wanted]

@@ -337,8 +337,8 @@ class AddressBookSession:
             raise Refused(TOO_COMPLEX)
         table = self.table(stat)
         try:
-            counters: dict = {}  # CountRestriction's counts over the table (MS-OXCDATA 2.12.12)
-            matches = [e for e in table if self.directory.matches(e, request["Filter"], counters)]
+            rows, counters = self.directory.restrictions(), {}  # counters: CountRestriction's (MS-OXCDATA 2.12.12)
+            matches = [e for e in table if rows.matches(request["Filter"], e, counters)]
         except TooComplex:
             raise Refused(TOO_COMPLEX) from None
         if len(matches) > min(int(request["RowCount"]), MAX_ROWS):
