@@ -21,7 +21,7 @@ from .defs.body import BodyDef
 from .defs.mapihttp import BODIES, BODIES_LOWER
 from .exchange import Exchange, HttpMessage
 from .render import ADDRESS_BOOK_NAMES, to_json
-from .transport import (RESPONSE_CODES, context_cookie, endpoint_of, is_mapi, parse_cookies, parse_inner,
+from .transport import (RESPONSE_CODES, context_cookie, endpoint_of, is_record, parse_cookies, parse_inner,
                         parse_set_cookies, response_code, split_request_id)
 
 MAX_SESSIONS = 10_000  # contexts kept; the least recently used goes first
@@ -96,17 +96,6 @@ def session_key(exchange: Exchange) -> str:
         return cookie
     ids = split_request_id(request.header("X-RequestId"))
     return f"requestid:{ids[0]}" if ids else "unknown"
-
-
-def is_record(exchange: Exchange) -> bool:
-    """Whether an exchange becomes a record: a MAPI/HTTP exchange, a MAPI/HTTP response whose
-    request was not captured, or a problem the reader found outside any request."""
-    request, response = exchange.request, exchange.response
-    if request is not None:
-        return is_mapi(request.headers, response.headers if response else ())
-    if response is not None:
-        return is_mapi((), response.headers)
-    return bool(exchange.errors)
 
 
 def rops_of(buffer) -> tuple[list, list]:

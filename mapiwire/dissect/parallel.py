@@ -32,8 +32,9 @@ from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import wait
 
 from ..errors import MapiwireError
-from .decode import Decoder, is_record, session_key
+from .decode import Decoder, session_key
 from .exchange import Exchange
+from .transport import is_record
 
 STEP = 32  # records per worker in one step, the unit of the merge
 WINDOW = 8  # steps in flight to the workers this process feeds

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import MapiwireError
 from .exchange import Exchange
-from .transport import RESPONSE_CODES, REQUEST_TYPES, REQUEST_TYPES_LOWER, is_mapi, parse_inner, response_code, split_request_id
+from .transport import (RESPONSE_CODES, REQUEST_TYPES, REQUEST_TYPES_LOWER, is_record, parse_inner, response_code,
+                        split_request_id)
 
 MAX_FAILURES = 100  # listed per session; the counts stay exact
 CONTEXT_NOT_FOUND = 10  # MS-OXCMAPIHTTP 2.2.3.3.3
@@ -247,17 +248,10 @@ def transport_records(exchanges: Iterable[Exchange]) -> Iterator[dict]:
     them, without the rest of the record: no bodies, no session state, no copy of the HTTP layer,
     not even the decoder's imports. tests/dissect/test_summary.py keeps both the same."""
     for exchange in exchanges:
-        request, response = exchange.request, exchange.response
-        if request is not None:
-            if not is_mapi(request.headers, response.headers if response is not None else ()):
-                continue
-        elif response is not None:
-            if not is_mapi((), response.headers):
-                continue
-        elif not exchange.errors:
+        if not is_record(exchange):
             continue
         try:
-            yield _transport_record(request, response, list(exchange.errors))
+            yield _transport_record(exchange.request, exchange.response, list(exchange.errors))
         except Exception as exc:  # as the decoder: its own failure is an error of the record
             message = (str(exc).strip().splitlines() or [""])[-1][:500]
             yield {"request_type": None, "status": None, "response_code": None, "response_code_name": None,

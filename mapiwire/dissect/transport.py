@@ -58,6 +58,17 @@ def is_mapi(request_headers, response_headers=()) -> bool:
     return False
 
 
+def is_record(exchange) -> bool:
+    """Whether an exchange (exchange.Exchange) becomes a record: a MAPI/HTTP exchange, a MAPI/HTTP
+    response whose request was not captured, or a problem the reader found outside any request."""
+    request, response = exchange.request, exchange.response
+    if request is not None:
+        return is_mapi(request.headers, response.headers if response else ())
+    if response is not None:
+        return is_mapi((), response.headers)
+    return bool(exchange.errors)
+
+
 def parse_cookies(header_values: list[str]) -> dict[str, str]:
     """`Cookie: a=1; b=2` (MS-OXCMAPIHTTP 2.2.3.2.4) -> {"a": "1", "b": "2"}."""
     cookies: dict[str, str] = {}

@@ -12,8 +12,9 @@ import threading
 from collections import OrderedDict
 from typing import Callable, TextIO
 
-from ..dissect.decode import Decoder, is_record
+from ..dissect.decode import Decoder
 from ..dissect.render import dumps, render_text, rop_names, summary
+from ..dissect.transport import is_record
 from .flows import exchange_of
 
 MAX_CACHED_RECORDS = 10_000  # decoded records kept for the content view, most recent
