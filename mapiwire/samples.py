@@ -222,7 +222,8 @@ def mid(counter: int) -> int:
 
 
 def tags(*values: int) -> list[dict]:
-    return [{"PropertyType": v & 0xFFFF, "PropertyId": v >> 16} for v in values]
+    """PropertyTag structures to build (MS-OXCDATA 2.9), from 32-bit tags."""
+    return large_tag_array(*values)["PropertyTags"]
 
 
 def row(*values, flag: int = 0) -> dict:

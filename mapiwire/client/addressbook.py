@@ -4,7 +4,7 @@ Bind again with the old cookies and repeat the request (MS-OXCMAPIHTTP 3.1.5.7, 
 
 from __future__ import annotations
 
-from ..dissect.defs.addressbook import large_tag_array, stat
+from ..dissect.defs.addressbook import stat
 from .session import MapiHttpError, MapiSession, ResponseLost
 
 NO_AUX = {"Blocks": []}

@@ -297,6 +297,7 @@ def stat(**fields) -> dict:
     return {"SortType": 0, "ContainerID": 0, "CurrentRec": 0, "Delta": 0, "NumPos": 0, "TotalRecs": 0,
             "CodePage": 1252, "TemplateLocale": 0x409, "SortLocale": 0x409, **fields}
 
+
 StringsArray_r = struct(
     "MS-OXNSPI 2.2.7.1 StringsArray_r, as laid out in MS-OXCMAPIHTTP 2.2.5.4.1: Count (4) + 8-bit strings",
     "Count" / Rebuild(Int32ul, len_(this.Strings)),
