@@ -349,7 +349,7 @@ def client(url, profile, user, ca_file, insecure, source_address, timeout, recor
         run_profile(profile, session, **options)
     except MapiwireError as exc:
         failure = exc
-    decoder, codes, rops, bad_rops = Decoder(), {}, 0, 0
+    decoder, codes, rops = Decoder(), {}, 0
     for exchange in session.exchanges:
         rec = decoder.decode(exchange)
         if rec is None:
